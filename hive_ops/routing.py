@@ -1,0 +1,11 @@
+"""WebSocket routes, served by daphne next to HTTP."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from hive_ops.live import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/live/", LiveConsumer.as_asgi()),
+]

@@ -1,0 +1,105 @@
+"""OpenAPI additions for the ingest endpoints, which are plain async Django views (not DRF)
+so that parsing overlaps with database writes. drf-spectacular calls this as a postprocessing hook.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "item": {"type": "string", "description": "the bad item, e.g. series[3].points[17]"},
+    },
+    "required": ["error"],
+}
+INGEST_RESULT = {
+    "type": "object",
+    "properties": {
+        "accepted": {"type": "integer", "description": "samples newly stored"},
+        "duplicates": {"type": "integer", "description": "samples already stored (re-sent batches)"},
+        "series": {"type": "integer"},
+        "skipped": {"type": "integer", "description": "remote_write only: NaN/staleness samples skipped"},
+    },
+    "required": ["accepted", "duplicates", "series"],
+}
+INGEST_BODY = {
+    "type": "object",
+    "required": ["series"],
+    "properties": {
+        "series": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["metric", "points"],
+                "properties": {
+                    "metric": {"type": "string", "example": "cpu_usage"},
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "unit": {"type": "string", "example": "percent"},
+                    "points": {
+                        "type": "array",
+                        "description": "[timestamp, value] pairs; timestamp in unix seconds or RFC 3339",
+                        "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {}},
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def _responses() -> dict:
+    def error(description: str) -> dict:
+        return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+    return {
+        "200": {"description": "stored", "content": {"application/json": {"schema": INGEST_RESULT}}},
+        "400": error("invalid batch; nothing written"),
+        "401": error("missing or invalid token"),
+        "403": error("token lacks the ingest scope"),
+        "413": error("more than 50,000 points or 10 MB"),
+        "503": error("database unavailable; retry after Retry-After seconds"),
+    }
+
+
+def add_ingest_paths(result, generator, request, public):
+    security = [{"bearerAuth": []}]
+    result.setdefault("components", {}).setdefault("securitySchemes", {})["bearerAuth"] = {
+        "type": "http",
+        "scheme": "bearer",
+    }
+    result["paths"]["/api/v1/ingest"] = {
+        "post": {
+            "operationId": "ingest_json",
+            "summary": "Ingest samples (JSON)",
+            "description": "All-or-nothing and idempotent: re-sending a batch counts duplicates.",
+            "tags": ["ingest"],
+            "security": security,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": INGEST_BODY}}},
+            "responses": _responses(),
+        }
+    }
+    result["paths"]["/api/v1/prom/write"] = {
+        "post": {
+            "operationId": "ingest_prometheus_remote_write",
+            "summary": "Prometheus remote_write 1.0",
+            "description": "Snappy block-compressed protobuf WriteRequest.",
+            "tags": ["ingest"],
+            "security": security,
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-protobuf": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            "responses": _responses(),
+        }
+    }
+    return result
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "hive_ops.teams.auth.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "an API token from create_api_token"}

@@ -1,0 +1,75 @@
+"""DRF authentication with `Authorization: Bearer <token>`, and scope checks."""
+
+from __future__ import annotations
+
+from rest_framework import authentication, exceptions, permissions
+
+from hive_ops.teams.models import ApiToken
+from hive_ops.teams.selectors import api_token_authenticate, team_ids_for_user
+
+
+class TokenUser:
+    """The request.user of a token-authenticated request: a machine acting for one team."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, token: ApiToken) -> None:
+        self.token = token
+        self.pk = None
+        self.username = f"token:{token.prefix}"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+def bearer_secret(header: str | None) -> str | None:
+    if not header:
+        return None
+    kind, _, secret = header.partition(" ")
+    if kind.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION")
+        if not header:
+            return None
+        secret = bearer_secret(header)
+        if secret is None:
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'")
+        token = api_token_authenticate(raw=secret)
+        if token is None:
+            raise exceptions.AuthenticationFailed("invalid, expired or revoked token")
+        return TokenUser(token), token
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="hiveops"'
+
+
+def request_team_ids(request, scope: str) -> list[int]:
+    """Teams the caller may act on with `scope`. Tokens act for their own team only."""
+    token = request.auth if isinstance(request.auth, ApiToken) else None
+    if token is not None:
+        if not token.has_scope(scope):
+            raise exceptions.PermissionDenied(f"this token lacks the '{scope}' scope")
+        return [token.team_id]
+    return team_ids_for_user(user=request.user)
+
+
+def scope_required(scope: str) -> type[permissions.BasePermission]:
+    class HasScope(permissions.BasePermission):
+        message = f"this token lacks the '{scope}' scope"
+
+        def has_permission(self, request, view) -> bool:
+            token = request.auth if isinstance(request.auth, ApiToken) else None
+            if token is None:
+                return bool(request.user and request.user.is_authenticated)
+            return token.has_scope(scope)
+
+    HasScope.__name__ = f"HasScope_{scope}"
+    return HasScope

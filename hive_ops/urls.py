@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from metrics import api as metrics_api
+from metrics import views as metrics_views
+
+urlpatterns = [
+    path("", metrics_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
+    path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
+    path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),
+    path("api/v1/query_range", metrics_api.QueryRangeView.as_view(), name="query-range"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,216 @@
+"""HTTP API of the metrics app: ingestion (JSON and remote_write) and queries."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, close_old_connections, connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hive_ops.api import RETRY_AFTER_SECONDS
+from hive_ops.live import publish_async
+from hive_ops.teams.auth import bearer_secret, request_team_ids, scope_required
+from hive_ops.teams.selectors import api_token_authenticate
+from metrics.ingest import Batch, IngestError, parse_json
+from metrics.models import Series
+from metrics.remote_write import parse_remote_write
+from metrics.selectors import AGGREGATIONS, QueryError, query_range, series_for_teams, series_list
+from metrics.services import samples_ingest
+
+TICK_INTERVAL_S = 1.0
+_last_tick: dict[int, float] = {}
+
+
+def _error(status: int, message: str, item: str | None = None, **headers: str) -> JsonResponse:
+    body = {"error": message}
+    if item:
+        body["item"] = item
+    response = JsonResponse(body, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[JsonResponse, int | None]:
+    """Authenticate, parse, validate and write one batch. Runs in a worker thread."""
+    close_old_connections()
+    secret = bearer_secret(request.headers.get("Authorization"))
+    if secret is None:
+        response = _error(401, "send Authorization: Bearer <token>")
+        response["WWW-Authenticate"] = 'Bearer realm="hiveops"'
+        return response, None
+    try:
+        token = api_token_authenticate(raw=secret)
+        if token is None:
+            return _error(401, "invalid, expired or revoked token"), None
+        if not token.has_scope("ingest"):
+            return _error(403, "this token lacks the 'ingest' scope"), None
+        limit = settings.HIVEOPS_INGEST_MAX_BYTES
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            return _error(413, f"request body larger than {limit} bytes", "body"), None
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return _error(413, f"request body larger than {limit} bytes", "body"), None
+        if len(body) > limit:
+            return _error(413, f"request body larger than {limit} bytes", "body"), None
+        try:
+            batch = parse(body, max_points=settings.HIVEOPS_INGEST_MAX_POINTS)
+        except IngestError as exc:
+            return JsonResponse(exc.as_dict(), status=exc.status), None
+        result = samples_ingest(team_id=token.team_id, batch=batch)
+    except DatabaseError:
+        connection.close_if_unusable_or_obsolete()
+        return _error(503, "database unavailable, retry later", Retry_After=str(RETRY_AFTER_SECONDS)), None
+    return JsonResponse(result.as_dict()), (token.team_id if result.accepted else None)
+
+
+async def _ingest(request: HttpRequest, parse: Callable[..., Batch]) -> JsonResponse:
+    if request.method != "POST":
+        return _error(405, "use POST")
+    response, team_id = await sync_to_async(_ingest_sync, thread_sensitive=False)(request, parse)
+    if team_id is not None:
+        now = time.monotonic()
+        if now - _last_tick.get(team_id, 0.0) >= TICK_INTERVAL_S:
+            _last_tick[team_id] = now
+            await publish_async(team_id, {"type": "metric.tick", "at": time.time()})
+    return response
+
+
+@csrf_exempt
+async def ingest_json(request: HttpRequest) -> JsonResponse:
+    """POST /api/v1/ingest — see the OpenAPI description in hive_ops/schema.py."""
+    return await _ingest(request, parse_json)
+
+
+@csrf_exempt
+async def ingest_remote_write(request: HttpRequest) -> JsonResponse:
+    """POST /api/v1/prom/write — Prometheus remote_write 1.0."""
+    return await _ingest(request, parse_remote_write)
+
+
+class SeriesSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="uid")
+    metric = serializers.CharField()
+    labels = serializers.DictField(child=serializers.CharField())
+    unit = serializers.CharField()
+    team = serializers.SlugField(source="team.slug")
+    created_at = serializers.DateTimeField()
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("metric", str, description="exact metric name"),
+        OpenApiParameter("label.<name>", str, description="label matcher, e.g. label.service=checkout (repeatable)"),
+    ]
+)
+class SeriesListView(generics.ListAPIView):
+    """Series of your teams, filtered by metric and labels."""
+
+    serializer_class = SeriesSerializer
+    permission_classes = [scope_required("read")]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        labels = {key[6:]: value for key, value in params.items() if key.startswith("label.") and key[6:]}
+        return series_list(team_ids=request_team_ids(self.request, "read"), metric=params.get("metric"), labels=labels)
+
+
+def parse_time(value: str | None, field: str, default: float | None = None) -> int:
+    if value in (None, ""):
+        if default is None:
+            raise ValidationError({field: "required (unix seconds or RFC 3339)"})
+        return int(default)
+    try:
+        return int(float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({field: f"{value!r} is neither unix seconds nor RFC 3339"}) from None
+    if parsed.tzinfo is None:
+        raise ValidationError({field: "RFC 3339 times need a time zone (Z or an offset)"})
+    return int(parsed.timestamp())
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_step(value: str | None) -> int:
+    if not value:
+        raise ValidationError({"step": "required, e.g. 60, 60s, 5m, 1h"})
+    number, unit = (value[:-1], value[-1]) if value[-1] in UNITS else (value, "s")
+    try:
+        step = int(number) * UNITS[unit]
+    except ValueError:
+        raise ValidationError({"step": f"{value!r} is not a duration like 60, 60s, 5m or 1h"}) from None
+    if step <= 0:
+        raise ValidationError({"step": "must be positive"})
+    return step
+
+
+class QueryRangeView(APIView):
+    """Aligned buckets of one series between start and end (raw samples or rollups by range)."""
+
+    permission_classes = [scope_required("read")]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("series", OpenApiTypes.UUID, required=True, description="series id"),
+            OpenApiParameter("start", str, required=True, description="unix seconds or RFC 3339"),
+            OpenApiParameter("end", str, description="unix seconds or RFC 3339 (default now)"),
+            OpenApiParameter("step", str, required=True, description="bucket width: 60, 60s, 5m, 1h, 1d"),
+            OpenApiParameter("agg", str, enum=list(AGGREGATIONS), description="default avg"),
+        ],
+        responses=inline_serializer(
+            "QueryRange",
+            {
+                "series": SeriesSerializer(),
+                "source": serializers.ChoiceField(choices=["raw", "1m", "1h"]),
+                "step": serializers.IntegerField(),
+                "agg": serializers.CharField(),
+                "points": serializers.ListField(child=serializers.ListField()),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        series_uid = params.get("series")
+        if not series_uid:
+            raise ValidationError({"series": "required"})
+        try:
+            series = series_for_teams(team_ids=request_team_ids(request, "read")).get(uid=series_uid)
+        except (Series.DoesNotExist, DjangoValidationError):
+            raise NotFound("no such series in your teams") from None
+        end = parse_time(params.get("end"), "end", default=time.time())
+        start = parse_time(params.get("start"), "start")
+        step = parse_step(params.get("step"))
+        agg = params.get("agg", "avg")
+        try:
+            result = query_range(series_id=series.id, start_s=start, end_s=end, step=step, agg=agg)
+        except QueryError as exc:
+            raise ValidationError({exc.field: exc.message}) from None
+        return Response(
+            {
+                "series": SeriesSerializer(series).data,
+                "source": result.source,
+                "step": result.step,
+                "agg": agg,
+                "points": result.points,
+            }
+        )

@@ -1,0 +1,180 @@
+"""Parse and validate ingest payloads into arrays. No Django, no ORM, nothing per sample but checks.
+
+Both formats (HiveOps JSON and Prometheus remote_write) end up as a `Batch`: a list of series
+with their canonical label key and numpy arrays of timestamps (microseconds since the Unix
+epoch) and values. Validation is complete before anything is written, so a bad item rejects
+the whole batch and names the item.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import orjson
+
+METRIC_RE = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:.]*$")
+LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_METRIC_LEN = 200
+MAX_LABELS = 32
+MAX_LABEL_VALUE_LEN = 1024
+MAX_UNIT_LEN = 32
+FUTURE_TOLERANCE_S = 600
+
+
+class IngestError(ValueError):
+    """A rejected batch: `item` names where (e.g. series[3].points[17]), `status` is 400 or 413."""
+
+    def __init__(self, item: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{item}: {message}")
+        self.item = item
+        self.message = message
+        self.status = status
+
+    def as_dict(self) -> dict:
+        return {"error": self.message, "item": self.item}
+
+
+@dataclass(slots=True)
+class ParsedSeries:
+    metric: str
+    labels_key: str  # canonical JSON of the labels: sorted keys, string values
+    unit: str
+    ts_us: np.ndarray  # int64 microseconds since 1970-01-01T00:00:00Z
+    values: np.ndarray  # float64
+
+
+@dataclass(slots=True)
+class Batch:
+    series: list[ParsedSeries] = field(default_factory=list)
+    skipped: int = 0  # points dropped on purpose (remote_write staleness markers)
+
+    @property
+    def points(self) -> int:
+        return sum(len(s.values) for s in self.series)
+
+
+def canonical_labels(labels: dict[str, str]) -> str:
+    return orjson.dumps(labels, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def check_metric(metric: object, where: str) -> str:
+    if not isinstance(metric, str) or not metric:
+        raise IngestError(where, "metric must be a non-empty string")
+    if len(metric) > MAX_METRIC_LEN or not METRIC_RE.match(metric):
+        raise IngestError(where, f"metric {metric[:80]!r} is not a valid metric name ([A-Za-z_:][A-Za-z0-9_:.]*)")
+    return metric
+
+
+def check_labels(labels: object, where: str) -> dict[str, str]:
+    if labels is None:
+        return {}
+    if not isinstance(labels, dict):
+        raise IngestError(where, "labels must be an object of string values")
+    if len(labels) > MAX_LABELS:
+        raise IngestError(where, f"at most {MAX_LABELS} labels per series")
+    for name, value in labels.items():
+        if not LABEL_RE.match(name) or name.startswith("__"):
+            raise IngestError(f"{where}.{name}"[:200], f"label name {name[:80]!r} is not an identifier")
+        if not isinstance(value, str):
+            raise IngestError(f"{where}.{name}", "label values must be strings")
+        if len(value) > MAX_LABEL_VALUE_LEN:
+            raise IngestError(f"{where}.{name}", f"label value longer than {MAX_LABEL_VALUE_LEN} characters")
+    return labels
+
+
+def parse_timestamp(text: str, where: str) -> float:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise IngestError(where, f"timestamp {text[:40]!r} is not RFC 3339 or a number of seconds") from None
+    if parsed.tzinfo is None:
+        raise IngestError(where, f"timestamp {text[:40]!r} has no time zone (add Z or an offset)")
+    return parsed.timestamp()
+
+
+def check_time_range(ts_s: np.ndarray, where: str, now_s: float) -> None:
+    bad = (ts_s < 0) | (ts_s > now_s + FUTURE_TOLERANCE_S) | ~np.isfinite(ts_s)
+    if bad.any():
+        j = int(np.argmax(bad))
+        value = float(ts_s[j])
+        if value < 0:
+            raise IngestError(f"{where}[{j}]", "timestamp is before 1970")
+        hint = " (timestamps are seconds, not milliseconds)" if value > 1e11 else ""
+        raise IngestError(f"{where}[{j}]", f"timestamp is more than 10 minutes in the future{hint}")
+
+
+def check_values(values: np.ndarray, where: str) -> None:
+    finite = np.isfinite(values)
+    if not finite.all():
+        j = int(np.argmin(finite))
+        raise IngestError(f"{where}[{j}]", "value must be a finite number")
+
+
+def parse_points(points: object, where: str, now_s: float) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(points, list):
+        raise IngestError(where, "points must be a list of [timestamp, value] pairs")
+    text_ts: list[int] = []
+    for j, point in enumerate(points):
+        if type(point) is not list or len(point) != 2:
+            raise IngestError(f"{where}[{j}]", "a point is a [timestamp, value] pair")
+        ts, value = point
+        kind = type(value)
+        if kind is not float and kind is not int:
+            raise IngestError(f"{where}[{j}]", "value must be a number")
+        kind = type(ts)
+        if kind is str:
+            text_ts.append(j)
+        elif kind is not int and kind is not float:
+            raise IngestError(f"{where}[{j}]", "timestamp must be seconds since 1970 or an RFC 3339 string")
+    if text_ts:
+        points = [list(p) for p in points]
+        for j in text_ts:
+            points[j][0] = parse_timestamp(points[j][0], f"{where}[{j}]")
+    try:
+        pairs = np.array(points, dtype=np.float64).reshape(-1, 2)
+    except OverflowError:
+        raise IngestError(where, "a number is out of range") from None
+    ts_s = pairs[:, 0]
+    check_time_range(ts_s, where, now_s)
+    values = np.ascontiguousarray(pairs[:, 1])
+    check_values(values, where)
+    return np.rint(ts_s * 1e6).astype(np.int64), values
+
+
+def parse_json(body: bytes, *, max_points: int, now_s: float | None = None) -> Batch:
+    now_s = time.time() if now_s is None else now_s
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise IngestError("body", f"malformed JSON: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("series"), list):
+        raise IngestError("series", "body must be an object with a 'series' list")
+    raw_series = doc["series"]
+    total = 0
+    for i, item in enumerate(raw_series):
+        if not isinstance(item, dict):
+            raise IngestError(f"series[{i}]", "each series must be an object")
+        points = item.get("points")
+        total += len(points) if isinstance(points, list) else 0
+    if total > max_points:
+        raise IngestError("series", f"{total} points in one request; the limit is {max_points}", status=413)
+    batch = Batch()
+    for i, item in enumerate(raw_series):
+        where = f"series[{i}]"
+        if "points" not in item:
+            raise IngestError(f"{where}.points", "missing field")
+        if "metric" not in item:
+            raise IngestError(f"{where}.metric", "missing field")
+        metric = check_metric(item["metric"], f"{where}.metric")
+        labels = check_labels(item.get("labels"), f"{where}.labels")
+        unit = item.get("unit") or ""
+        if not isinstance(unit, str) or len(unit) > MAX_UNIT_LEN:
+            raise IngestError(f"{where}.unit", f"unit must be a string of at most {MAX_UNIT_LEN} characters")
+        ts_us, values = parse_points(item["points"], f"{where}.points", now_s)
+        if len(values):
+            batch.series.append(ParsedSeries(metric, canonical_labels(labels), unit, ts_us, values))
+    return batch

@@ -1,0 +1,126 @@
+"""Reads of metric data: the only read path other apps use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from metrics.models import Series
+
+AGGREGATIONS = ("avg", "min", "max", "last", "count", "p95")
+MAX_BUCKETS = 11_000
+RAW_MAX_RANGE_S = 6 * 3600  # longer ranges read rollups (when the step allows)
+
+
+class QueryError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class RangeResult:
+    source: str  # raw, 1m or 1h
+    step: int
+    points: list[tuple[int, float | None]]
+
+
+def series_for_teams(*, team_ids: list[int]) -> QuerySet[Series]:
+    return Series.objects.filter(team_id__in=team_ids).select_related("team")
+
+
+def series_list(*, team_ids: list[int], metric: str | None = None, labels: dict[str, str] | None = None):
+    qs = series_for_teams(team_ids=team_ids)
+    if metric:
+        qs = qs.filter(metric=metric)
+    if labels:
+        qs = qs.filter(labels__contains=labels)
+    return qs.order_by("metric", "id")
+
+
+def choose_source(*, start_s: int, end_s: int, step: int, agg: str) -> str:
+    """Raw samples for short ranges; rollups whose bucket divides the step for long ones."""
+    span = end_s - start_s
+    if step < 60 or span <= RAW_MAX_RANGE_S or (agg == "p95" and span <= 7 * 86400):
+        return "raw"
+    if step % 3600 == 0 and agg != "p95":
+        return "1h"
+    if step % 60 == 0:
+        return "1m"
+    return "raw"
+
+
+RAW_SQL = {
+    "avg": "avg(value)",
+    "min": "min(value)",
+    "max": "max(value)",
+    "count": "count(*)",
+    "last": "(array_agg(value ORDER BY ts DESC))[1]",
+    "p95": "percentile_cont(0.95) WITHIN GROUP (ORDER BY value)",
+}
+ROLLUP_SQL = {
+    "avg": "sum(avg * count) / nullif(sum(count), 0)",
+    "min": "min(min)",
+    "max": "max(max)",
+    "count": "sum(count)",
+    "last": "(array_agg(last ORDER BY bucket DESC))[1]",
+    # Approximation over long ranges: the 95th percentile of the 1-minute averages.
+    "p95": "percentile_cont(0.95) WITHIN GROUP (ORDER BY avg)",
+}
+
+
+def query_range(*, series_id: int, start_s: int, end_s: int, step: int, agg: str) -> RangeResult:
+    """Aligned buckets [start, end] of `step` seconds (aligned to the epoch); empty ones are None."""
+    if agg not in AGGREGATIONS:
+        raise QueryError("agg", f"must be one of {', '.join(AGGREGATIONS)}")
+    if step <= 0:
+        raise QueryError("step", "must be positive")
+    if end_s < start_s:
+        raise QueryError("end", "must not be before start")
+    first = start_s - start_s % step
+    if (end_s - first) // step + 1 > MAX_BUCKETS:
+        raise QueryError("step", f"too many buckets; at most {MAX_BUCKETS} (raise the step)")
+    source = choose_source(start_s=start_s, end_s=end_s, step=step, agg=agg)
+    if source == "raw":
+        table, time_col, expr = "metrics_sample", "ts", RAW_SQL[agg]
+    else:
+        table, time_col, expr = f"metrics_rollup_{source}", "bucket", ROLLUP_SQL[agg]
+    sql = (
+        f"SELECT floor(extract(epoch FROM {time_col}) / %(step)s)::bigint * %(step)s AS b, {expr} "
+        f"FROM {table} WHERE series_id = %(sid)s AND {time_col} >= %(start)s AND {time_col} < %(end)s "
+        "GROUP BY b ORDER BY b"
+    )
+    params = {
+        "step": step,
+        "sid": series_id,
+        "start": datetime.fromtimestamp(first, UTC),
+        "end": datetime.fromtimestamp(end_s - end_s % step + step, UTC),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = dict(cursor.fetchall())
+    points = []
+    for bucket in range(first, end_s + 1, step):
+        value = found.get(bucket)
+        if value is None and agg == "count":
+            value = 0
+        points.append((bucket, None if value is None else float(value)))
+    return RangeResult(source=source, step=step, points=points)
+
+
+def series_latest(*, series_ids: list[int]) -> dict[int, tuple[datetime, float]]:
+    """The newest sample of each series (one index probe per series)."""
+    if not series_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.sid, l.ts, l.value FROM unnest(%s::bigint[]) AS x(sid) "
+            "CROSS JOIN LATERAL (SELECT ts, value FROM metrics_sample WHERE series_id = x.sid "
+            "ORDER BY ts DESC LIMIT 1) l",
+            [series_ids],
+        )
+        return {sid: (ts, value) for sid, ts, value in cursor.fetchall()}

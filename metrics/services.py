@@ -1,0 +1,202 @@
+"""Writes to metric storage: the ingest hot path, rollup refresh and retention."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from datetime import timedelta as td
+
+import numpy as np
+import psycopg
+from django.conf import settings
+from django.db import connection, transaction
+
+from metrics import storage
+from metrics.ingest import Batch, ParsedSeries
+
+logger = logging.getLogger(__name__)
+
+PG_EPOCH_OFFSET_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds (binary COPY epoch)
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
+COPY_ROW = np.dtype(
+    [("n", ">i2"), ("l1", ">i4"), ("sid", ">i8"), ("l2", ">i4"), ("ts", ">i8"), ("l3", ">i4"), ("v", ">f8")]
+)
+DEADLOCK_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+    series: int
+    skipped: int = 0
+
+    def as_dict(self) -> dict:
+        body = {"accepted": self.accepted, "duplicates": self.duplicates, "series": self.series}
+        if self.skipped:
+            body["skipped"] = self.skipped
+        return body
+
+
+class SeriesCache:
+    """Process-local map of (team, metric, canonical labels) -> series id, bounded in size.
+
+    Entries are added only after the transaction that created or read them commits.
+    """
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self.ids: dict[tuple[int, str, str], int] = {}
+
+    def get(self, key: tuple[int, str, str]) -> int | None:
+        return self.ids.get(key)
+
+    def update(self, entries: dict[tuple[int, str, str], int]) -> None:
+        if len(self.ids) + len(entries) > self.max_size:
+            # Drop the oldest half: dicts keep insertion order.
+            for key in list(self.ids)[: len(self.ids) // 2]:
+                del self.ids[key]
+        self.ids.update(entries)
+
+    def clear(self) -> None:
+        self.ids.clear()
+
+
+series_cache = SeriesCache(settings.HIVEOPS_SERIES_CACHE_SIZE)
+
+SERIES_INSERT_SQL = """
+INSERT INTO metrics_series (uid, team_id, metric, labels, unit, created_at)
+SELECT gen_random_uuid(), %s, x.m, x.l::jsonb, x.u, now()
+FROM unnest(%s::text[], %s::text[], %s::text[]) AS x(m, l, u)
+ON CONFLICT (team_id, metric, labels) DO NOTHING
+"""
+SERIES_LOOKUP_SQL = """
+SELECT x.ord, s.id
+FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS x(m, l, ord)
+JOIN metrics_series s ON s.team_id = %s AND s.metric = x.m AND s.labels = x.l::jsonb
+"""
+
+
+def series_resolve(cursor, *, team_id: int, series: list[ParsedSeries]) -> list[int]:
+    """Series ids for the batch, creating the missing series (in the caller's transaction)."""
+    keys = [(team_id, s.metric, s.labels_key) for s in series]
+    ids = [series_cache.get(key) for key in keys]
+    missing = sorted({(key, s.unit) for key, s, sid in zip(keys, series, ids, strict=True) if sid is None})
+    if missing:
+        # Sorted, so concurrent batches creating the same series lock them in the same order.
+        metrics = [key[1] for key, _ in missing]
+        labels = [key[2] for key, _ in missing]
+        cursor.execute(SERIES_INSERT_SQL, [team_id, metrics, labels, [unit for _, unit in missing]])
+        cursor.execute(SERIES_LOOKUP_SQL, [metrics, labels, team_id])
+        found = {(team_id, metrics[ord_ - 1], labels[ord_ - 1]): sid for ord_, sid in cursor.fetchall()}
+        ids = [sid if sid is not None else found[key] for key, sid in zip(keys, ids, strict=True)]
+        transaction.on_commit(lambda: series_cache.update(found))
+    return ids
+
+
+def copy_rows(series_ids: np.ndarray, ts_us: np.ndarray, values: np.ndarray) -> bytes:
+    """The rows as one PostgreSQL binary COPY payload, built without a Python loop."""
+    rows = np.empty(len(values), dtype=COPY_ROW)
+    rows["n"] = 3
+    rows["l1"] = rows["l2"] = rows["l3"] = 8
+    rows["sid"] = series_ids
+    rows["ts"] = ts_us - PG_EPOCH_OFFSET_US
+    rows["v"] = values
+    return COPY_HEADER + rows.tobytes() + COPY_TRAILER
+
+
+def _flatten(ids: list[int], batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lengths = [len(s.values) for s in batch.series]
+    sid = np.repeat(np.asarray(ids, dtype=np.int64), lengths)
+    ts = np.concatenate([s.ts_us for s in batch.series])
+    values = np.concatenate([s.values for s in batch.series])
+    # Sorted by key: index-friendly, and concurrent overlapping batches lock rows in one order.
+    order = np.lexsort((ts, sid))
+    return sid[order], ts[order], values[order]
+
+
+def _dirty_hours(sid: np.ndarray, ts_us: np.ndarray) -> tuple[list[int], list[int]]:
+    hours = ts_us // 3_600_000_000
+    base = int(hours.min())
+    pairs = np.unique((sid << 22) | (hours - base))
+    return (pairs >> 22).tolist(), ((pairs & ((1 << 22) - 1)) + base).tolist()
+
+
+def _write(cursor, sid: np.ndarray, ts: np.ndarray, values: np.ndarray) -> int:
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS ingest_stage "
+        "(series_id bigint, ts timestamptz, value double precision) ON COMMIT DELETE ROWS"
+    )
+    with cursor.copy("COPY ingest_stage (series_id, ts, value) FROM STDIN (FORMAT binary)") as copy:
+        copy.write(copy_rows(sid, ts, values))
+    cursor.execute(
+        "INSERT INTO metrics_sample (series_id, ts, value) SELECT series_id, ts, value FROM ingest_stage "
+        "ON CONFLICT (series_id, ts) DO NOTHING"
+    )
+    inserted = cursor.rowcount
+    if inserted and not storage.timescale_enabled():
+        dirty_sids, dirty_hours = _dirty_hours(sid, ts)
+        cursor.execute(
+            "INSERT INTO metrics_rollup_dirty (series_id, hour) "
+            "SELECT s, to_timestamp(h * 3600) FROM unnest(%s::bigint[], %s::bigint[]) AS x(s, h) "
+            "ON CONFLICT DO NOTHING",
+            [dirty_sids, dirty_hours],
+        )
+    return inserted
+
+
+def samples_ingest(*, team_id: int, batch: Batch) -> IngestResult:
+    """Write a validated batch all-or-nothing. Re-sending it inserts nothing (duplicates)."""
+    if not batch.series:
+        return IngestResult(accepted=0, duplicates=0, series=0, skipped=batch.skipped)
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                ids = series_resolve(cursor, team_id=team_id, series=batch.series)
+                sid, ts, values = _flatten(ids, batch)
+                inserted = _write(cursor, sid, ts, values)
+            break
+        except psycopg.errors.DeadlockDetected:
+            if attempt == DEADLOCK_RETRIES:
+                raise
+            logger.info("ingest deadlock, retrying (attempt %s)", attempt)
+    return IngestResult(
+        accepted=inserted, duplicates=len(values) - inserted, series=len(set(ids)), skipped=batch.skipped
+    )
+
+
+def rollups_refresh(*, batch_size: int = 2000, max_batches: int | None = None) -> Iterator[tuple[int, int]]:
+    """Drain the dirty-hours table; yields (hours done, hours pending) after each batch."""
+    if storage.timescale_enabled():
+        return
+    done = 0
+    with connection.cursor() as cursor:
+        pending = storage.rollups_pending(cursor)
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic(), connection.cursor() as cursor:
+            claimed, _, _ = storage.rollups_refresh_batch(cursor, limit=batch_size)
+        if not claimed:
+            break
+        done += claimed
+        batches += 1
+        yield done, max(pending, done)
+
+
+def storage_maintain(*, now: datetime | None = None) -> dict:
+    """Create upcoming partitions and enforce retention. Safe to run from several workers."""
+    now = now or datetime.now(UTC)
+    raw_cutoff = now - td(days=settings.HIVEOPS_RETENTION_RAW_DAYS)
+    rollup_cutoff = now - td(days=settings.HIVEOPS_RETENTION_ROLLUP_DAYS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if storage.timescale_enabled():
+            cursor.execute("SELECT count(*) FROM drop_chunks('metrics_sample', older_than => %s)", [raw_cutoff])
+            return {"layout": "timescaledb", "dropped_chunks": cursor.fetchone()[0]}
+        created = storage.partitions_ensure(cursor, days_back=0, days_ahead=3, now=now)
+        dropped = storage.partitions_drop_before(cursor, cutoff=raw_cutoff)
+        cursor.execute("DELETE FROM metrics_rollup_dirty WHERE hour < %s", [raw_cutoff - td(hours=1)])
+        rollups_deleted = storage.rollups_delete_before(cursor, cutoff=rollup_cutoff)
+    return {"layout": "partitions", "created": created, "dropped": dropped, "rollup_rows_deleted": rollups_deleted}

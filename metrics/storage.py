@@ -1,0 +1,239 @@
+"""Physical storage of samples and rollups: schema, partitions, rollup refresh and retention.
+
+Two layouts behind one set of relation names (`metrics_sample`, `metrics_rollup_1m`,
+`metrics_rollup_1h`), so readers never care which one is in use:
+
+- plain PostgreSQL: samples in daily native range partitions keyed by (series_id, ts), plus a
+  default partition for anything outside the maintained range; rollup tables refreshed by Celery
+  from a "dirty hours" table that ingest fills in the same transaction as the samples.
+- TimescaleDB (when the extension is available): samples in a hypertable with one-day chunks,
+  compression segmented by series, retention policies, and continuous aggregates for rollups.
+
+See docs/architecture.md for the measurements behind these choices.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from datetime import timedelta as td
+
+from django.db import connection
+
+RAW_PARTITION = "metrics_sample_p{day:%Y%m%d}"
+PARTITION_LOCK_KEY = 0x48495645  # pg_advisory_xact_lock key for partition DDL ("HIVE")
+CHUNK_INTERVAL = "1 day"
+COMPRESS_AFTER = "2 days"
+
+_timescale: bool | None = None
+
+
+def timescale_available(cursor) -> bool:
+    cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
+    return cursor.fetchone() is not None
+
+
+def timescale_enabled() -> bool:
+    """Whether samples live in a hypertable (decided once per process by the migrations)."""
+    global _timescale
+    if _timescale is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('metrics_rollup_dirty') IS NULL")
+            _timescale = bool(cursor.fetchone()[0])
+    return _timescale
+
+
+PLAIN_SCHEMA = """
+CREATE TABLE metrics_sample (
+    series_id bigint NOT NULL,
+    ts timestamptz NOT NULL,
+    value double precision NOT NULL,
+    PRIMARY KEY (series_id, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE metrics_sample_default PARTITION OF metrics_sample DEFAULT;
+CREATE TABLE metrics_rollup_1m (
+    series_id bigint NOT NULL,
+    bucket timestamptz NOT NULL,
+    min double precision NOT NULL,
+    max double precision NOT NULL,
+    avg double precision NOT NULL,
+    count bigint NOT NULL,
+    last double precision NOT NULL,
+    PRIMARY KEY (series_id, bucket)
+);
+CREATE TABLE metrics_rollup_1h (LIKE metrics_rollup_1m INCLUDING ALL);
+-- Hours whose rollups must be recomputed; filled by ingest, drained by metrics.tasks.refresh_rollups.
+CREATE TABLE metrics_rollup_dirty (
+    series_id bigint NOT NULL,
+    hour timestamptz NOT NULL,
+    PRIMARY KEY (series_id, hour)
+);
+"""
+
+TIMESCALE_SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS timescaledb;
+CREATE TABLE metrics_sample (
+    series_id bigint NOT NULL,
+    ts timestamptz NOT NULL,
+    value double precision NOT NULL,
+    PRIMARY KEY (series_id, ts)
+);
+SELECT create_hypertable('metrics_sample', 'ts', chunk_time_interval => INTERVAL '{chunk}');
+ALTER TABLE metrics_sample SET (
+    timescaledb.compress,
+    timescaledb.compress_segmentby = 'series_id',
+    timescaledb.compress_orderby = 'ts DESC'
+);
+SELECT add_compression_policy('metrics_sample', INTERVAL '{compress_after}');
+SELECT add_retention_policy('metrics_sample', INTERVAL '{raw_days} days');
+CREATE MATERIALIZED VIEW metrics_rollup_1m
+WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+SELECT series_id, time_bucket(INTERVAL '1 minute', ts) AS bucket,
+       min(value) AS min, max(value) AS max, avg(value) AS avg, count(*) AS count,
+       last(value, ts) AS last
+FROM metrics_sample GROUP BY series_id, time_bucket(INTERVAL '1 minute', ts)
+WITH NO DATA;
+CREATE MATERIALIZED VIEW metrics_rollup_1h
+WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+SELECT series_id, time_bucket(INTERVAL '1 hour', ts) AS bucket,
+       min(value) AS min, max(value) AS max, avg(value) AS avg, count(*) AS count,
+       last(value, ts) AS last
+FROM metrics_sample GROUP BY series_id, time_bucket(INTERVAL '1 hour', ts)
+WITH NO DATA;
+SELECT add_continuous_aggregate_policy('metrics_rollup_1m',
+    start_offset => INTERVAL '3 hours', end_offset => INTERVAL '1 minute',
+    schedule_interval => INTERVAL '1 minute');
+SELECT add_continuous_aggregate_policy('metrics_rollup_1h',
+    start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour',
+    schedule_interval => INTERVAL '30 minutes');
+SELECT add_retention_policy('metrics_rollup_1m', INTERVAL '{rollup_days} days');
+SELECT add_retention_policy('metrics_rollup_1h', INTERVAL '{rollup_days} days');
+"""
+
+
+def schema_create(cursor, *, raw_days: int, rollup_days: int, use_timescale: bool) -> None:
+    if use_timescale:
+        cursor.execute(
+            TIMESCALE_SCHEMA.format(
+                chunk=CHUNK_INTERVAL, compress_after=COMPRESS_AFTER, raw_days=raw_days, rollup_days=rollup_days
+            )
+        )
+    else:
+        cursor.execute(PLAIN_SCHEMA)
+        partitions_ensure(cursor, days_back=raw_days, days_ahead=3)
+
+
+def _day(dt: datetime) -> datetime:
+    return dt.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def existing_partitions(cursor) -> set[str]:
+    cursor.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = 'metrics_sample'::regclass"
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
+def partitions_ensure(cursor, *, days_back: int, days_ahead: int, now: datetime | None = None) -> list[str]:
+    """Create the daily partitions from days_back ago to days_ahead ahead. Idempotent.
+
+    Rows that already sit in the default partition for a new day are moved into it, so a
+    worker that was down for a while never blocks partition creation.
+    """
+    today = _day(now or datetime.now(UTC))
+    wanted = [today + td(days=offset) for offset in range(-days_back, days_ahead + 1)]
+    have = existing_partitions(cursor)
+    missing = [day for day in wanted if RAW_PARTITION.format(day=day) not in have]
+    if not missing:
+        return []
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PARTITION_LOCK_KEY])
+    have = existing_partitions(cursor)
+    created = []
+    for day in missing:
+        name = RAW_PARTITION.format(day=day)
+        if name in have:
+            continue
+        start, end = day, day + td(days=1)
+        cursor.execute(f"CREATE TABLE {name} (LIKE metrics_sample INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        cursor.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (series_id, ts)")
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM metrics_sample_default WHERE ts >= %s AND ts < %s RETURNING *) "
+            f"INSERT INTO {name} SELECT * FROM moved",
+            [start, end],
+        )
+        cursor.execute(f"ALTER TABLE metrics_sample ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)", [start, end])
+        created.append(name)
+    return created
+
+
+def partitions_drop_before(cursor, *, cutoff: datetime) -> list[str]:
+    """Drop daily partitions that end at or before cutoff; delete older rows from the default."""
+    dropped = []
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PARTITION_LOCK_KEY])
+    for name in sorted(existing_partitions(cursor)):
+        if not name.startswith("metrics_sample_p"):
+            continue
+        day = datetime.strptime(name.removeprefix("metrics_sample_p"), "%Y%m%d").replace(tzinfo=UTC)
+        if day + td(days=1) <= cutoff:
+            cursor.execute(f"DROP TABLE {name}")
+            dropped.append(name)
+    cursor.execute("DELETE FROM metrics_sample_default WHERE ts < %s", [cutoff])
+    return dropped
+
+
+# Claims a batch of dirty hours, recomputes their 1-minute buckets from raw samples and their
+# 1-hour buckets from those, in one statement. SKIP LOCKED lets several workers share the work.
+ROLLUP_REFRESH_SQL = """
+WITH claimed AS (
+    DELETE FROM metrics_rollup_dirty d
+    USING (
+        SELECT series_id, hour FROM metrics_rollup_dirty
+        ORDER BY hour LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+    ) pick
+    WHERE d.series_id = pick.series_id AND d.hour = pick.hour
+    RETURNING d.series_id, d.hour
+),
+minutes AS (
+    INSERT INTO metrics_rollup_1m AS r (series_id, bucket, min, max, avg, count, last)
+    SELECT s.series_id, date_trunc('minute', s.ts), min(s.value), max(s.value), avg(s.value), count(*),
+           (array_agg(s.value ORDER BY s.ts DESC))[1]
+    FROM claimed c
+    JOIN metrics_sample s ON s.series_id = c.series_id AND s.ts >= c.hour AND s.ts < c.hour + INTERVAL '1 hour'
+    GROUP BY 1, 2
+    ON CONFLICT (series_id, bucket) DO UPDATE SET
+        min = EXCLUDED.min, max = EXCLUDED.max, avg = EXCLUDED.avg, count = EXCLUDED.count, last = EXCLUDED.last
+    RETURNING r.series_id, r.bucket, r.min, r.max, r.avg, r.count, r.last
+),
+hours AS (
+    INSERT INTO metrics_rollup_1h AS r (series_id, bucket, min, max, avg, count, last)
+    SELECT series_id, date_trunc('hour', bucket), min(min), max(max), sum(avg * count) / sum(count), sum(count),
+           (array_agg(last ORDER BY bucket DESC))[1]
+    FROM minutes
+    GROUP BY 1, 2
+    ON CONFLICT (series_id, bucket) DO UPDATE SET
+        min = EXCLUDED.min, max = EXCLUDED.max, avg = EXCLUDED.avg, count = EXCLUDED.count, last = EXCLUDED.last
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM minutes), (SELECT count(*) FROM hours)
+"""
+
+
+def rollups_refresh_batch(cursor, *, limit: int) -> tuple[int, int, int]:
+    """Refresh up to `limit` dirty series-hours. Returns (hours claimed, 1m rows, 1h rows)."""
+    cursor.execute(ROLLUP_REFRESH_SQL, {"limit": limit})
+    claimed, minutes, hours = cursor.fetchone()
+    return int(claimed), int(minutes), int(hours)
+
+
+def rollups_pending(cursor) -> int:
+    cursor.execute("SELECT count(*) FROM metrics_rollup_dirty")
+    return int(cursor.fetchone()[0])
+
+
+def rollups_delete_before(cursor, *, cutoff: datetime) -> int:
+    """Delete rollup rows older than cutoff (runs hourly from beat, so each run is small)."""
+    total = 0
+    for table in ("metrics_rollup_1m", "metrics_rollup_1h"):
+        cursor.execute(f"DELETE FROM {table} WHERE bucket < %s", [cutoff])
+        total += cursor.rowcount
+    return total
