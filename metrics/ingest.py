@@ -8,6 +8,7 @@ the whole batch and names the item.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -101,6 +102,8 @@ def check_time_range(ts_s: np.ndarray, where: str, now_s: float) -> None:
     if bad.any():
         j = int(np.argmax(bad))
         value = float(ts_s[j])
+        if not np.isfinite(value):
+            raise IngestError(f"{where}[{j}]", "timestamp must be a finite number")
         if value < 0:
             raise IngestError(f"{where}[{j}]", "timestamp is before 1970")
         hint = " (timestamps are seconds, not milliseconds)" if value > 1e11 else ""
@@ -150,7 +153,12 @@ def parse_json(body: bytes, *, max_points: int, now_s: float | None = None) -> B
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise IngestError("body", f"malformed JSON: {exc}") from None
+        try:
+            # The standard parser accepts NaN, Infinity and 1e999, so the validation below can
+            # name the exact point instead of a character offset.
+            doc = json.loads(body)
+        except ValueError:
+            raise IngestError("body", f"malformed JSON: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("series"), list):
         raise IngestError("series", "body must be an object with a 'series' list")
     raw_series = doc["series"]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+from metrics.services import series_cache
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_series_cache():
+    """Series ids are cached per process; tests create and drop series freely."""
+    series_cache.clear()
+    yield
+    series_cache.clear()
+
+
+@pytest.fixture
+def storage_clean(db):
+    """Samples and rollups are unmanaged tables that Django's flush does not empty."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE metrics_sample, metrics_rollup_1m, metrics_rollup_1h, metrics_rollup_dirty")
+
+
+@pytest.fixture
+def team(db):
+    return team_get_or_create(slug="ops", name="Ops")[0]
+
+
+@pytest.fixture
+def other_team(db):
+    return team_get_or_create(slug="other", name="Other")[0]
+
+
+@pytest.fixture
+def alice(db, team, django_user_model):
+    """Owner: a member of `team`."""
+    user = django_user_model.objects.create_user("alice", password="pw-alice-1234")
+    membership_ensure(team=team, user=user)
+    return user
+
+
+@pytest.fixture
+def bob(db, other_team, django_user_model):
+    """A member of another team."""
+    user = django_user_model.objects.create_user("bob", password="pw-bob-1234")
+    membership_ensure(team=other_team, user=user)
+    return user
+
+
+@pytest.fixture
+def charlie(db, django_user_model):
+    """An outsider: logged in, member of no team."""
+    return django_user_model.objects.create_user("charlie", password="pw-charlie-1234")
+
+
+@pytest.fixture
+def make_token(db):
+    def make(team, scopes=("ingest", "read")):
+        return api_token_create(team=team, name="test", scopes=list(scopes))[1]
+
+    return make
+
+
+@pytest.fixture
+def token_client(make_token, team):
+    def make(scopes=("ingest", "read"), for_team=None):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(for_team or team, scopes)}")
+        return client
+
+    return make
+
+
+def json_body(series: list[dict]) -> bytes:
+    return orjson.dumps({"series": series})
+
+
+def recent_points(count: int, value: float = 1.0, step: int = 60, end: int | None = None) -> list[list[float]]:
+    end = int(time.time()) // step * step if end is None else end
+    return [[end - (count - 1 - i) * step, value + i] for i in range(count)]
