@@ -5,3 +5,12 @@ from django.apps import AppConfig
 
 class AlertsConfig(AppConfig):
     name = "alerts"
+
+    def ready(self) -> None:
+        from alerts import receivers  # noqa: F401  evaluates rules when samples arrive
+        from alerts.evaluators import registry
+        from alerts.evaluators.absence import AbsenceEvaluator
+        from alerts.evaluators.threshold import ThresholdEvaluator
+
+        registry.register(ThresholdEvaluator())
+        registry.register(AbsenceEvaluator())

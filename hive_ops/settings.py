@@ -154,6 +154,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AlertStatusEnum": "alerts.models.alerts.Alert.Status",
+        "IncidentStatusEnum": "alerts.models.incidents.Incident.Status",
+        "SeverityEnum": "alerts.models.alerts.Severity",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hive_ops.schema.add_ingest_paths",
@@ -177,6 +182,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "metrics-refresh-rollups": {"task": "metrics.tasks.refresh_rollups", "schedule": 30.0},
     "metrics-maintain-storage": {"task": "metrics.tasks.maintain_storage", "schedule": 3600.0},
+    "alerts-evaluate-rules": {"task": "alerts.tasks.evaluate_all_rules", "schedule": 30.0},
+    "alerts-housekeeping": {"task": "alerts.tasks.alert_housekeeping", "schedule": 60.0},
 }
 
 # Metric storage.
@@ -194,3 +201,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"cmdstanpy": {"level": "WARNING"}},
 }
+
+# Alerting.
+HIVEOPS_FLAP_TRANSITIONS = env_int("HIVEOPS_FLAP_TRANSITIONS", 6)
+HIVEOPS_FLAP_WINDOW_MINUTES = env_int("HIVEOPS_FLAP_WINDOW_MINUTES", 30)
+HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE = env_int("HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE", 120)

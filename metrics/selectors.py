@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -124,3 +125,22 @@ def series_latest(*, series_ids: list[int]) -> dict[int, tuple[datetime, float]]
             [series_ids],
         )
         return {sid: (ts, value) for sid, ts, value in cursor.fetchall()}
+
+
+def samples_window(
+    *, series_ids: list[int], start: datetime, end: datetime
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Raw samples of several series in [start, end] as (unix seconds, values) arrays."""
+    if not series_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT series_id, array_agg(extract(epoch FROM ts)::float8 ORDER BY ts), array_agg(value ORDER BY ts) "
+            "FROM metrics_sample WHERE series_id = ANY(%s) AND ts >= %s AND ts <= %s GROUP BY series_id",
+            [series_ids, start, end],
+        )
+        return {sid: (np.asarray(ts, dtype=np.float64), np.asarray(vals)) for sid, ts, vals in cursor.fetchall()}
+
+
+def series_by_ids(*, series_ids: list[int]) -> QuerySet[Series]:
+    return Series.objects.filter(id__in=series_ids)

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from metrics import storage
 from metrics.ingest import Batch, ParsedSeries
+from metrics.signals import samples_ingested
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +164,13 @@ def samples_ingest(*, team_id: int, batch: Batch) -> IngestResult:
             if attempt == DEADLOCK_RETRIES:
                 raise
             logger.info("ingest deadlock, retrying (attempt %s)", attempt)
+    if inserted:
+        by_metric: dict[str, list[int]] = {}
+        for parsed, sid in zip(batch.series, ids, strict=True):
+            by_metric.setdefault(parsed.metric, []).append(sid)
+        for receiver, error in samples_ingested.send_robust(sender=IngestResult, team_id=team_id, series=by_metric):
+            if isinstance(error, Exception):
+                logger.error("samples_ingested receiver %s failed", receiver, exc_info=error)
     return IngestResult(
         accepted=inserted, duplicates=len(values) - inserted, series=len(set(ids)), skipped=batch.skipped
     )

@@ -22,6 +22,17 @@ def _fresh_series_cache():
     series_cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run inline in tests; nothing is left queued in Redis for a real worker to pick up."""
+    from hive_ops.celery import app
+
+    # With the CELERY_ settings namespace, the prefixed key is the one Celery reads.
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    app.conf.CELERY_TASK_ALWAYS_EAGER = False
+
+
 @pytest.fixture
 def storage_clean(db):
     """Samples and rollups are unmanaged tables that Django's flush does not empty."""

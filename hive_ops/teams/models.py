@@ -15,6 +15,9 @@ class Team(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    require_resolution_note = models.BooleanField(
+        default=False, help_text="Incidents of this team can only be resolved with a resolution note."
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
 
     class Meta:

@@ -1,0 +1,290 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+from alerts import matchers as label_matchers
+from alerts.evaluators import registry
+from alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertRule,
+    GroupingRule,
+    Incident,
+    IncidentEvent,
+    InhibitionRule,
+    Integration,
+    MaintenanceWindow,
+    Service,
+    Silence,
+)
+from alerts.services.integrations import integration_create
+from alerts.services.muting import muting_refresh_team
+from alerts.services.rules import rule_backtest
+
+
+class MatchersFormField(forms.CharField):
+    """Matchers typed as text: service="checkout", host=~"web-.*", env!="dev"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", 'e.g. service="checkout", host=~"web-.*" (operators =, !=, =~, !~)')
+        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 80}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return label_matchers.render(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        try:
+            return label_matchers.parse(value or "")
+        except label_matchers.MatcherError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class AlertRuleForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=[])
+    matchers = MatchersFormField()
+
+    class Meta:
+        model = AlertRule
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = registry.choices()
+
+
+@admin.action(description="Backtest: what would these rules have fired in the last 7 days?")
+def backtest_rules(modeladmin, request, queryset):
+    results = [(rule, rule_backtest(rule=rule, days=7)) for rule in queryset.select_related("service")[:20]]
+    return TemplateResponse(
+        request,
+        "admin/alerts/backtest.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Rule backtest (7 days)",
+            "results": results,
+        },
+    )
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    form = AlertRuleForm
+    list_display = ["name", "team", "kind", "metric", "service", "severity", "enabled", "updated_at"]
+    list_filter = ["team", "kind", "enabled", "severity"]
+    search_fields = ["name", "metric"]
+    actions = [backtest_rules]
+    fieldsets = [
+        (None, {"fields": ["team", "service", "name", "kind", "enabled"]}),
+        ("What to watch", {"fields": ["metric", "matchers", "aggregation", "window"]}),
+        (
+            "When to fire",
+            {
+                "fields": [
+                    "comparator",
+                    "critical_threshold",
+                    "warning_threshold",
+                    "recovery_threshold",
+                    "for_duration",
+                    "absence_after",
+                    "params",
+                ]
+            },
+        ),
+        (
+            "The alert",
+            {
+                "fields": [
+                    "severity",
+                    "warning_severity",
+                    "labels",
+                    "summary_template",
+                    "description_template",
+                    "runbook_url",
+                ]
+            },
+        ),
+    ]
+
+
+class MaintenanceWindowInline(admin.TabularInline):
+    model = MaintenanceWindow
+    extra = 0
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "team", "criticality", "revenue_per_minute", "ack_timeout", "auto_resolve_timeout"]
+    list_filter = ["team", "criticality"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MaintenanceWindowInline]
+
+
+class IntegrationCreateForm(forms.ModelForm):
+    class Meta:
+        model = Integration
+        fields = ["team", "service", "kind", "name"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "team", "service", "key_prefix", "created_at", "last_event_at", "revoked_at"]
+    list_filter = ["kind", "team"]
+    search_fields = ["name", "key_prefix"]
+    readonly_fields = ["key_prefix", "created_at", "last_event_at"]
+    actions = ["revoke"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = IntegrationCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["team", "service", "kind", "name"]
+        return ["team", "service", "kind", "name", "key_prefix", "created_at", "last_event_at", "revoked_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        integration, key = integration_create(
+            team=data["team"], kind=data["kind"], name=data["name"], service=data.get("service")
+        )
+        obj.pk = integration.pk
+        messages.warning(request, f"Integration created. Copy its key now, it is not shown again: {key}")
+
+    @admin.action(description="Revoke selected integrations")
+    def revoke(self, request, queryset) -> None:
+        from django.utils import timezone
+
+        count = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} integration(s).")
+
+
+class SilenceForm(forms.ModelForm):
+    matchers = MatchersFormField(required=True)
+
+    class Meta:
+        model = Silence
+        fields = ["team", "matchers", "starts_at", "ends_at", "comment", "expire_on_resolve"]
+
+
+@admin.register(Silence)
+class SilenceAdmin(admin.ModelAdmin):
+    form = SilenceForm
+    list_display = ["__str__", "team", "starts_at", "ends_at", "created_by", "expired_at", "comment"]
+    list_filter = ["team", "expired_at"]
+    search_fields = ["comment"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        muting_refresh_team(team_id=obj.team_id)
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "starts_at", "duration", "recurrence", "timezone", "until"]
+    list_filter = ["recurrence", "service__team"]
+
+
+class InhibitionRuleForm(forms.ModelForm):
+    source_matchers = MatchersFormField(required=True)
+    target_matchers = MatchersFormField(required=True)
+
+    class Meta:
+        model = InhibitionRule
+        fields = "__all__"
+
+
+@admin.register(InhibitionRule)
+class InhibitionRuleAdmin(admin.ModelAdmin):
+    form = InhibitionRuleForm
+    list_display = ["name", "team", "enabled"]
+    list_filter = ["team", "enabled"]
+
+
+class GroupingRuleForm(forms.ModelForm):
+    matchers = MatchersFormField()
+
+    class Meta:
+        model = GroupingRule
+        fields = "__all__"
+
+
+@admin.register(GroupingRule)
+class GroupingRuleAdmin(admin.ModelAdmin):
+    form = GroupingRuleForm
+    list_display = ["name", "team", "position", "group_by", "group_window", "group_wait"]
+    list_filter = ["team"]
+    ordering = ["team", "position"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AlertEventInline(ReadOnlyInline):
+    model = AlertEvent
+    fields = ["at", "kind", "actor_name", "message"]
+    readonly_fields = fields
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["summary", "status", "severity", "muted", "flapping", "service", "team", "occurrences", "last_seen"]
+    list_filter = ["status", "severity", "muted", "flapping", "source", "team"]
+    search_fields = ["summary", "fingerprint", "dedup_key"]
+    readonly_fields = [f.name for f in Alert._meta.fields]
+    inlines = [AlertEventInline]
+    list_select_related = ["service", "team"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class IncidentEventInline(ReadOnlyInline):
+    model = IncidentEvent
+    fields = ["at", "kind", "actor_name", "message"]
+    readonly_fields = fields
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["title", "status", "priority", "priority_override", "service", "team", "opened_at", "resolved_at"]
+    list_filter = ["status", "priority", "team"]
+    search_fields = ["title", "group_key"]
+    readonly_fields = [
+        "uid",
+        "team",
+        "service",
+        "grouping_rule",
+        "group_key",
+        "status",
+        "priority",
+        "opened_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+        "resolved_by",
+        "time_to_acknowledge",
+        "time_to_resolve",
+    ]
+    inlines = [IncidentEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,134 @@
+"""Alert intake endpoints. They authenticate with an integration key, not a user or API token."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alerts.models import Integration
+from alerts.services.intake import PayloadError, alertmanager_receive, pagerduty_enqueue, webhook_receive
+from alerts.services.integrations import integration_authenticate
+from hive_ops.teams.auth import bearer_secret
+
+logger = logging.getLogger(__name__)
+
+
+class IntakeView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    kind = ""
+
+    def integration_from_header(self, request) -> Integration | None:
+        secret = bearer_secret(request.headers.get("Authorization"))
+        return integration_authenticate(key=secret, kind=self.kind) if secret else None
+
+    def body(self, request):
+        try:
+            return request.data
+        except ParseError as exc:
+            raise PayloadError([f"malformed JSON: {exc.detail}"]) from None
+
+    def unauthorized(self) -> Response:
+        response = Response({"error": f"send Authorization: Bearer <{self.kind} integration key>"}, status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="hiveops"'
+        return response
+
+
+@extend_schema(tags=["integrations"], request=dict, responses={200: dict, 400: dict, 401: dict})
+class AlertmanagerView(IntakeView):
+    """Prometheus Alertmanager webhook (payload version 4)."""
+
+    kind = Integration.Kind.ALERTMANAGER
+
+    def post(self, request):
+        integration = self.integration_from_header(request)
+        if integration is None:
+            return self.unauthorized()
+        try:
+            result = alertmanager_receive(integration=integration, payload=self.body(request))
+        except PayloadError as exc:
+            return Response({"errors": exc.errors}, status=400)
+        return Response({"status": "ok", "firing": result.firing, "resolved": result.resolved})
+
+
+@extend_schema(tags=["integrations"], request=dict, responses={200: dict, 400: dict, 401: dict})
+class WebhookView(IntakeView):
+    """Generic JSON: {"summary", "severity", "status": "firing"|"resolved", "labels", "dedup_key"}."""
+
+    kind = Integration.Kind.WEBHOOK
+
+    def post(self, request):
+        integration = self.integration_from_header(request)
+        if integration is None:
+            return self.unauthorized()
+        try:
+            alert = webhook_receive(integration=integration, body=self.body(request))
+        except PayloadError as exc:
+            return Response({"errors": exc.errors}, status=400)
+        return Response({"status": "ok", "alert": str(alert.uid) if alert else None})
+
+
+def _rate_limited(integration: Integration) -> int | None:
+    """Seconds to wait when the integration exceeded its events per minute, else None."""
+    minute = int(time.time() // 60)
+    key = f"pd-rate:{integration.id}:{minute}"
+    try:
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except Exception:  # Redis down: accept rather than lose alerts
+        logger.warning("rate limiter unavailable", exc_info=True)
+        return None
+    if count > settings.HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE:
+        return 60 - int(time.time()) % 60
+    return None
+
+
+def _invalid(errors: list[str]) -> Response:
+    return Response({"status": "invalid event", "message": "Event object is invalid", "errors": errors}, status=400)
+
+
+@extend_schema(tags=["integrations"], request=dict, responses={202: dict, 400: dict, 429: dict})
+class PagerDutyEnqueueView(IntakeView):
+    """PagerDuty Events API v2: `routing_key` is the integration key."""
+
+    kind = Integration.Kind.PAGERDUTY
+
+    def post(self, request):
+        try:
+            body = self.body(request)
+        except PayloadError as exc:
+            return _invalid(exc.errors)
+        routing_key = body.get("routing_key") if isinstance(body, dict) else None
+        if not isinstance(routing_key, str) or not routing_key:
+            return _invalid(["'routing_key' is missing or blank"])
+        integration = integration_authenticate(key=routing_key, kind=self.kind)
+        if integration is None:
+            return _invalid(["'routing_key' is not a known HiveOps PagerDuty integration key"])
+        wait = _rate_limited(integration)
+        if wait is not None:
+            response = Response(
+                {
+                    "status": "throttle exceeded",
+                    "message": "Requests for this service are arriving too quickly. Please retry later.",
+                },
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        try:
+            event = pagerduty_enqueue(integration=integration, body=body)
+        except PayloadError as exc:
+            return _invalid(exc.errors)
+        return Response(
+            {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
+            status=status.HTTP_202_ACCEPTED,
+        )

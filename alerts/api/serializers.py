@@ -1,0 +1,288 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from alerts import matchers as label_matchers
+from alerts.evaluators import registry
+from alerts.models import Alert, AlertEvent, AlertRule, Incident, IncidentEvent, Service, Silence
+
+
+class EventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    actor = serializers.CharField(source="actor_name")
+    message = serializers.CharField()
+    data = serializers.JSONField()
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uid", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    incident = serializers.SlugRelatedField(slug_field="uid", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    display_status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "status",
+            "display_status",
+            "muted",
+            "flapping",
+            "severity",
+            "summary",
+            "source",
+            "service",
+            "incident",
+            "labels",
+            "value",
+            "occurrences",
+            "first_seen",
+            "last_seen",
+            "fired_at",
+            "acknowledged_at",
+            "resolved_at",
+            "assignee",
+        ]
+        read_only_fields = fields
+
+
+class AlertDetailSerializer(AlertSerializer):
+    timeline = serializers.SerializerMethodField()
+    silence = serializers.SlugRelatedField(slug_field="uid", read_only=True)
+
+    class Meta(AlertSerializer.Meta):
+        fields = [
+            *AlertSerializer.Meta.fields,
+            "description",
+            "runbook_url",
+            "generator_url",
+            "annotations",
+            "dedup_key",
+            "silence",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    def get_timeline(self, alert: Alert) -> list[dict]:
+        return EventSerializer(AlertEvent.objects.filter(alert=alert), many=True).data
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uid", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    priority = serializers.IntegerField(source="effective_priority", read_only=True)
+    alert_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "title",
+            "status",
+            "priority",
+            "priority_override",
+            "service",
+            "assignee",
+            "group_key",
+            "opened_at",
+            "acknowledged_at",
+            "resolved_at",
+            "time_to_acknowledge",
+            "time_to_resolve",
+            "alert_count",
+        ]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    alerts = AlertSerializer(many=True, read_only=True)
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [
+            *IncidentSerializer.Meta.fields,
+            "resolution_note",
+            "postmortem_summary",
+            "root_cause",
+            "follow_ups",
+            "alerts",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    def get_timeline(self, incident: Incident) -> list[dict]:
+        return EventSerializer(IncidentEvent.objects.filter(incident=incident), many=True).data
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=1024, required=False)
+    priority_override = serializers.IntegerField(min_value=1, max_value=5, allow_null=True, required=False)
+    assignee = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all(), allow_null=True, required=False
+    )
+    resolution_note = serializers.CharField(allow_blank=True, required=False)
+    postmortem_summary = serializers.CharField(allow_blank=True, required=False)
+    root_cause = serializers.CharField(allow_blank=True, required=False)
+    follow_ups = serializers.CharField(allow_blank=True, required=False)
+
+
+class TextSerializer(serializers.Serializer):
+    text = serializers.CharField()
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all(), allow_null=True
+    )
+
+
+class MatchersField(serializers.JSONField):
+    """[{"name": "service", "op": "=", "value": "checkout"}, ...] with ops =, !=, =~, !~."""
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        if isinstance(data, list):
+            data = [{"op": "=", **m} if isinstance(m, dict) else m for m in data]
+        try:
+            return label_matchers.validate(data)
+        except label_matchers.MatcherError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class AlertSilenceSerializer(serializers.Serializer):
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=60 * 24 * 30)
+    comment = serializers.CharField()
+    expire_on_resolve = serializers.BooleanField(default=False)
+    matchers = MatchersField(required=False, help_text="default: all labels of the alert")
+
+
+class BulkSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["acknowledge", "resolve", "silence"])
+    ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=1000)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=60 * 24 * 30, required=False)
+    comment = serializers.CharField(required=False)
+
+
+class MergeSerializer(serializers.Serializer):
+    incidents = serializers.ListField(child=serializers.UUIDField(), min_length=1)
+
+
+class SplitSerializer(serializers.Serializer):
+    alerts = serializers.ListField(child=serializers.UUIDField(), min_length=1)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uid", read_only=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "criticality",
+            "revenue_per_minute",
+            "ack_timeout",
+            "auto_resolve_timeout",
+        ]
+
+
+class ModelCleanMixin:
+    """Run the model's clean() so API and admin share one set of rules."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = self.instance or self.Meta.model()
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        if "team" in self.context:
+            instance.team = self.context["team"]
+        try:
+            instance.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+
+class AlertRuleSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uid", read_only=True)
+    service = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Service.objects.none(), allow_null=True, required=False
+    )
+    kind = serializers.ChoiceField(choices=[])
+    matchers = MatchersField(required=False)
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "enabled",
+            "service",
+            "metric",
+            "matchers",
+            "aggregation",
+            "window",
+            "comparator",
+            "critical_threshold",
+            "warning_threshold",
+            "recovery_threshold",
+            "for_duration",
+            "absence_after",
+            "params",
+            "severity",
+            "warning_severity",
+            "labels",
+            "summary_template",
+            "description_template",
+            "runbook_url",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = registry.choices()
+        team = self.context.get("team")
+        if team is not None:
+            self.fields["service"].queryset = Service.objects.filter(team=team)
+
+
+class SilenceSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uid", read_only=True)
+    matchers = MatchersField()
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Silence
+        fields = [
+            "id",
+            "matchers",
+            "starts_at",
+            "ends_at",
+            "comment",
+            "expire_on_resolve",
+            "created_by",
+            "expired_at",
+            "active",
+        ]
+        read_only_fields = ["expired_at"]
+
+    def get_active(self, silence: Silence) -> bool:
+        from django.utils import timezone
+
+        return silence.is_active(timezone.now())
+
+
+class BacktestQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=30, default=7)

@@ -1,0 +1,366 @@
+"""Alerts, incidents, rules, silences and services. Thin: scope, validate, call one service."""
+
+from __future__ import annotations
+
+from datetime import timedelta as td
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from alerts.api import serializers as s
+from alerts.models import Alert, AlertRule, Incident, Service, Silence
+from alerts.services import alerts as alert_services
+from alerts.services import incidents as incident_services
+from alerts.services import muting
+from alerts.services.rules import rule_backtest
+from hive_ops.teams.auth import request_team_ids, scope_required
+from hive_ops.teams.models import ApiToken, Team
+
+
+def actor(request: Request):
+    """The user acting, or None for a token (its name goes in the timeline instead)."""
+    return None if isinstance(request.auth, ApiToken) else request.user
+
+
+def actor_name(request: Request) -> str | None:
+    return f"token {request.auth.name}" if isinstance(request.auth, ApiToken) else None
+
+
+def write_team(request: Request) -> Team:
+    """The team a new object belongs to: the token's, or the user's (named by `team` if several)."""
+    team_ids = request_team_ids(request, "write")
+    slug = request.data.get("team") if hasattr(request.data, "get") else None
+    teams = Team.objects.filter(id__in=team_ids)
+    if slug:
+        team = teams.filter(slug=slug).first()
+        if team is None:
+            raise ValidationError({"team": f"you are not a member of team {slug!r}"})
+        return team
+    if len(team_ids) != 1:
+        raise ValidationError({"team": "you are in several teams (or none): name the team's slug"})
+    return teams.get()
+
+
+class ScopedMixin:
+    """Read with the `read` scope, act with `write`; every queryset limited to the caller's teams."""
+
+    lookup_field = "uid"
+    lookup_url_kwarg = "id"
+
+    def get_permissions(self):
+        needed = "read" if self.request.method in ("GET", "HEAD", "OPTIONS") else "write"
+        return [scope_required(needed)()]
+
+    def team_ids(self) -> list[int]:
+        needed = "read" if self.request.method in ("GET", "HEAD", "OPTIONS") else "write"
+        return request_team_ids(self.request, needed)
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except (ValueError, ValidationError):
+            raise NotFound() from None
+
+
+class StateErrors:
+    def conflict(self, exc: Exception) -> Response:
+        code = getattr(exc, "status", status.HTTP_409_CONFLICT)
+        return Response({"error": str(exc)}, status=code)
+
+
+ALERT_FILTERS = [
+    OpenApiParameter("status", str, description="comma-separated: pending,firing,acknowledged,resolved, or open"),
+    OpenApiParameter("severity", str, description="comma-separated severities"),
+    OpenApiParameter("service", str, description="service slug"),
+    OpenApiParameter("muted", bool),
+    OpenApiParameter("q", str, description="search in summary and labels"),
+]
+
+
+@extend_schema(parameters=ALERT_FILTERS)
+class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
+    def get_serializer_class(self):
+        return s.AlertDetailSerializer if self.action == "retrieve" else s.AlertSerializer
+
+    def get_queryset(self):
+        qs = Alert.objects.filter(team_id__in=self.team_ids()).select_related("service", "incident", "assignee")
+        params = self.request.query_params
+        if params.get("status"):
+            wanted = set(params["status"].split(","))
+            if "open" in wanted:
+                wanted |= {"pending", "firing", "acknowledged"}
+            qs = qs.filter(status__in=wanted)
+        if params.get("severity"):
+            qs = qs.filter(severity__in=params["severity"].split(","))
+        if params.get("service"):
+            qs = qs.filter(service__slug=params["service"])
+        if params.get("muted") in ("true", "1"):
+            qs = qs.exclude(muted="")
+        elif params.get("muted") in ("false", "0"):
+            qs = qs.filter(muted="")
+        if params.get("q"):
+            qs = qs.filter(Q(summary__icontains=params["q"]) | Q(labels__icontains=params["q"]))
+        return qs.order_by("-last_seen", "-id")
+
+    def _act(self, fn, **kwargs) -> Response:
+        alert = self.get_object()
+        try:
+            fn(alert=alert, **kwargs)
+        except alert_services.AlertError as exc:
+            return self.conflict(exc)
+        alert.refresh_from_db()
+        return Response(s.AlertDetailSerializer(alert).data)
+
+    @extend_schema(request=None, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, id=None):
+        return self._act(alert_services.alert_acknowledge, by=actor(request))
+
+    @extend_schema(request=None, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def unacknowledge(self, request, id=None):
+        return self._act(alert_services.alert_unacknowledge, by=actor(request))
+
+    @extend_schema(request=None, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, id=None):
+        return self._act(
+            alert_services.alert_resolve, by=actor(request), actor_name=actor_name(request), reason="resolved by hand"
+        )
+
+    @extend_schema(request=None, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, id=None):
+        return self._act(alert_services.alert_reopen, by=actor(request))
+
+    @extend_schema(request=s.TextSerializer, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def note(self, request, id=None):
+        body = s.TextSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._act(alert_services.alert_note, by=actor(request), text=body.validated_data["text"])
+
+    @extend_schema(request=s.AssignSerializer, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, id=None):
+        body = s.AssignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._act(alert_services.alert_assign, by=actor(request), assignee=body.validated_data["assignee"])
+
+    @extend_schema(request=s.AlertSilenceSerializer, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def silence(self, request, id=None):
+        alert = self.get_object()
+        body = s.AlertSilenceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        matchers = data.get("matchers") or [{"name": k, "op": "=", "value": v} for k, v in sorted(alert.labels.items())]
+        muting.silence_create(
+            team=alert.team,
+            matchers=matchers,
+            ends_at=timezone.now() + td(minutes=data["duration_minutes"]),
+            comment=data["comment"],
+            by=actor(request),
+            expire_on_resolve=data["expire_on_resolve"],
+            for_alert=alert,
+        )
+        alert.refresh_from_db()
+        return Response(s.AlertDetailSerializer(alert).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.BulkSerializer, responses={200: dict})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        body = s.BulkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        alerts = list(self.get_queryset().filter(uid__in=data["ids"]))
+        missing = {str(i) for i in data["ids"]} - {str(a.uid) for a in alerts}
+        if missing:
+            raise ValidationError({"ids": f"unknown alert(s): {', '.join(sorted(missing))}"})
+        if data["action"] == "silence" and not (data.get("duration_minutes") and data.get("comment")):
+            raise ValidationError({"duration_minutes": "silence needs duration_minutes and comment"})
+        done, skipped = [], []
+        for alert in alerts:
+            try:
+                if data["action"] == "acknowledge":
+                    alert_services.alert_acknowledge(alert=alert, by=actor(request))
+                elif data["action"] == "resolve":
+                    alert_services.alert_resolve(
+                        alert=alert, by=actor(request), actor_name=actor_name(request), reason="bulk resolve"
+                    )
+                else:
+                    muting.silence_create(
+                        team=alert.team,
+                        matchers=[{"name": k, "op": "=", "value": v} for k, v in alert.labels.items()],
+                        ends_at=timezone.now() + td(minutes=data["duration_minutes"]),
+                        comment=data["comment"],
+                        by=actor(request),
+                        for_alert=alert,
+                    )
+                done.append(str(alert.uid))
+            except alert_services.AlertError as exc:
+                skipped.append({"id": str(alert.uid), "error": str(exc)})
+        return Response({"done": done, "skipped": skipped})
+
+
+class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
+    def get_serializer_class(self):
+        return s.IncidentDetailSerializer if self.action == "retrieve" else s.IncidentSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("service", str)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = Incident.objects.filter(team_id__in=self.team_ids()).select_related("service", "assignee")
+        params = self.request.query_params
+        if params.get("status"):
+            wanted = set(params["status"].split(","))
+            if "open" in wanted:
+                wanted |= {"triggered", "acknowledged"}
+            qs = qs.filter(status__in=wanted)
+        if params.get("service"):
+            qs = qs.filter(service__slug=params["service"])
+        return qs.annotate(alert_count=Count("alerts")).order_by("-opened_at", "-id")
+
+    def _act(self, fn, **kwargs) -> Response:
+        incident = self.get_object()
+        try:
+            fn(incident=incident, **kwargs)
+        except incident_services.IncidentError as exc:
+            return self.conflict(exc)
+        return Response(s.IncidentDetailSerializer(self.get_queryset().get(pk=incident.pk)).data)
+
+    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
+    def partial_update(self, request, id=None):
+        body = s.IncidentUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        return self._act(incident_services.incident_update, by=actor(request), **body.validated_data)
+
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, id=None):
+        return self._act(incident_services.incident_acknowledge, by=actor(request))
+
+    @extend_schema(request=s.ResolveSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, id=None):
+        body = s.ResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._act(incident_services.incident_resolve, by=actor(request), note=body.validated_data["note"])
+
+    @extend_schema(request=s.TextSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def note(self, request, id=None):
+        body = s.TextSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._act(incident_services.incident_note, by=actor(request), text=body.validated_data["text"])
+
+    @extend_schema(request=s.MergeSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, id=None):
+        body = s.MergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sources = list(self.get_queryset().filter(uid__in=body.validated_data["incidents"]))
+        if len(sources) != len(set(body.validated_data["incidents"])):
+            raise ValidationError({"incidents": "unknown incident(s)"})
+        incident = self.get_object()
+        try:
+            incident_services.incident_merge(target=incident, sources=sources, by=actor(request))
+        except incident_services.IncidentError as exc:
+            return self.conflict(exc)
+        return Response(s.IncidentDetailSerializer(self.get_queryset().get(pk=incident.pk)).data)
+
+    @extend_schema(request=s.SplitSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def split(self, request, id=None):
+        body = s.SplitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = self.get_object()
+        alerts = list(Alert.objects.filter(team_id=incident.team_id, uid__in=body.validated_data["alerts"]))
+        try:
+            new = incident_services.incident_split(incident=incident, alerts=alerts, by=actor(request))
+        except incident_services.IncidentError as exc:
+            return self.conflict(exc)
+        return Response(
+            s.IncidentDetailSerializer(self.get_queryset().get(pk=new.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class TeamOwnedViewSet(ScopedMixin, viewsets.ModelViewSet):
+    model = None
+
+    def get_queryset(self):
+        return self.model.objects.filter(team_id__in=self.team_ids())
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.request.method == "POST":
+            context["team"] = write_team(self.request)
+        elif getattr(self, "kwargs", {}).get("id"):
+            context["team"] = self.get_object().team
+        return context
+
+    def perform_create(self, serializer):
+        serializer.save(team=serializer.context["team"])
+
+
+class ServiceViewSet(TeamOwnedViewSet):
+    model = Service
+    serializer_class = s.ServiceSerializer
+
+
+class AlertRuleViewSet(TeamOwnedViewSet):
+    model = AlertRule
+    serializer_class = s.AlertRuleSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("service")
+
+    @extend_schema(parameters=[OpenApiParameter("days", int, description="1–30, default 7")], responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def backtest(self, request, id=None):
+        """What this rule would have fired over the last N days, from stored samples."""
+        query = s.BacktestQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = rule_backtest(rule=self.get_object(), days=query.validated_data["days"])
+        return Response(
+            {
+                "rule": result.rule,
+                "days": result.days,
+                "step_s": result.step_s,
+                "series": result.series,
+                "count": result.count,
+                "total_firing_s": result.total_firing_s,
+                "firings": [f.__dict__ for f in result.firings],
+            }
+        )
+
+
+class SilenceViewSet(TeamOwnedViewSet):
+    model = Silence
+    serializer_class = s.SilenceSerializer
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        silence = muting.silence_create(
+            team=serializer.context["team"],
+            matchers=data["matchers"],
+            ends_at=data["ends_at"],
+            starts_at=data.get("starts_at"),
+            comment=data["comment"],
+            by=actor(self.request),
+            expire_on_resolve=data.get("expire_on_resolve", False),
+        )
+        serializer.instance = silence
+
+    def perform_destroy(self, instance):
+        """Deleting a silence expires it (the record stays, with its expiry time)."""
+        muting.silence_expire(silence=instance, by=actor(self.request))

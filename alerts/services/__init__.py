@@ -1,0 +1,1 @@
+"""Every state change of alerts and incidents goes through these functions."""

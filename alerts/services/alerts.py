@@ -1,0 +1,299 @@
+"""The alert lifecycle: raise (dedup by fingerprint), acknowledge, resolve, reopen, notes, assignment."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import timedelta as td
+
+import orjson
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alerts import events
+from alerts.models import Alert, AlertEvent, Silence
+from alerts.models.alerts import OPEN_STATUSES
+from alerts.services.incidents import incident_attach, incident_refresh
+from alerts.services.muting import alert_refresh_muting
+from alerts.services.timeline import alert_event
+
+FLAP_KINDS = ("firing", "resolved", "reopened")
+
+
+class AlertError(ValueError):
+    """A refused alert action; the message says why."""
+
+
+def fingerprint_for(source: str, scope: object, labels: dict[str, str]) -> str:
+    canonical = orjson.dumps(labels, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(f"{source}:{scope}:".encode() + canonical).hexdigest()
+
+
+@dataclass
+class Signal:
+    """What a source says about one alert (rule evaluation, Alertmanager, PagerDuty, webhook)."""
+
+    team_id: int
+    source: str
+    fingerprint: str
+    labels: dict[str, str]
+    severity: str
+    summary: str
+    status: str = Alert.Status.FIRING  # or pending
+    actor_name: str = "system"
+    service_id: int | None = None
+    rule_id: int | None = None
+    integration_id: int | None = None
+    series_id: int | None = None
+    description: str = ""
+    runbook_url: str = ""
+    generator_url: str = ""
+    annotations: dict = field(default_factory=dict)
+    value: float | None = None
+    dedup_key: str = ""
+    at: datetime | None = None
+
+
+def alert_raise(*, signal: Signal) -> Alert:
+    """Open or update the one open alert of a fingerprint. Safe under concurrency: the partial
+    unique index makes a racing second insert fail, and the retry updates the winner's alert."""
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _raise(signal)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _raise(signal: Signal) -> Alert:
+    now = signal.at or timezone.now()
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(team_id=signal.team_id, fingerprint=signal.fingerprint, status__in=OPEN_STATUSES)
+        .first()
+    )
+    if alert is not None:
+        _update(alert, signal, now)
+    else:
+        alert = _reopen_recent(signal, now) or _create(signal, now)
+    _check_flapping(alert, now)
+    alert_refresh_muting(alert=alert, now=now)
+    if alert.status != Alert.Status.PENDING:
+        if alert.incident_id is None:
+            incident_attach(alert=alert, now=now)
+        else:
+            incident_refresh(incident=alert.incident)
+    events.alert_changed(alert)
+    return alert
+
+
+def _update(alert: Alert, signal: Signal, now: datetime) -> None:
+    alert.occurrences += 1
+    alert.last_seen, alert.value = now, signal.value
+    if signal.severity != alert.severity:
+        alert_event(
+            alert, "severity_changed", actor_name=signal.actor_name, message=f"{alert.severity} → {signal.severity}"
+        )
+        alert.severity = signal.severity
+    if alert.status == Alert.Status.PENDING and signal.status == Alert.Status.FIRING:
+        alert.status, alert.fired_at = Alert.Status.FIRING, now
+        alert_event(alert, "firing", actor_name=signal.actor_name, message=signal.summary, value=signal.value)
+    alert.summary = signal.summary[:1024]
+    alert.save()
+
+
+def _reopen_recent(signal: Signal, now: datetime) -> Alert | None:
+    """A breach soon after a resolve reopens that alert (one history; flap detection counts it)."""
+    window = td(minutes=settings.HIVEOPS_FLAP_WINDOW_MINUTES)
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(
+            team_id=signal.team_id,
+            fingerprint=signal.fingerprint,
+            status=Alert.Status.RESOLVED,
+            resolved_at__gte=now - window,
+        )
+        .order_by("-resolved_at")
+        .first()
+    )
+    if alert is None:
+        return None
+    alert.status, alert.resolved_at, alert.resolved_by = signal.status, None, None
+    alert.acknowledged_at = alert.acknowledged_by = None
+    alert.occurrences += 1
+    alert.last_seen, alert.value, alert.severity = now, signal.value, signal.severity
+    alert.fired_at = now if signal.status == Alert.Status.FIRING else None
+    alert.save()
+    alert_event(alert, "reopened", actor_name=signal.actor_name, message=signal.summary, value=signal.value)
+    return alert
+
+
+def _create(signal: Signal, now: datetime) -> Alert:
+    alert = Alert.objects.create(
+        team_id=signal.team_id,
+        source=signal.source,
+        fingerprint=signal.fingerprint,
+        dedup_key=signal.dedup_key,
+        status=signal.status,
+        severity=signal.severity,
+        summary=signal.summary[:1024],
+        description=signal.description,
+        runbook_url=signal.runbook_url[:1024],
+        generator_url=signal.generator_url[:1024],
+        labels=signal.labels,
+        annotations=signal.annotations,
+        value=signal.value,
+        service_id=signal.service_id,
+        rule_id=signal.rule_id,
+        integration_id=signal.integration_id,
+        series_id=signal.series_id,
+        first_seen=now,
+        last_seen=now,
+        fired_at=now if signal.status == Alert.Status.FIRING else None,
+    )
+    alert_event(alert, signal.status, actor_name=signal.actor_name, message=signal.summary, value=signal.value)
+    return alert
+
+
+def _check_flapping(alert: Alert, now: datetime) -> None:
+    window = td(minutes=settings.HIVEOPS_FLAP_WINDOW_MINUTES)
+    transitions = AlertEvent.objects.filter(alert=alert, kind__in=FLAP_KINDS, at__gte=now - window).count()
+    if not alert.flapping and transitions >= settings.HIVEOPS_FLAP_TRANSITIONS:
+        alert.flapping = True
+        alert.save(update_fields=["flapping"])
+        alert_event(
+            alert,
+            "flapping",
+            actor_name="system",
+            message=f"{transitions} state changes in {window}; notifying once until it settles",
+        )
+
+
+def alerts_settle_flapping(*, now: datetime | None = None) -> int:
+    """Clear the flapping mark of alerts with no state change for a whole flap window."""
+    now = now or timezone.now()
+    window = td(minutes=settings.HIVEOPS_FLAP_WINDOW_MINUTES)
+    settled = 0
+    for alert in Alert.objects.filter(flapping=True):
+        if not AlertEvent.objects.filter(alert=alert, kind__in=FLAP_KINDS, at__gte=now - window).exists():
+            with transaction.atomic():
+                if Alert.objects.filter(pk=alert.pk, flapping=True).update(flapping=False):
+                    alert_event(alert, "flap_settled", actor_name="system", message=f"stable for {window}")
+                    settled += 1
+    return settled
+
+
+def _locked(alert: Alert) -> Alert:
+    return Alert.objects.select_for_update(of=("self",)).select_related("service", "incident").get(pk=alert.pk)
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by, via_incident: bool = False) -> Alert:
+    alert = _locked(alert)
+    if alert.status not in (Alert.Status.FIRING, Alert.Status.PENDING):
+        raise AlertError(f"alert is {alert.status}; only firing or pending alerts can be acknowledged")
+    alert.status, alert.acknowledged_at, alert.acknowledged_by = Alert.Status.ACKNOWLEDGED, timezone.now(), by
+    alert.save()
+    alert_event(alert, "acknowledged", by=by, message="via incident" if via_incident else "")
+    if not via_incident and alert.incident_id:
+        _sync_incident_ack(alert, by)
+    events.alert_changed(alert)
+    return alert
+
+
+def _sync_incident_ack(alert: Alert, by) -> None:
+    from alerts.services.incidents import incident_acknowledge
+
+    incident = alert.incident
+    if incident.status == "triggered" and not incident.alerts.filter(status="firing").exists():
+        incident_acknowledge(incident=incident, by=by)
+
+
+@transaction.atomic
+def alert_unacknowledge(*, alert: Alert, by) -> Alert:
+    alert = _locked(alert)
+    if alert.status != Alert.Status.ACKNOWLEDGED:
+        raise AlertError(f"alert is {alert.status}, not acknowledged")
+    alert.status, alert.acknowledged_at, alert.acknowledged_by = Alert.Status.FIRING, None, None
+    alert.save()
+    alert_event(alert, "unacknowledged", by=by)
+    if alert.incident_id:
+        incident_refresh(incident=alert.incident, by=by)
+    events.alert_changed(alert)
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(
+    *, alert: Alert, by=None, actor_name: str | None = None, reason: str = "", via_incident: bool = False
+) -> Alert:
+    alert = _locked(alert)
+    if alert.status == Alert.Status.RESOLVED:
+        return alert  # resolving twice is harmless (retries, Alertmanager repeats)
+    alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.RESOLVED, timezone.now(), by
+    alert.save()
+    alert_event(alert, "resolved", by=by, actor_name=actor_name, message=reason)
+    expired = Silence.objects.filter(for_alert=alert, expire_on_resolve=True, expired_at=None).update(
+        expired_at=timezone.now()
+    )
+    if expired:
+        alert_event(alert, "silence_expired", actor_name="system", message="silence ended with the alert")
+    if alert.incident_id and not via_incident:
+        incident_refresh(incident=alert.incident, by=by, actor_name=actor_name)
+    events.alert_changed(alert)
+    transaction.on_commit(lambda: _refresh_team_muting(alert.team_id))
+    return alert
+
+
+def _refresh_team_muting(team_id: int) -> None:
+    """An inhibiting alert resolving may unmute others; done by a task, best effort."""
+    from alerts.tasks import refresh_muting
+
+    try:
+        refresh_muting.delay(team_id)
+    except Exception:  # broker down: the periodic refresh catches up within a minute
+        return
+
+
+@transaction.atomic
+def alert_reopen(*, alert: Alert, by) -> Alert:
+    alert = _locked(alert)
+    if alert.status != Alert.Status.RESOLVED:
+        raise AlertError(f"alert is {alert.status}, not resolved")
+    if Alert.objects.filter(team_id=alert.team_id, fingerprint=alert.fingerprint, status__in=OPEN_STATUSES).exists():
+        raise AlertError("another open alert has the same fingerprint")
+    alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.FIRING, None, None
+    alert.acknowledged_at = alert.acknowledged_by = None
+    alert.last_seen = timezone.now()
+    alert.save()
+    alert_event(alert, "reopened", by=by)
+    if alert.incident_id and alert.incident.status == "resolved":
+        alert.incident = None
+        alert.save(update_fields=["incident"])
+    if alert.incident_id is None:
+        incident_attach(alert=alert)
+    else:
+        incident_refresh(incident=alert.incident, by=by)
+    events.alert_changed(alert)
+    return alert
+
+
+@transaction.atomic
+def alert_note(*, alert: Alert, by, text: str) -> None:
+    if not text.strip():
+        raise AlertError("a note needs text")
+    alert_event(alert, "note", by=by, message=text)
+
+
+@transaction.atomic
+def alert_assign(*, alert: Alert, by, assignee) -> Alert:
+    alert = _locked(alert)
+    alert.assignee = assignee
+    alert.save(update_fields=["assignee"])
+    alert_event(alert, "assigned", by=by, message=assignee.get_username() if assignee else "unassigned")
+    events.alert_changed(alert)
+    return alert

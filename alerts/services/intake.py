@@ -1,0 +1,255 @@
+"""Alerts from the tools people already run: Alertmanager (webhook v4), PagerDuty Events v2 and a
+generic JSON webhook. Validation first, then one transaction per payload (all-or-nothing)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from alerts.models import Alert, Integration, Service
+from alerts.models.alerts import OPEN_STATUSES
+from alerts.services.alerts import Signal, alert_acknowledge, alert_raise, alert_resolve, fingerprint_for
+
+AM_SEVERITY = {
+    "critical": "critical",
+    "page": "critical",
+    "emergency": "critical",
+    "high": "high",
+    "error": "high",
+    "major": "high",
+    "warning": "medium",
+    "warn": "medium",
+    "medium": "medium",
+    "minor": "low",
+    "low": "low",
+    "info": "info",
+    "informational": "info",
+    "none": "info",
+}
+PD_SEVERITY = {"critical": "critical", "error": "high", "warning": "medium", "info": "info"}
+
+
+class PayloadError(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def _service_for(integration: Integration, labels: dict[str, str]) -> int | None:
+    if integration.service_id:
+        return integration.service_id
+    slug = labels.get("service")
+    if not slug:
+        return None
+    return Service.objects.filter(team_id=integration.team_id, slug=slug).values_list("id", flat=True).first()
+
+
+def _validate_alertmanager(payload: object) -> list[dict]:
+    if not isinstance(payload, dict):
+        raise PayloadError(["body must be a JSON object (Alertmanager webhook payload)"])
+    alerts = payload.get("alerts")
+    if not isinstance(alerts, list):
+        raise PayloadError(["alerts: must be a list"])
+    errors = []
+    for i, alert in enumerate(alerts):
+        if not isinstance(alert, dict):
+            errors.append(f"alerts[{i}]: must be an object")
+            continue
+        if alert.get("status") not in ("firing", "resolved"):
+            errors.append(f"alerts[{i}].status: must be firing or resolved")
+        labels = alert.get("labels")
+        if not isinstance(labels, dict) or not labels or not all(isinstance(v, str) for v in labels.values()):
+            errors.append(f"alerts[{i}].labels: must be a non-empty object of strings")
+        if not isinstance(alert.get("annotations", {}), dict):
+            errors.append(f"alerts[{i}].annotations: must be an object")
+    if errors:
+        raise PayloadError(errors)
+    return alerts
+
+
+@dataclass
+class IntakeResult:
+    firing: int = 0
+    resolved: int = 0
+
+
+@transaction.atomic
+def alertmanager_receive(*, integration: Integration, payload: object) -> IntakeResult:
+    result = IntakeResult()
+    for item in _validate_alertmanager(payload):
+        labels = dict(item["labels"])
+        annotations = {k: str(v) for k, v in (item.get("annotations") or {}).items()}
+        fingerprint = fingerprint_for("alertmanager", integration.id, labels)
+        if item["status"] == "resolved":
+            alert = Alert.objects.filter(
+                team_id=integration.team_id, fingerprint=fingerprint, status__in=OPEN_STATUSES
+            ).first()
+            if alert is not None:
+                ended = item.get("endsAt") or ""
+                alert_resolve(alert=alert, actor_name=integration.name, reason=f"resolved by Alertmanager {ended}")
+                result.resolved += 1
+            continue
+        alertname = labels.get("alertname", "alert")
+        alert_raise(
+            signal=Signal(
+                team_id=integration.team_id,
+                source="alertmanager",
+                fingerprint=fingerprint,
+                labels=labels,
+                severity=AM_SEVERITY.get(labels.get("severity", "").lower(), "high"),
+                summary=annotations.get("summary") or annotations.get("message") or alertname,
+                description=annotations.get("description", ""),
+                runbook_url=annotations.get("runbook_url", ""),
+                generator_url=str(item.get("generatorURL") or ""),
+                annotations=annotations,
+                actor_name=integration.name,
+                service_id=_service_for(integration, labels),
+                integration_id=integration.id,
+                dedup_key=str(item.get("fingerprint") or ""),
+            )
+        )
+        result.firing += 1
+    return result
+
+
+@dataclass
+class PagerDutyEvent:
+    action: str
+    dedup_key: str
+    generated: bool
+    summary: str = ""
+    source: str = ""
+    severity: str = ""
+    payload: dict | None = None
+
+
+def validate_pagerduty(body: object) -> PagerDutyEvent:
+    """PagerDuty Events API v2 rules; raises PayloadError listing every problem."""
+    if not isinstance(body, dict):
+        raise PayloadError(["Event object is invalid: body must be a JSON object"])
+    errors = []
+    action = body.get("event_action")
+    if action not in ("trigger", "acknowledge", "resolve"):
+        errors.append("'event_action' must be one of trigger, acknowledge, resolve")
+    dedup_key = body.get("dedup_key")
+    if dedup_key is not None and (not isinstance(dedup_key, str) or len(dedup_key) > 255):
+        errors.append("'dedup_key' must be a string of at most 255 characters")
+    if action in ("acknowledge", "resolve") and not dedup_key:
+        errors.append("'dedup_key' is required for acknowledge and resolve events")
+    payload = body.get("payload")
+    if action == "trigger":
+        if not isinstance(payload, dict):
+            errors.append("'payload' is required for trigger events")
+        else:
+            for name in ("summary", "source", "severity"):
+                if not isinstance(payload.get(name), str) or not payload.get(name):
+                    errors.append(f"'payload.{name}' is missing or blank")
+            if isinstance(payload.get("severity"), str) and payload["severity"] not in PD_SEVERITY:
+                errors.append("'payload.severity' must be one of critical, error, warning, info")
+            if isinstance(payload.get("summary"), str) and len(payload["summary"]) > 1024:
+                errors.append("'payload.summary' must be at most 1024 characters")
+    if errors:
+        raise PayloadError(errors)
+    generated = not dedup_key
+    event = PagerDutyEvent(action=action, dedup_key=dedup_key or uuid.uuid4().hex, generated=generated)
+    if action == "trigger":
+        event.summary, event.source, event.severity = payload["summary"], payload["source"], payload["severity"]
+        event.payload = payload
+    return event
+
+
+@transaction.atomic
+def pagerduty_enqueue(*, integration: Integration, body: object) -> PagerDutyEvent:
+    event = validate_pagerduty(body)
+    fingerprint = fingerprint_for("pagerduty", integration.id, {"dedup_key": event.dedup_key})
+    if event.action == "trigger":
+        payload = event.payload or {}
+        labels = {"source": event.source, "dedup_key": event.dedup_key}
+        for name in ("component", "group", "class"):
+            if isinstance(payload.get(name), str) and payload[name]:
+                labels[name] = payload[name]
+        details = payload.get("custom_details")
+        alert_raise(
+            signal=Signal(
+                team_id=integration.team_id,
+                source="pagerduty",
+                fingerprint=fingerprint,
+                labels=labels,
+                severity=PD_SEVERITY[event.severity],
+                summary=event.summary,
+                actor_name=integration.name,
+                service_id=_service_for(integration, labels),
+                integration_id=integration.id,
+                dedup_key=event.dedup_key,
+                description=str(details) if details else "",
+                annotations={"custom_details": details} if details else {},
+                generator_url=_first_link(body),
+            )
+        )
+        return event
+    alert = Alert.objects.filter(team_id=integration.team_id, fingerprint=fingerprint, status__in=OPEN_STATUSES).first()
+    if alert is None:
+        return event  # as PagerDuty: acknowledging or resolving an unknown key is accepted and ignored
+    if event.action == "resolve":
+        alert_resolve(alert=alert, actor_name=integration.name, reason="resolve event (PagerDuty Events v2)")
+    elif alert.status in (Alert.Status.FIRING, Alert.Status.PENDING):
+        alert_acknowledge(alert=alert, by=None)
+    return event
+
+
+def _first_link(body: dict) -> str:
+    links = body.get("links")
+    href = links[0].get("href") if isinstance(links, list) and links and isinstance(links[0], dict) else None
+    return str(body.get("client_url") or href or "")
+
+
+def _validate_webhook(body: object) -> dict:
+    if not isinstance(body, dict):
+        raise PayloadError(["body must be a JSON object"])
+    errors = []
+    if body.get("status", "firing") not in ("firing", "resolved"):
+        errors.append("status: must be firing or resolved")
+    if not isinstance(body.get("summary"), str) or not body.get("summary"):
+        errors.append("summary: required string")
+    if body.get("severity", "high") not in ("critical", "high", "medium", "low", "info"):
+        errors.append("severity: must be critical, high, medium, low or info")
+    labels = body.get("labels", {})
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        errors.append("labels: must be an object of strings")
+    if body.get("dedup_key") is not None and not isinstance(body.get("dedup_key"), str):
+        errors.append("dedup_key: must be a string")
+    if errors:
+        raise PayloadError(errors)
+    return body
+
+
+@transaction.atomic
+def webhook_receive(*, integration: Integration, body: object) -> Alert | None:
+    """{"summary", "severity", "status": firing|resolved, "labels", "dedup_key", "description"}.
+    Without a dedup_key, the labels and summary identify the alert."""
+    body = _validate_webhook(body)
+    labels = dict(body.get("labels") or {})
+    key = body.get("dedup_key") or fingerprint_for("summary", 0, {**labels, "__summary": body["summary"]})
+    fingerprint = fingerprint_for("webhook", integration.id, {"dedup_key": key})
+    if body.get("status", "firing") == "resolved":
+        alert = Alert.objects.filter(
+            team_id=integration.team_id, fingerprint=fingerprint, status__in=OPEN_STATUSES
+        ).first()
+        return alert_resolve(alert=alert, actor_name=integration.name, reason="resolved by webhook") if alert else None
+    return alert_raise(
+        signal=Signal(
+            team_id=integration.team_id,
+            source="webhook",
+            fingerprint=fingerprint,
+            labels=labels,
+            severity=body.get("severity", "high"),
+            summary=body["summary"],
+            description=str(body.get("description", "")),
+            actor_name=integration.name,
+            service_id=_service_for(integration, labels),
+            integration_id=integration.id,
+            dedup_key=key,
+        )
+    )

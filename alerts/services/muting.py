@@ -1,0 +1,117 @@
+"""Silences, maintenance windows and inhibition: which open alerts are muted, and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts import events
+from alerts.matchers import matches
+from alerts.models import Alert, InhibitionRule, MaintenanceWindow, Silence
+from alerts.models.alerts import OPEN_STATUSES
+from alerts.services.timeline import alert_event
+
+INHIBITING_STATUSES = ("firing", "acknowledged")
+
+
+def mute_reason(alert: Alert, *, now: datetime, open_alerts: list[Alert] | None = None) -> tuple[str, Silence | None]:
+    for silence in Silence.objects.filter(team_id=alert.team_id, expired_at=None, starts_at__lte=now, ends_at__gt=now):
+        if matches(silence.matchers, alert.labels):
+            return Alert.Muted.SILENCED, silence
+    if alert.service_id:
+        for window in MaintenanceWindow.objects.filter(service_id=alert.service_id, starts_at__lte=now):
+            if window.is_active(now):
+                return Alert.Muted.MAINTENANCE, None
+    rules = [
+        r
+        for r in InhibitionRule.objects.filter(team_id=alert.team_id, enabled=True)
+        if matches(r.target_matchers, alert.labels)
+    ]
+    if rules:
+        if open_alerts is None:
+            open_alerts = list(Alert.objects.filter(team_id=alert.team_id, status__in=INHIBITING_STATUSES))
+        for rule in rules:
+            for source in open_alerts:
+                if source.pk == alert.pk or source.status not in INHIBITING_STATUSES:
+                    continue
+                if matches(rule.source_matchers, source.labels) and all(
+                    source.labels.get(name, "") == alert.labels.get(name, "") for name in rule.equal
+                ):
+                    return Alert.Muted.SUPPRESSED, None
+    return Alert.Muted.NO, None
+
+
+def alert_refresh_muting(*, alert: Alert, now: datetime | None = None, open_alerts: list[Alert] | None = None) -> bool:
+    """Recompute the alert's muted state; record a timeline event when it changes."""
+    now = now or timezone.now()
+    muted, silence = mute_reason(alert, now=now, open_alerts=open_alerts)
+    if muted == alert.muted and (silence.pk if silence else None) == alert.silence_id:
+        return False
+    before = alert.muted
+    alert.muted, alert.silence = muted, silence
+    alert.save(update_fields=["muted", "silence"])
+    if muted:
+        detail = f"by silence {silence.uid}: {silence.comment}" if silence else ""
+        alert_event(alert, muted, actor_name="system", message=f"{muted} {detail}".strip())
+    else:
+        alert_event(alert, f"un{before}" if before != "maintenance" else "maintenance_ended", actor_name="system")
+    events.alert_changed(alert)
+    return True
+
+
+def muting_refresh_team(*, team_id: int, now: datetime | None = None) -> int:
+    """Re-check every open alert of a team (silences starting/ending, inhibitors resolving)."""
+    now = now or timezone.now()
+    changed = 0
+    with transaction.atomic():
+        open_alerts = list(
+            Alert.objects.select_for_update().filter(team_id=team_id, status__in=OPEN_STATUSES).order_by("id")
+        )
+        for alert in open_alerts:
+            changed += alert_refresh_muting(alert=alert, now=now, open_alerts=open_alerts)
+    return changed
+
+
+def silences_expire(*, now: datetime | None = None) -> list[int]:
+    """Record the expiry of silences whose end has passed; returns the affected team ids."""
+    now = now or timezone.now()
+    team_ids = list(
+        Silence.objects.filter(expired_at=None, ends_at__lte=now).values_list("team_id", flat=True).distinct()
+    )
+    Silence.objects.filter(expired_at=None, ends_at__lte=now).update(expired_at=now)
+    return team_ids
+
+
+@transaction.atomic
+def silence_create(
+    *,
+    team,
+    matchers: list[dict],
+    ends_at,
+    comment: str,
+    by=None,
+    starts_at=None,
+    expire_on_resolve: bool = False,
+    for_alert: Alert | None = None,
+) -> Silence:
+    silence = Silence(
+        team=team,
+        matchers=matchers,
+        starts_at=starts_at or timezone.now(),
+        ends_at=ends_at,
+        comment=comment,
+        created_by=by,
+        expire_on_resolve=expire_on_resolve,
+        for_alert=for_alert,
+    )
+    silence.full_clean()
+    silence.save()
+    muting_refresh_team(team_id=team.id)
+    return silence
+
+
+def silence_expire(*, silence: Silence, by=None) -> None:
+    Silence.objects.filter(pk=silence.pk, expired_at=None).update(expired_at=timezone.now())
+    muting_refresh_team(team_id=silence.team_id)
