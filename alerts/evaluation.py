@@ -115,12 +115,13 @@ def replay(
     worse = max if higher_is_worse else min
     state, out, start, peak, worst = State(), [], None, None, OK
     for now, value in zip(times.tolist(), values, strict=True):
-        wanted = state.level if value is None else levels(value, state.level)
-        step = advance(state, wanted, now, for_s)
+        if value is None:
+            continue  # no data: hold the state, as live evaluation does
+        step = advance(state, levels(value, state.level), now, for_s)
         state = step.state
         if step.transition == "firing":
             start, peak, worst = now, value, state.level
-        elif step.transition in ("changed", None) and state.level != OK and value is not None:
+        elif step.transition in ("changed", None) and state.level != OK:
             peak = value if peak is None else worse(peak, value)
             worst = state.level if RANK[state.level] > RANK[worst] else worst
         elif step.transition == "resolved":

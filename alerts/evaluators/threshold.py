@@ -7,9 +7,11 @@ import numpy as np
 from django.core.exceptions import ValidationError
 
 from alerts.evaluation import Thresholds, aggregate, threshold_level
+from metrics.ingest import FUTURE_TOLERANCE_S
 from metrics.selectors import samples_window
 
 MAX_WINDOW = td(hours=6)
+FUTURE_SLACK = td(seconds=FUTURE_TOLERANCE_S)
 
 
 def thresholds(rule) -> Thresholds:
@@ -32,7 +34,8 @@ class ThresholdEvaluator:
                 raise ValidationError({"warning_threshold": "must be less severe than the critical threshold"})
 
     def observe(self, rule, series, now: datetime) -> dict[int, float | None]:
-        window = samples_window(series_ids=[s.id for s in series], start=now - rule.window, end=now)
+        # Up to the ingest's future tolerance: a sender's clock a little ahead still counts.
+        window = samples_window(series_ids=[s.id for s in series], start=now - rule.window, end=now + FUTURE_SLACK)
         empty = (np.empty(0), np.empty(0))
         return {s.id: aggregate(*window.get(s.id, empty), rule.aggregation) for s in series}
 

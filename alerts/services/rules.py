@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -42,6 +43,7 @@ def alert_labels(rule: AlertRule, series) -> dict[str, str]:
 
 def _signal(rule: AlertRule, series, level: str, value: float | None, status: str, now: datetime) -> Signal:
     labels = alert_labels(rule, series)
+    value = value if value is not None and math.isfinite(value) else None  # "never seen" is infinite
     context = {"labels": labels, "value": value, "rule": {"name": rule.name}, "metric": rule.metric, "level": level}
     return Signal(
         team_id=rule.team_id,
@@ -84,9 +86,11 @@ def rule_evaluate(
             states[None] = no_series
     report = EvaluationReport(series=len(values))
     for series_id, value in values.items():
+        if value is None:
+            continue  # no data in the window: hold whatever state the series is in
         known = states.get(series_id)
         current = known.level if known else OK
-        wanted = current if value is None else evaluator.level(rule, value, current)
+        wanted = evaluator.level(rule, value, current)
         if known is None and wanted == OK:
             continue  # the common case: nothing to remember, nothing to lock
         if known is not None and wanted == known.level == OK and not known.pending_level:
@@ -96,7 +100,7 @@ def rule_evaluate(
 
 
 @transaction.atomic
-def _apply(rule: AlertRule, series, value: float | None, now: datetime) -> int:
+def _apply(rule: AlertRule, series, value: float, now: datetime) -> int:
     """Advance one (rule, series) state under a row lock and act on the transition."""
     evaluator = registry.get(rule.kind)
     state_row, _ = RuleState.objects.select_for_update().get_or_create(rule=rule, series=series)
@@ -105,7 +109,7 @@ def _apply(rule: AlertRule, series, value: float | None, now: datetime) -> int:
         state_row.pending_level,
         state_row.pending_since.timestamp() if state_row.pending_since else None,
     )
-    wanted = current.level if value is None else evaluator.level(rule, value, current.level)
+    wanted = evaluator.level(rule, value, current.level)
     step = advance(current, wanted, now.timestamp(), rule.for_duration.total_seconds())
     state_row.level, state_row.pending_level = step.state.level, step.state.pending_level
     state_row.pending_since = (
