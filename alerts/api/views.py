@@ -110,6 +110,7 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
 
     def _act(self, fn, **kwargs) -> Response:
         alert = self.get_object()
+        kwargs.setdefault("actor_name", actor_name(self.request))
         try:
             fn(alert=alert, **kwargs)
         except alert_services.AlertError as exc:
@@ -189,7 +190,7 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
         for alert in alerts:
             try:
                 if data["action"] == "acknowledge":
-                    alert_services.alert_acknowledge(alert=alert, by=actor(request))
+                    alert_services.alert_acknowledge(alert=alert, by=actor(request), actor_name=actor_name(request))
                 elif data["action"] == "resolve":
                     alert_services.alert_resolve(
                         alert=alert, by=actor(request), actor_name=actor_name(request), reason="bulk resolve"

@@ -192,13 +192,13 @@ def _locked(alert: Alert) -> Alert:
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: Alert, by, via_incident: bool = False) -> Alert:
+def alert_acknowledge(*, alert: Alert, by, actor_name: str | None = None, via_incident: bool = False) -> Alert:
     alert = _locked(alert)
     if alert.status not in (Alert.Status.FIRING, Alert.Status.PENDING):
         raise AlertError(f"alert is {alert.status}; only firing or pending alerts can be acknowledged")
     alert.status, alert.acknowledged_at, alert.acknowledged_by = Alert.Status.ACKNOWLEDGED, timezone.now(), by
     alert.save()
-    alert_event(alert, "acknowledged", by=by, message="via incident" if via_incident else "")
+    alert_event(alert, "acknowledged", by=by, actor_name=actor_name, message="via incident" if via_incident else "")
     if not via_incident and alert.incident_id:
         _sync_incident_ack(alert, by)
     events.alert_changed(alert)
@@ -214,13 +214,13 @@ def _sync_incident_ack(alert: Alert, by) -> None:
 
 
 @transaction.atomic
-def alert_unacknowledge(*, alert: Alert, by) -> Alert:
+def alert_unacknowledge(*, alert: Alert, by, actor_name: str | None = None) -> Alert:
     alert = _locked(alert)
     if alert.status != Alert.Status.ACKNOWLEDGED:
         raise AlertError(f"alert is {alert.status}, not acknowledged")
     alert.status, alert.acknowledged_at, alert.acknowledged_by = Alert.Status.FIRING, None, None
     alert.save()
-    alert_event(alert, "unacknowledged", by=by)
+    alert_event(alert, "unacknowledged", by=by, actor_name=actor_name)
     if alert.incident_id:
         incident_refresh(incident=alert.incident, by=by)
     events.alert_changed(alert)
@@ -260,7 +260,7 @@ def _refresh_team_muting(team_id: int) -> None:
 
 
 @transaction.atomic
-def alert_reopen(*, alert: Alert, by) -> Alert:
+def alert_reopen(*, alert: Alert, by, actor_name: str | None = None) -> Alert:
     alert = _locked(alert)
     if alert.status != Alert.Status.RESOLVED:
         raise AlertError(f"alert is {alert.status}, not resolved")
@@ -270,7 +270,7 @@ def alert_reopen(*, alert: Alert, by) -> Alert:
     alert.acknowledged_at = alert.acknowledged_by = None
     alert.last_seen = timezone.now()
     alert.save()
-    alert_event(alert, "reopened", by=by)
+    alert_event(alert, "reopened", by=by, actor_name=actor_name)
     if alert.incident_id and alert.incident.status == "resolved":
         alert.incident = None
         alert.save(update_fields=["incident"])
@@ -283,17 +283,19 @@ def alert_reopen(*, alert: Alert, by) -> Alert:
 
 
 @transaction.atomic
-def alert_note(*, alert: Alert, by, text: str) -> None:
+def alert_note(*, alert: Alert, by, text: str, actor_name: str | None = None) -> None:
     if not text.strip():
         raise AlertError("a note needs text")
-    alert_event(alert, "note", by=by, message=text)
+    alert_event(alert, "note", by=by, actor_name=actor_name, message=text)
 
 
 @transaction.atomic
-def alert_assign(*, alert: Alert, by, assignee) -> Alert:
+def alert_assign(*, alert: Alert, by, assignee, actor_name: str | None = None) -> Alert:
     alert = _locked(alert)
     alert.assignee = assignee
     alert.save(update_fields=["assignee"])
-    alert_event(alert, "assigned", by=by, message=assignee.get_username() if assignee else "unassigned")
+    alert_event(
+        alert, "assigned", by=by, actor_name=actor_name, message=assignee.get_username() if assignee else "unassigned"
+    )
     events.alert_changed(alert)
     return alert

@@ -170,6 +170,7 @@ class TestPersonas:
         writer = token_client(scopes=("read", "write"))
         acked = writer.post(f"/api/v1/alerts/{alerts[0].uid}/acknowledge")
         assert acked.status_code == 200
+        assert acked.json()["timeline"][-1]["actor"] == "token test"
 
     def test_anonymous_is_401(self, alerts):
         assert APIClient().get("/api/v1/alerts").status_code == 401
