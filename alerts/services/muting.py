@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -16,26 +17,47 @@ from alerts.services.timeline import alert_event
 INHIBITING_STATUSES = ("firing", "acknowledged")
 
 
-def mute_reason(alert: Alert, *, now: datetime, open_alerts: list[Alert] | None = None) -> tuple[str, Silence | None]:
-    for silence in Silence.objects.filter(team_id=alert.team_id, expired_at=None, starts_at__lte=now, ends_at__gt=now):
+@dataclass
+class MuteRules:
+    """A team's silences, maintenance windows, inhibition rules and inhibiting alerts, loaded once."""
+
+    silences: list[Silence]
+    windows: dict[int, list[MaintenanceWindow]]
+    inhibitions: list[InhibitionRule]
+    open_alerts: list[Alert] | None = None
+
+    @classmethod
+    def load(cls, team_id: int, now: datetime, open_alerts: list[Alert] | None = None) -> MuteRules:
+        windows: dict[int, list[MaintenanceWindow]] = {}
+        for window in MaintenanceWindow.objects.filter(service__team_id=team_id, starts_at__lte=now):
+            windows.setdefault(window.service_id, []).append(window)
+        return cls(
+            silences=list(
+                Silence.objects.filter(team_id=team_id, expired_at=None, starts_at__lte=now, ends_at__gt=now)
+            ),
+            windows=windows,
+            inhibitions=list(InhibitionRule.objects.filter(team_id=team_id, enabled=True)),
+            open_alerts=open_alerts,
+        )
+
+    def inhibitors(self, team_id: int) -> list[Alert]:
+        if self.open_alerts is None:
+            self.open_alerts = list(Alert.objects.filter(team_id=team_id, status__in=INHIBITING_STATUSES))
+        return [a for a in self.open_alerts if a.status in INHIBITING_STATUSES]
+
+
+def mute_reason(alert: Alert, *, now: datetime, rules: MuteRules) -> tuple[str, Silence | None]:
+    for silence in rules.silences:
         if matches(silence.matchers, alert.labels):
             return Alert.Muted.SILENCED, silence
-    if alert.service_id:
-        for window in MaintenanceWindow.objects.filter(service_id=alert.service_id, starts_at__lte=now):
-            if window.is_active(now):
-                return Alert.Muted.MAINTENANCE, None
-    rules = [
-        r
-        for r in InhibitionRule.objects.filter(team_id=alert.team_id, enabled=True)
-        if matches(r.target_matchers, alert.labels)
-    ]
-    if rules:
-        if open_alerts is None:
-            open_alerts = list(Alert.objects.filter(team_id=alert.team_id, status__in=INHIBITING_STATUSES))
-        for rule in rules:
-            for source in open_alerts:
-                if source.pk == alert.pk or source.status not in INHIBITING_STATUSES:
-                    continue
+    if any(window.is_active(now) for window in rules.windows.get(alert.service_id, [])):
+        return Alert.Muted.MAINTENANCE, None
+    targeting = [r for r in rules.inhibitions if matches(r.target_matchers, alert.labels)]
+    if targeting:
+        for source in rules.inhibitors(alert.team_id):
+            if source.pk == alert.pk:
+                continue
+            for rule in targeting:
                 if matches(rule.source_matchers, source.labels) and all(
                     source.labels.get(name, "") == alert.labels.get(name, "") for name in rule.equal
                 ):
@@ -43,10 +65,11 @@ def mute_reason(alert: Alert, *, now: datetime, open_alerts: list[Alert] | None 
     return Alert.Muted.NO, None
 
 
-def alert_refresh_muting(*, alert: Alert, now: datetime | None = None, open_alerts: list[Alert] | None = None) -> bool:
+def alert_refresh_muting(*, alert: Alert, now: datetime | None = None, rules: MuteRules | None = None) -> bool:
     """Recompute the alert's muted state; record a timeline event when it changes."""
     now = now or timezone.now()
-    muted, silence = mute_reason(alert, now=now, open_alerts=open_alerts)
+    rules = rules or MuteRules.load(alert.team_id, now)
+    muted, silence = mute_reason(alert, now=now, rules=rules)
     if muted == alert.muted and (silence.pk if silence else None) == alert.silence_id:
         return False
     before = alert.muted
@@ -69,8 +92,9 @@ def muting_refresh_team(*, team_id: int, now: datetime | None = None) -> int:
         open_alerts = list(
             Alert.objects.select_for_update().filter(team_id=team_id, status__in=OPEN_STATUSES).order_by("id")
         )
+        rules = MuteRules.load(team_id, now, open_alerts=open_alerts)
         for alert in open_alerts:
-            changed += alert_refresh_muting(alert=alert, now=now, open_alerts=open_alerts)
+            changed += alert_refresh_muting(alert=alert, now=now, rules=rules)
     return changed
 
 
