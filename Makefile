@@ -13,8 +13,9 @@ run: migrate
 	@$(PY) manage.py demo_setup --url http://$(HOST):$(PORT)/
 	@exec $(VENV)/bin/honcho start -f Procfile
 
+# Tests use their own Redis database so they never touch a running instance's queue or cache.
 test: migrate browser
-	@$(PY) -m pytest
+	@REDIS_URL=redis://127.0.0.1:6379/15 $(PY) -m pytest
 
 setup: $(VENV)/.installed services database
 

@@ -10,18 +10,33 @@ from alerts.models import (
     Alert,
     AlertEvent,
     AlertRule,
+    ContactMethod,
+    Escalation,
+    EscalationLevel,
+    EscalationLog,
+    EscalationPolicy,
+    EscalationRoute,
     GroupingRule,
     Incident,
     IncidentEvent,
     InhibitionRule,
     Integration,
     MaintenanceWindow,
+    Notification,
+    NotificationChannel,
+    NotificationRule,
+    OnCallRotation,
+    RotationMember,
+    RotationOverride,
     Service,
     Silence,
 )
+from alerts.selectors import coverage_gaps, on_call_at
+from alerts.services.delivery import channel_test
 from alerts.services.integrations import integration_create
 from alerts.services.muting import muting_refresh_team
 from alerts.services.rules import rule_backtest
+from alerts.transports.base import PermanentError, TransientError
 
 
 class MatchersFormField(forms.CharField):
@@ -285,6 +300,147 @@ class IncidentAdmin(admin.ModelAdmin):
         "time_to_resolve",
     ]
     inlines = [IncidentEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class EscalationLevelInline(admin.StackedInline):
+    model = EscalationLevel
+    extra = 0
+    filter_horizontal = ["users", "teams", "channels"]
+    fields = [
+        ("position", "wait", "strategy"),
+        "users",
+        "teams",
+        "rotation",
+        "channels",
+        ("only_days", "only_from", "only_until", "timezone"),
+        ("min_alerts", "min_alerts_window"),
+    ]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "repeat", "repeat_from_level"]
+    list_filter = ["team"]
+    search_fields = ["name"]
+    inlines = [EscalationLevelInline]
+
+
+class RouteForm(forms.ModelForm):
+    matchers = MatchersFormField()
+
+    class Meta:
+        model = EscalationRoute
+        fields = ["team", "position", "policy", "service", "severities", "matchers", "is_default"]
+
+
+@admin.register(EscalationRoute)
+class EscalationRouteAdmin(admin.ModelAdmin):
+    form = RouteForm
+    list_display = ["__str__", "team", "position", "service", "severities", "is_default"]
+    list_filter = ["team", "is_default"]
+
+
+class RotationMemberInline(admin.TabularInline):
+    model = RotationMember
+    extra = 0
+
+
+class RotationOverrideInline(admin.TabularInline):
+    model = RotationOverride
+    extra = 0
+
+
+@admin.register(OnCallRotation)
+class OnCallRotationAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "length", "handoff_time", "timezone", "on_call_now", "gaps_next_14_days"]
+    list_filter = ["team", "length"]
+    inlines = [RotationMemberInline, RotationOverrideInline]
+
+    @admin.display(description="on call now")
+    def on_call_now(self, rotation) -> str:
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        shift = on_call_at(rotation=rotation, at=timezone.now())
+        if shift is None:
+            return "nobody"
+        user = get_user_model().objects.filter(pk=shift.user_id).first()
+        return f"{user} until {shift.end:%Y-%m-%d %H:%M %Z}" + (" (override)" if shift.override else "")
+
+    @admin.display(description="coverage gaps (14 days)")
+    def gaps_next_14_days(self, rotation) -> str:
+        from django.utils import timezone
+
+        gaps = coverage_gaps(rotation=rotation, start=timezone.now())
+        return ", ".join(f"{a:%m-%d %H:%M}–{b:%m-%d %H:%M}" for a, b in gaps) or "none"
+
+
+@admin.action(description="Send a test notification")
+def send_test(modeladmin, request, queryset):
+    for channel in queryset:
+        try:
+            channel_test(channel=channel)
+        except (TransientError, PermanentError) as exc:
+            modeladmin.message_user(request, f"{channel}: failed: {exc}", level=messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{channel}: test notification sent")
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "team", "failing_since", "last_error"]
+    list_filter = ["kind", "team"]
+    actions = [send_test]
+
+
+class NotificationRuleInline(admin.TabularInline):
+    model = NotificationRule
+    extra = 0
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "address"]
+    search_fields = ["user__username", "address"]
+
+
+@admin.register(NotificationRule)
+class NotificationRuleAdmin(admin.ModelAdmin):
+    list_display = ["user", "urgency", "position", "contact_method", "delay"]
+    list_filter = ["urgency"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The delivery log (read-only)."""
+
+    list_display = ["created_at", "kind", "target", "status", "attempts", "duration_ms", "incident", "level", "error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["target", "dedup_key"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EscalationLogInline(ReadOnlyInline):
+    model = EscalationLog
+    fields = ["at", "cycle", "level", "action", "detail"]
+    readonly_fields = fields
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ["incident", "policy", "state", "cycle", "next_level", "next_step_at", "started_at", "stop_reason"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in Escalation._meta.fields]
+    inlines = [EscalationLogInline]
 
     def has_add_permission(self, request) -> bool:
         return False

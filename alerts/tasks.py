@@ -43,3 +43,33 @@ def refresh_muting(team_id: int) -> str:
 def alert_housekeeping() -> str:
     """Silence expiry, maintenance windows, auto-resolve, acknowledgement timeouts, flapping."""
     return str(housekeeping.run(now=timezone.now()))
+
+
+@shared_task(acks_late=True)
+def escalation_step(escalation_id: int, fence: str) -> str:
+    """One escalation level. Fenced by the escalation's current fence; safe to run twice."""
+    from alerts.services.escalation import escalation_step as step
+
+    return step(escalation_id=escalation_id, fence=fence)
+
+
+@shared_task(acks_late=True)
+def deliver_notification(notification_id: int) -> str:
+    from alerts.services.delivery import notification_deliver
+
+    return notification_deliver(notification_id=notification_id)
+
+
+@shared_task(acks_late=True)
+def audit_escalations() -> str:
+    """Every 30 s: run due steps whose tasks were lost, re-send stranded deliveries, report stuck ones."""
+    from alerts.services.escalation import escalations_audit
+
+    return str(escalations_audit())
+
+
+@shared_task(acks_late=True)
+def send_digests() -> str:
+    from alerts.services.delivery import digests_send
+
+    return f"{digests_send()} digest(s) sent"

@@ -187,6 +187,8 @@ CELERY_BEAT_SCHEDULE = {
     "metrics-maintain-storage": {"task": "metrics.tasks.maintain_storage", "schedule": 3600.0},
     "alerts-evaluate-rules": {"task": "alerts.tasks.evaluate_all_rules", "schedule": 30.0},
     "alerts-housekeeping": {"task": "alerts.tasks.alert_housekeeping", "schedule": 60.0},
+    "alerts-audit-escalations": {"task": "alerts.tasks.audit_escalations", "schedule": 30.0},
+    "alerts-send-digests": {"task": "alerts.tasks.send_digests", "schedule": 60.0},
 }
 
 # Metric storage.
@@ -209,3 +211,16 @@ LOGGING = {
 HIVEOPS_FLAP_TRANSITIONS = env_int("HIVEOPS_FLAP_TRANSITIONS", 6)
 HIVEOPS_FLAP_WINDOW_MINUTES = env_int("HIVEOPS_FLAP_WINDOW_MINUTES", 30)
 HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE = env_int("HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE", 120)
+HIVEOPS_BASE_URL = env_str("HIVEOPS_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+HIVEOPS_ACK_LINK_MAX_AGE = env_int("HIVEOPS_ACK_LINK_MAX_AGE", 24 * 3600)
+HIVEOPS_STORM_LIMIT_PER_MINUTE = env_int("HIVEOPS_STORM_LIMIT_PER_MINUTE", 10)
+HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
+
+# Email (notifications).
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HiveOps <hiveops@localhost>")

@@ -97,3 +97,23 @@ def json_body(series: list[dict]) -> bytes:
 def recent_points(count: int, value: float = 1.0, step: int = 60, end: int | None = None) -> list[list[float]]:
     end = int(time.time()) // step * step if end is None else end
     return [[end - (count - 1 - i) * step, value + i] for i in range(count)]
+
+
+@pytest.fixture
+def http_peer():
+    from tests.peers import start_http_peer
+
+    peer = start_http_peer()
+    yield peer
+    peer.server.shutdown()
+
+
+@pytest.fixture
+def smtp_peer(settings):
+    from tests.peers import start_smtp_peer
+
+    controller, sink = start_smtp_peer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    yield sink
+    controller.stop()

@@ -11,6 +11,7 @@ from alerts import events
 from alerts.matchers import matches
 from alerts.models import Alert, GroupingRule, Incident, Severity
 from alerts.models.alerts import OPEN_STATUSES
+from alerts.services.escalation import escalation_start, escalation_stop
 from alerts.services.timeline import alert_event, incident_event
 
 DEFAULT_CRITICALITY = 2
@@ -63,6 +64,7 @@ def _open_or_reopen(alert: Alert, rule: GroupingRule | None, key: str, now: date
         recent.status, recent.resolved_at, recent.resolved_by, recent.time_to_resolve = "triggered", None, None, None
         recent.save()
         incident_event(recent, "reopened", actor_name="system", message=f"new alert within {window} of resolving")
+        escalation_start(incident=recent, reason="incident reopened", now=now)
         return recent
     incident = Incident.objects.create(
         team_id=alert.team_id,
@@ -74,7 +76,16 @@ def _open_or_reopen(alert: Alert, rule: GroupingRule | None, key: str, now: date
         opened_at=now,
     )
     incident_event(incident, "triggered", actor_name="system", message=f"opened by alert: {alert.summary}")
+    transaction.on_commit(lambda: _start_escalation_later(incident.pk))
     return incident
+
+
+def _start_escalation_later(incident_id: int) -> None:
+    """Start after commit, once the first alert is attached (routes match on its labels)."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().filter(pk=incident_id, status="triggered").first()
+        if incident is not None and not incident.escalations.exists():
+            escalation_start(incident=incident, reason="incident triggered")
 
 
 def incident_attach(*, alert: Alert, now: datetime | None = None) -> Incident:
@@ -116,6 +127,7 @@ def incident_refresh(*, incident: Incident, by=None, actor_name: str | None = No
         incident.status = Incident.Status.TRIGGERED
         incident_event(incident, "retriggered", actor_name=actor_name or "system", message="an alert fired again")
         fields.append("status")
+        escalation_start(incident=incident, reason="an alert fired again")
     if fields:
         incident.save(update_fields=fields)
         events.incident_changed(incident)
@@ -123,6 +135,7 @@ def incident_refresh(*, incident: Incident, by=None, actor_name: str | None = No
 
 
 def _mark_resolved(incident: Incident, *, by, note: str) -> None:
+    escalation_stop(incident=incident, reason="incident resolved")
     now = timezone.now()
     incident.status, incident.resolved_at, incident.resolved_by = Incident.Status.RESOLVED, now, by
     incident.time_to_resolve = now - incident.opened_at
@@ -141,6 +154,7 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
     incident.status, incident.acknowledged_at, incident.acknowledged_by = Incident.Status.ACKNOWLEDGED, now, by
     incident.time_to_acknowledge = incident.time_to_acknowledge or now - incident.opened_at
     incident.save()
+    escalation_stop(incident=incident, reason=f"acknowledged by {by or 'token'}")
     incident_event(incident, "acknowledged", by=by)
     for alert in incident.alerts.filter(status="firing"):
         alert_acknowledge(alert=alert, by=by, via_incident=True)

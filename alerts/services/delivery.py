@@ -1,0 +1,200 @@
+"""Sending one notification: claim it, check the incident still needs it, send, log the attempt."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from datetime import timedelta as td
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from alerts.links import ack_url, incident_url
+from alerts.models import Incident, Notification, NotificationChannel
+from alerts.transports.base import Message, PermanentError, TransientError, transport_for
+
+logger = logging.getLogger(__name__)
+RETRY_BASE_S = 5
+
+
+def message_for(incident: Incident, notification: Notification, action: str = "trigger") -> Message:
+    alerts = list(incident.alerts.order_by("first_seen")[:20])
+    return Message(
+        incident_id=str(incident.uid),
+        title=incident.title,
+        priority=incident.effective_priority,
+        status=incident.status,
+        service=incident.service.name if incident.service_id else "",
+        summary_lines=[f"[{a.severity}] {a.summary}" for a in alerts],
+        incident_url=incident_url(incident),
+        ack_url=ack_url(incident_uid=str(incident.uid), user_id=notification.user_id),
+        resolve_url=incident_url(incident),
+        action=action,
+    )
+
+
+def _claim(notification_id: int, now: datetime) -> bool:
+    return bool(
+        Notification.objects.filter(pk=notification_id, status__in=["pending", "retrying"], not_before__lte=now).update(
+            status=Notification.Status.SENDING, attempts=F("attempts") + 1
+        )
+    )
+
+
+def _storm(notification: Notification, now: datetime) -> bool:
+    recent = Notification.objects.filter(
+        target=notification.target, status=Notification.Status.SENT, sent_at__gte=now - td(minutes=1)
+    ).count()
+    return recent >= settings.HIVEOPS_STORM_LIMIT_PER_MINUTE
+
+
+def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str:
+    """Deliver once. The incident row is share-locked while sending, so an acknowledgement
+    (which takes its row lock) commits either before the check here or after the send."""
+    now = now or timezone.now()
+    if not _claim(notification_id, now):
+        return "not due or already handled"
+    with transaction.atomic():
+        notification = Notification.objects.select_related("channel").get(pk=notification_id)
+        incident = (
+            Incident.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("service")
+            .get(pk=notification.incident_id)
+        )
+        if incident.status != Incident.Status.TRIGGERED:
+            _finish(notification, Notification.Status.CANCELLED, f"incident {incident.status} before sending")
+            return "cancelled"
+        if _storm(notification, now):
+            _finish(notification, Notification.Status.DIGEST_QUEUED, "storm control: goes out in the next digest")
+            return "queued for digest"
+        config = notification.channel.config if notification.channel_id else {}
+        started = time.monotonic()
+        try:
+            transport_for(notification.kind).send(notification.target, config, message_for(incident, notification))
+        except TransientError as exc:
+            return _transient(notification, str(exc), now)
+        except PermanentError as exc:
+            _finish(notification, Notification.Status.FAILED, str(exc), started)
+            _channel_failing(notification, str(exc))
+            return "failed"
+        _finish(notification, Notification.Status.SENT, "", started)
+        if notification.channel_id and notification.channel.failing_since:
+            NotificationChannel.objects.filter(pk=notification.channel_id).update(failing_since=None, last_error="")
+    return "sent"
+
+
+def _finish(notification: Notification, status: str, error: str, started: float | None = None) -> None:
+    notification.status, notification.error = status, error[:2000]
+    if started is not None:
+        notification.duration_ms = int((time.monotonic() - started) * 1000)
+    if status == Notification.Status.SENT:
+        notification.sent_at = timezone.now()
+    notification.save(update_fields=["status", "error", "duration_ms", "sent_at"])
+
+
+def _transient(notification: Notification, error: str, now: datetime) -> str:
+    notification.refresh_from_db(fields=["attempts"])
+    if notification.attempts >= settings.HIVEOPS_DELIVERY_MAX_ATTEMPTS:
+        _finish(notification, Notification.Status.FAILED, f"gave up after {notification.attempts} attempts: {error}")
+        _channel_failing(notification, error)
+        return "failed"
+    delay = td(seconds=RETRY_BASE_S * 2 ** (notification.attempts - 1))
+    notification.status, notification.error, notification.not_before = Notification.Status.RETRYING, error, now + delay
+    notification.save(update_fields=["status", "error", "not_before"])
+    eta = notification.not_before
+
+    def retry() -> None:
+        from alerts.tasks import deliver_notification
+
+        try:
+            deliver_notification.apply_async((notification.pk,), eta=eta)
+        except Exception:  # broker down: the auditor picks it up
+            logger.warning("retry of notification %s not enqueued", notification.pk)
+
+    transaction.on_commit(retry)
+    return f"retry in {delay.total_seconds():.0f} s"
+
+
+def _channel_failing(notification: Notification, error: str) -> None:
+    """A permanent failure marks the channel failing and raises an internal alert for the team."""
+    from alerts.services.alerts import Signal, alert_raise, fingerprint_for
+
+    name = notification.channel.name if notification.channel_id else notification.target
+    if notification.channel_id:
+        NotificationChannel.objects.filter(pk=notification.channel_id, failing_since=None).update(
+            failing_since=timezone.now()
+        )
+        NotificationChannel.objects.filter(pk=notification.channel_id).update(last_error=error[:2000])
+    labels = {"alertname": "NotificationChannelFailing", "channel": name, "source": "hiveops"}
+    incident = notification.incident
+    alert_raise(
+        signal=Signal(
+            team_id=incident.team_id,
+            source="hiveops",
+            fingerprint=fingerprint_for("hiveops", "channel", labels),
+            labels=labels,
+            severity="high",
+            summary=f"Notifications to {name} are failing: {error[:200]}",
+            actor_name="delivery",
+        )
+    )
+
+
+def digests_send(*, now: datetime | None = None) -> int:
+    """One message per target for the notifications held back by storm control."""
+    queued = list(
+        Notification.objects.filter(status=Notification.Status.DIGEST_QUEUED)
+        .select_related("incident", "channel")
+        .order_by("target", "created_at")
+    )
+    by_target: dict[tuple[str, str], list[Notification]] = {}
+    for notification in queued:
+        by_target.setdefault((notification.kind, notification.target), []).append(notification)
+    sent = 0
+    for (kind, target), items in by_target.items():
+        first = items[0]
+        incidents = list({n.incident_id: n.incident for n in items}.values())
+        message = Message(
+            incident_id=str(first.incident.uid),
+            title=f"{len(incidents)} incident(s) while notifications were held back",
+            priority=min(i.effective_priority for i in incidents),
+            status="digest",
+            service="",
+            summary_lines=[f"P{i.effective_priority} {i.title} ({i.status})" for i in incidents],
+            incident_url=incident_url(first.incident),
+            ack_url=ack_url(incident_uid=str(first.incident.uid), user_id=first.user_id),
+            resolve_url=incident_url(first.incident),
+        )
+        config = first.channel.config if first.channel_id else {}
+        try:
+            transport_for(kind).send(target, config, message)
+        except (TransientError, PermanentError) as exc:
+            logger.warning("digest to %s failed: %s", target, exc)
+            continue  # stays queued; the next run tries again
+        Notification.objects.filter(pk__in=[n.pk for n in items]).update(
+            status=Notification.Status.DIGESTED, sent_at=timezone.now()
+        )
+        sent += 1
+    return sent
+
+
+def channel_test(*, channel: NotificationChannel) -> None:
+    """Send a test message through a channel now (admin action); raises the transport's error."""
+    message = Message(
+        incident_id="test",
+        title=f"Test notification from HiveOps to {channel.name}",
+        priority=5,
+        status="test",
+        service="",
+        summary_lines=["If you can read this, the channel works."],
+        incident_url=settings.HIVEOPS_BASE_URL,
+        ack_url=settings.HIVEOPS_BASE_URL,
+        resolve_url=settings.HIVEOPS_BASE_URL,
+        action="trigger",
+    )
+    target = ", ".join(channel.config.get("to", [])) or channel.config.get("url", "")
+    transport_for(channel.kind).send(target, channel.config, message)
+    NotificationChannel.objects.filter(pk=channel.pk).update(failing_since=None, last_error="")

@@ -1,0 +1,1 @@
+"""One transport class per notification kind, behind a registry (see base.REGISTRY)."""

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from alerts.transports.base import Message, post_json, register
+
+
+@register
+class SlackTransport:
+    """Slack incoming webhook: a message with acknowledge and resolve links."""
+
+    kind = "slack"
+
+    def send(self, target: str, config: dict, message: Message) -> None:
+        lines = "\n".join(f"• {line}" for line in message.summary_lines[:10])
+        text = f"*{message.subject}* ({message.service or 'no service'})\n{lines}"
+        post_json(
+            config.get("url") or target,
+            {
+                "text": f"{message.subject}",
+                "blocks": [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+                    {
+                        "type": "actions",
+                        "elements": [
+                            {
+                                "type": "button",
+                                "text": {"type": "plain_text", "text": "Acknowledge"},
+                                "url": message.ack_url,
+                                "style": "primary",
+                            },
+                            {
+                                "type": "button",
+                                "text": {"type": "plain_text", "text": "Resolve"},
+                                "url": message.resolve_url,
+                            },
+                            {
+                                "type": "button",
+                                "text": {"type": "plain_text", "text": "Open"},
+                                "url": message.incident_url,
+                            },
+                        ],
+                    },
+                ],
+            },
+        )

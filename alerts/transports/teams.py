@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from alerts.transports.base import Message, post_json, register
+
+
+@register
+class TeamsTransport:
+    """Microsoft Teams incoming webhook (an Adaptive Card message)."""
+
+    kind = "teams"
+
+    def send(self, target: str, config: dict, message: Message) -> None:
+        card = {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": [
+                {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": message.subject, "wrap": True},
+                {"type": "TextBlock", "text": message.service or "no service", "isSubtle": True},
+                *({"type": "TextBlock", "text": line, "wrap": True} for line in message.summary_lines[:10]),
+            ],
+            "actions": [
+                {"type": "Action.OpenUrl", "title": "Acknowledge", "url": message.ack_url},
+                {"type": "Action.OpenUrl", "title": "Open", "url": message.incident_url},
+            ],
+        }
+        post_json(
+            config.get("url") or target,
+            {
+                "type": "message",
+                "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+            },
+        )

@@ -1,0 +1,40 @@
+"""Pages of the alerts app: the one-tap acknowledge link."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from alerts.links import ack_token_read, incident_url
+from alerts.models import Incident
+from alerts.services.incidents import IncidentError, incident_acknowledge
+
+
+@csrf_exempt  # the signed token is the credential; it allows this one action only
+@require_http_methods(["GET", "POST"])
+def ack_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows one big button (link previewers and mail scanners only GET); POST acknowledges."""
+    try:
+        data = ack_token_read(token)
+    except signing.SignatureExpired:
+        return render(
+            request, "alerts/ack.html", {"error": "This link has expired. Log in to acknowledge."}, status=410
+        )
+    except signing.BadSignature:
+        return render(request, "alerts/ack.html", {"error": "This link is not valid."}, status=400)
+    incident = Incident.objects.filter(uid=data["i"]).select_related("service").first()
+    if incident is None:
+        return render(request, "alerts/ack.html", {"error": "This incident no longer exists."}, status=404)
+    context = {"incident": incident, "incident_url": incident_url(incident)}
+    if request.method == "POST" and incident.status == Incident.Status.TRIGGERED:
+        user = get_user_model().objects.filter(pk=data["u"]).first() if data["u"] else None
+        try:
+            incident = incident_acknowledge(incident=incident, by=user)
+        except IncidentError:
+            incident.refresh_from_db()
+        context.update(incident=incident, done=True)
+    return render(request, "alerts/ack.html", context)
