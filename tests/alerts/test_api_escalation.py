@@ -69,7 +69,7 @@ def test_who_is_on_call(alice, bob, team):
         length="weekly",
         handoff_time=time(9, 0),
         timezone="Europe/Berlin",
-        start_date=datetime(2026, 3, 2).date(),
+        start_date=date(2026, 3, 2),
     )
     from django.contrib.auth import get_user_model
 
