@@ -73,3 +73,10 @@ def send_digests() -> str:
     from alerts.services.delivery import digests_send
 
     return f"{digests_send()} digest(s) sent"
+
+
+@shared_task(acks_late=True)
+def notify_handoffs() -> str:
+    from alerts.services.oncall import handoffs_notify
+
+    return f"{handoffs_notify()} handoff(s) announced"

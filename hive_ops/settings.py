@@ -181,6 +181,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "metrics-refresh-rollups": {"task": "metrics.tasks.refresh_rollups", "schedule": 30.0},
@@ -189,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-housekeeping": {"task": "alerts.tasks.alert_housekeeping", "schedule": 60.0},
     "alerts-audit-escalations": {"task": "alerts.tasks.audit_escalations", "schedule": 30.0},
     "alerts-send-digests": {"task": "alerts.tasks.send_digests", "schedule": 60.0},
+    "alerts-notify-handoffs": {"task": "alerts.tasks.notify_handoffs", "schedule": 300.0},
 }
 
 # Metric storage.
@@ -215,6 +217,8 @@ HIVEOPS_BASE_URL = env_str("HIVEOPS_BASE_URL", f"http://127.0.0.1:{PORT}").rstri
 HIVEOPS_ACK_LINK_MAX_AGE = env_int("HIVEOPS_ACK_LINK_MAX_AGE", 24 * 3600)
 HIVEOPS_STORM_LIMIT_PER_MINUTE = env_int("HIVEOPS_STORM_LIMIT_PER_MINUTE", 10)
 HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
+# The escalation auditor treats work overdue by this long as lost (worker died, Redis restarted).
+HIVEOPS_STUCK_AFTER_SECONDS = env_int("HIVEOPS_STUCK_AFTER_SECONDS", 120)
 
 # Email (notifications).
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")

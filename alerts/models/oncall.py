@@ -28,6 +28,9 @@ class OnCallRotation(models.Model):
     timezone = models.CharField(max_length=64, default="UTC")
     start_date = models.DateField(default=localdate, help_text="the first shift starts this day")
     notify_handoff = models.BooleanField(default=False, help_text="email the incoming person at each handoff")
+    handoff_notified_for = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="start of the last shift announced"
+    )
 
     class Meta:
         ordering = ["team", "name"]

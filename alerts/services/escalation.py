@@ -9,6 +9,7 @@ from datetime import datetime
 from datetime import timedelta as td
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +32,6 @@ from alerts.selectors import on_call_at
 from hive_ops.teams.models import Membership
 
 logger = logging.getLogger(__name__)
-STUCK_AFTER = td(minutes=2)
 REQUEUE_AFTER = td(seconds=30)
 
 
@@ -275,28 +275,29 @@ def _enqueue_delivery(task, pk: int) -> None:
 
 def escalations_audit(*, now: datetime | None = None) -> dict:
     """Step every due escalation and resend due deliveries. Escalations overdue by more than
-    STUCK_AFTER are reported: their tasks were lost (a worker died, or Redis restarted)."""
+    HIVEOPS_STUCK_AFTER_SECONDS are reported: their tasks were lost (a worker died, or Redis restarted)."""
     from alerts.tasks import deliver_notification
 
     now = now or timezone.now()
+    stuck_after = td(seconds=settings.HIVEOPS_STUCK_AFTER_SECONDS)
     due = list(
         Escalation.objects.filter(state=Escalation.State.ACTIVE, next_step_at__lte=now).values_list(
             "pk", "fence", "next_step_at"
         )
     )
-    stuck = [pk for pk, _, at in due if at < now - STUCK_AFTER]
+    stuck = [pk for pk, _, at in due if at < now - stuck_after]
     if stuck:
         logger.error("stuck escalations resumed by the auditor: %s", stuck)
     steps = [escalation_step(escalation_id=pk, fence=str(fence), now=now) for pk, fence, _ in due]
     # A delivery claimed by a worker that died mid-send goes back to the queue: at-least-once,
     # so a send that happened just before the crash may repeat (the log shows both attempts).
-    Notification.objects.filter(status="sending", not_before__lt=now - STUCK_AFTER).update(
+    Notification.objects.filter(status="sending", not_before__lt=now - stuck_after).update(
         status="retrying", error="worker lost during sending; retried"
     )
     # Deliveries due for a while are re-enqueued; claiming makes a duplicate task harmless.
     deliveries = list(
         Notification.objects.filter(
-            status__in=["pending", "retrying"], not_before__lte=now - REQUEUE_AFTER
+            status__in=["pending", "retrying"], not_before__lte=now - min(REQUEUE_AFTER, stuck_after)
         ).values_list("pk", flat=True)[:1000]
     )
     for pk in deliveries:

@@ -214,3 +214,18 @@ def test_concurrent_acknowledge_and_step_send_nothing_after_the_ack(team, alice,
     assert not late.exists()
     assert Escalation.objects.get(pk=escalation.pk).state == "stopped"
     assert not Notification.objects.filter(status__in=["pending", "retrying", "sending"]).exists()
+
+
+def test_handoff_is_announced_once(team, alice, smtp_peer):
+    from alerts.services.oncall import handoffs_notify
+
+    alice.email = "alice@example.com"
+    alice.save()
+    rotation = OnCallRotation.objects.create(
+        team=team, name="primary", length="daily", handoff_time=time(9, 0), start_date=T0.date(), notify_handoff=True
+    )
+    RotationMember.objects.create(rotation=rotation, user=alice)
+    with time_machine.travel(T0 + td(minutes=5), tick=False):
+        assert handoffs_notify() == 1
+        assert handoffs_notify() == 0
+    assert "You are on call for primary" in smtp_peer.messages[0].content.decode()
