@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from alerts.links import ack_token_read, incident_url
-from alerts.models import Incident
+from alerts.models import Incident, OnCallRotation
+from alerts.selectors import on_call_at, schedule
 from alerts.services.incidents import IncidentError, incident_acknowledge
+from hive_ops.teams.selectors import team_ids_for_user
 
 
 @csrf_exempt  # the signed token is the credential; it allows this one action only
@@ -38,3 +45,29 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
             incident.refresh_from_db()
         context.update(incident=incident, done=True)
     return render(request, "alerts/ack.html", context)
+
+
+@login_required
+def oncall(request: HttpRequest) -> HttpResponse:
+    """Who is on call now (or at ?at=), the next two weeks, and coverage gaps, per rotation."""
+    at = timezone.now()
+    if request.GET.get("at"):
+        with contextlib.suppress(ValueError):
+            at = datetime.fromisoformat(request.GET["at"]).replace(tzinfo=UTC)
+    rows = []
+    for rotation in OnCallRotation.objects.filter(team_id__in=team_ids_for_user(user=request.user)):
+        plan = schedule(rotation=rotation, start=at)
+        shifts = [s for s in plan if not isinstance(s, tuple)]
+        now = on_call_at(rotation=rotation, at=at)
+        rows.append(
+            {
+                "rotation": rotation,
+                "now": {"user": users.get(now.user_id), "end": now.end, "override": now.override} if now else None,
+                "gaps": [s for s in plan if isinstance(s, tuple)],
+                "upcoming": [
+                    {"user": users.get(s.user_id), "start": s.start, "end": s.end, "override": s.override}
+                    for s in shifts[:14]
+                ],
+            }
+        )
+    return render(request, "alerts/oncall.html", {"rows": rows, "at_local": at.strftime("%Y-%m-%dT%H:%M")})

@@ -15,6 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("ack/<str:token>", alerts_views.ack_link, name="ack-link"),
+    path("oncall/", alerts_views.oncall, name="oncall"),
     path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
     path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),

@@ -138,3 +138,17 @@ class TestAckLink:
         with pytest.raises(signing.BadSignature):
             signing.TimestampSigner(salt="other").unsign_object(token)
         assert client.get("/api/v1/incidents", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_oncall_page_shows_who_and_gaps(client, alice, team):
+    rotation = OnCallRotation.objects.create(
+        team=team, name="primary", length="daily", handoff_time=time(9, 0), start_date=date(2026, 3, 2)
+    )
+    RotationMember.objects.create(rotation=rotation, user=alice)
+    client.force_login(alice)
+    page = client.get("/oncall/?at=2026-03-03T10:00").content.decode()
+    assert "primary" in page
+    assert "<strong>alice</strong> until Wed 04 Mar 09:00" in page
+    before = client.get("/oncall/?at=2026-02-25T10:00").content.decode()
+    assert "Nobody is on call." in before
+    assert "Coverage gaps" in before
