@@ -59,6 +59,8 @@ def oncall(request: HttpRequest) -> HttpResponse:
         plan = schedule(rotation=rotation, start=at)
         shifts = [s for s in plan if not isinstance(s, tuple)]
         now = on_call_at(rotation=rotation, at=at)
+        ids = {s.user_id for s in shifts} | ({now.user_id} if now else set())
+        users = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
         rows.append(
             {
                 "rotation": rotation,
