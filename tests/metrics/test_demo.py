@@ -45,3 +45,20 @@ def test_demo_setup_is_idempotent(db, settings, tmp_path):
     assert Membership.objects.filter(user__username="admin", team__slug="demo").count() == 1
     assert ApiToken.objects.filter(revoked_at=None).count() == 1
     assert (tmp_path / "demo_token").read_text().startswith("hvo_")
+    from alerts.models import AlertRule, EscalationPolicy, Service
+
+    assert AlertRule.objects.filter(team__slug="demo").count() == 4
+    assert Service.objects.filter(team__slug="demo").count() == 3
+    assert EscalationPolicy.objects.get(team__slug="demo").levels.count() == 1
+
+
+def test_demo_incidents_breach_the_demo_rules():
+    from datetime import timedelta as td
+
+    from alerts.evaluation import CRITICAL, Thresholds, threshold_level
+
+    ts = next(t for t in range(1_800_000_000, 1_800_000_000 + 7 * 86400, 60) if in_incident("checkout", t))
+    latency = next(s for s in demo_series() if s.metric == "http_latency_p95" and s.labels["service"] == "checkout")
+    assert threshold_level(value(latency, ts), Thresholds("gt", 400.0, 250.0, 200.0), "ok") == CRITICAL
+    calm = ts + int(td(hours=6).total_seconds())
+    assert value(latency, calm) < 400 or in_incident("checkout", calm)

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         session.headers["Authorization"] = f"Bearer {Path(token_file).read_text().strip()}"
         endpoint = url.rstrip("/") + "/api/v1/ingest"
         series = demo_series()
-        self._wait_for(session, endpoint)
+        self._wait_for(session, url.rstrip("/") + "/login/")
         now = int(time.time()) // STEP_S * STEP_S
         start = now - backfill_hours * 3600
         chunks = range(start, now, CHUNK_S)
@@ -47,14 +47,14 @@ class Command(BaseCommand):
                 last = stamps[-1]
             time.sleep(interval)
 
-    def _wait_for(self, session: requests.Session, endpoint: str) -> None:
+    def _wait_for(self, session: requests.Session, page: str) -> None:
         for _ in range(120):
             try:
-                session.get(endpoint, timeout=2)
+                session.get(page, timeout=2)
                 return
             except requests.ConnectionError:
                 time.sleep(1)
-        raise SystemExit(f"the web server at {endpoint} did not come up")
+        raise SystemExit(f"the web server at {page} did not come up")
 
     def _send(self, session: requests.Session, endpoint: str, body: dict) -> None:
         for attempt in range(5):
