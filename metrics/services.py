@@ -143,7 +143,9 @@ def _write(cursor, sid: np.ndarray, ts: np.ndarray, values: np.ndarray) -> int:
         cursor.execute(
             "INSERT INTO metrics_rollup_dirty (series_id, hour) "
             "SELECT s, to_timestamp(h * 3600) FROM unnest(%s::bigint[], %s::bigint[]) AS x(s, h) "
-            "ON CONFLICT DO NOTHING",
+            # DO UPDATE (not NOTHING) row-locks an existing mark until this batch commits, so a
+            # concurrent refresh skips that hour (SKIP LOCKED) instead of draining it too early.
+            "ON CONFLICT (series_id, hour) DO UPDATE SET hour = EXCLUDED.hour",
             [dirty_sids, dirty_hours],
         )
     return inserted
