@@ -13,6 +13,7 @@ from metrics.signals import samples_ingested
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 5.0
+EVALUATION_EXPIRES_S = 20
 _watched: dict[int, tuple[float, frozenset[str]]] = {}
 
 
@@ -36,6 +37,8 @@ def evaluate_on_ingest(sender, *, team_id: int, series: dict[str, list[int]], **
     if not hits:
         return
     try:
-        evaluate_series.delay(team_id, hits)
+        # Expiring: when the worker falls behind, stale evaluations are dropped rather than
+        # queued without bound; the periodic evaluation (every 30 s) covers what expired.
+        evaluate_series.apply_async((team_id, hits), expires=EVALUATION_EXPIRES_S)
     except Exception:  # broker down: the periodic evaluation (every 30 s) still runs the rules
         logger.warning("could not enqueue rule evaluation for team %s", team_id, exc_info=True)

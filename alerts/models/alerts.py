@@ -97,6 +97,7 @@ class Alert(models.Model):
                 fields=["status", "last_seen"], condition=models.Q(status__in=OPEN_STATUSES), name="alert_open_age"
             ),
             models.Index(fields=["team", "dedup_key"], name="alert_dedup_key"),
+            # The list's `q` search also has trigram indexes: migration 0004 (raw SQL).
         ]
 
     def __str__(self) -> str:

@@ -44,7 +44,14 @@ def _claim(notification_id: int, now: datetime) -> bool:
     )
 
 
+# Storm control protects people. Machine receivers (webhooks, PagerDuty) get every message: they
+# deduplicate and rate-limit on their side, and a digest would hide incidents from them.
+STORM_KINDS = ("email", "slack", "teams")
+
+
 def _storm(notification: Notification, now: datetime) -> bool:
+    if notification.kind not in STORM_KINDS:
+        return False
     recent = Notification.objects.filter(
         target=notification.target, status=Notification.Status.SENT, sent_at__gte=now - td(minutes=1)
     ).count()

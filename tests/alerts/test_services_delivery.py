@@ -20,7 +20,7 @@ def channel(team, http_peer):
 
 def notification(incident, channel, key="n1") -> Notification:
     return Notification.objects.create(
-        incident=incident, channel=channel, kind="webhook", target=channel.name, dedup_key=key
+        incident=incident, channel=channel, kind=channel.kind, target=channel.name, dedup_key=key
     )
 
 
@@ -77,8 +77,9 @@ def test_nothing_is_sent_for_an_acknowledged_incident(team, alice, channel, http
     assert http_peer.received == []
 
 
-def test_storm_control_sends_a_digest(team, channel, http_peer, settings):
+def test_storm_control_sends_a_digest(team, http_peer, settings):
     settings.HIVEOPS_STORM_LIMIT_PER_MINUTE = 3
+    channel = NotificationChannel.objects.create(team=team, kind="slack", name="#ops", config={"url": http_peer.url})
     incidents = [raise_alert(team, labels={"alertname": f"A{i}"}).incident for i in range(6)]
     results = [
         notification_deliver(notification_id=notification(inc, channel, f"k{i}").pk) for i, inc in enumerate(incidents)
@@ -87,9 +88,19 @@ def test_storm_control_sends_a_digest(team, channel, http_peer, settings):
     assert digests_send() == 1
     assert len(http_peer.received) == 4
     digest = http_peer.received[-1].json()
-    assert digest["incident"]["title"].startswith("3 incident(s)")
-    assert len(digest["alerts"]) == 3
+    assert digest["text"].startswith("[P")
+    assert "3 incident(s)" in digest["text"]
+    assert digest["blocks"][0]["text"]["text"].count("• ") == 3
     assert Notification.objects.filter(status="digested").count() == 3
+
+
+def test_machine_receivers_are_not_storm_controlled(team, channel, http_peer, settings):
+    settings.HIVEOPS_STORM_LIMIT_PER_MINUTE = 1
+    incidents = [raise_alert(team, labels={"alertname": f"A{i}"}).incident for i in range(3)]
+    results = [
+        notification_deliver(notification_id=notification(inc, channel, f"k{i}").pk) for i, inc in enumerate(incidents)
+    ]
+    assert results == ["sent"] * 3
 
 
 def test_send_test_notification(team, channel, http_peer):
