@@ -1,0 +1,233 @@
+"""Shared helpers of the alerting benchmarks (alert_latency.py, alert_list.py), on top of _common.
+
+Isolation, stricter than _common.check_isolation because other benchmarks run on this machine:
+
+- database `hiveops_alertbench` by default; `hiveops`, `test_hiveops*` and the other
+  benchmarks' `hiveops_bench` are refused;
+- the web server listens on 127.0.0.1:8200 by default; 8000 and 8100 are refused;
+- the server and the Celery worker use Redis database 13 (`REDIS_URL`, which is also the Celery
+  broker), so their queue is not shared with anyone; database 0 (the settings' default) is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from _common import HOST, ROOT, add_common_arguments, check_isolation, cpu_seconds, django_env, log
+
+DEFAULT_DATABASE_URL = "postgres://hiveops:hiveops@127.0.0.1:5432/hiveops_alertbench"
+DEFAULT_PORT = 8200
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+CELERY = ROOT / ".venv" / "bin" / "celery"
+FORBIDDEN_PORTS = {8000, 8100}
+WORKER_STOP_TIMEOUT_S = 20
+
+
+def add_alert_arguments(parser) -> None:
+    """The _common arguments with this benchmark's defaults, plus --redis-url."""
+    add_common_arguments(parser)
+    parser.set_defaults(database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
+    parser.add_argument(
+        "--redis-url",
+        default=DEFAULT_REDIS_URL,
+        help="Redis (cache, channel layer and Celery broker) of the server and worker (default %(default)s)",
+    )
+
+
+def check_alert_isolation(database_url: str, port: int, redis_url: str) -> None:
+    check_isolation(database_url, port)
+    name = urlparse(database_url).path.lstrip("/")
+    if name.startswith("test_hiveops") or name == "hiveops_bench":
+        raise SystemExit(f"refusing to use database {name!r}: use hiveops_alertbench")
+    if port in FORBIDDEN_PORTS:
+        raise SystemExit(f"refusing to use port {port}: use 8200")
+    redis = urlparse(redis_url)
+    if redis.hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise SystemExit(f"refusing to use a non-local Redis host {redis.hostname!r}")
+    if redis.path.strip("/") in ("", "0"):
+        raise SystemExit("refusing Redis database 0 (shared with the development server): use /13")
+
+
+def use_redis(redis_url: str) -> None:
+    """Make every process started from here (server, worker, manage.py) use this Redis database."""
+    os.environ["REDIS_URL"] = redis_url
+    os.environ["CELERY_BROKER_URL"] = redis_url
+
+
+def db_sessions(conninfo: str, dbname: str) -> int:
+    """Sessions ever opened on the database (pg_stat_database.sessions, PostgreSQL 14+), this probe included."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", [dbname]).fetchone()
+        return int(row[0])
+
+
+def process_group_pids(pgid: int) -> list[int]:
+    """Pids whose process group is `pgid` (a process started with start_new_session and its children)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            pids.append(int(entry.name))
+    return pids
+
+
+def process_group_cpu(pgid: int) -> dict[int, float]:
+    return {pid: cpu_seconds(pid) for pid in process_group_pids(pgid)}
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float, what: str) -> None:
+    """SIGTERM the process we started (a Celery worker then stops its pool itself: warm shutdown),
+    SIGKILL its whole process group (created with start_new_session, killed by its id) if it lingers."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+    # Prefork children may outlive the parent for a moment; they are in its group.
+    deadline = time.monotonic() + 5
+    while process_group_pids(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in process_group_pids(proc.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    log(f"{what} pid {proc.pid} stopped")
+
+
+class Worker:
+    """A Celery worker (`celery -A hive_ops worker`) against the bench database and Redis database."""
+
+    def __init__(self, database_url: str, *, concurrency: int = 2, debug: bool = False, tag: str = "alertbench"):
+        self.database_url = database_url
+        self.concurrency = concurrency
+        self.debug = debug
+        self.tag = tag
+        self.proc: subprocess.Popen | None = None
+        self.log_path = ROOT / ".run" / f"bench-celery-{tag}.log"
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = self.log_path.open("wb")
+        command = [
+            str(CELERY),
+            "-A",
+            "hive_ops",
+            "worker",
+            "--concurrency",
+            str(self.concurrency),
+            "--loglevel",
+            "WARNING",
+            "-n",
+            f"{self.tag}-{os.getpid()}@%h",
+        ]
+        self.proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=django_env(self.database_url, debug=self.debug),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log_file.close()
+        log(f"celery worker pid {self.proc.pid} started (log {self.log_path})")
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise SystemExit(f"celery worker exited with {self.proc.returncode}; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process_group(self.proc, WORKER_STOP_TIMEOUT_S, "celery worker")
+
+
+@contextlib.contextmanager
+def worker_running(database_url: str, *, concurrency: int = 2, debug: bool = False):
+    worker = Worker(database_url, concurrency=concurrency, debug=debug)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+class CeleryQueue:
+    """The worker's Redis queue (list `celery` in the bench Redis database): length, and purge."""
+
+    KEYS = ("celery", "unacked", "unacked_index")
+
+    def __init__(self, redis_url: str) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(redis_url)
+
+    def length(self) -> int:
+        return int(self.redis.llen("celery"))
+
+    def purge(self, why: str) -> int:
+        """Drop queued and unacknowledged tasks (only ever in the bench's own Redis database)."""
+        waiting = self.length() + int(self.redis.hlen("unacked"))
+        if waiting:
+            self.redis.delete(*self.KEYS)
+            log(f"dropped {waiting} queued task(s) {why}")
+        return waiting
+
+    def close(self) -> None:
+        self.redis.close()
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to the bench server; reconnects after an error."""
+
+    def __init__(self, port: int, token: str, timeout: float = 30.0) -> None:
+        self.port = port
+        self.timeout = timeout
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
+        return self.conn
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes, float]:
+        """(status, body, seconds from sending to the whole response read)."""
+        headers = dict(self.headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        conn = self._connection()
+        started = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        return response.status, data, time.perf_counter() - started
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
