@@ -229,3 +229,22 @@ def test_handoff_is_announced_once(team, alice, smtp_peer):
         assert handoffs_notify() == 1
         assert handoffs_notify() == 0
     assert "You are on call for primary" in smtp_peer.messages[0].content.decode()
+
+
+def test_acknowledgement_timeout_restarts_the_escalation(
+    team, alice, policy, smtp_peer, django_capture_on_commit_callbacks
+):
+    from alerts.services import housekeeping
+
+    with time_machine.travel(T0, tick=False) as clock:
+        incident = start(team, django_capture_on_commit_callbacks)
+        with django_capture_on_commit_callbacks(execute=True):
+            incident_acknowledge(incident=incident, by=alice)
+        clock.move_to(T0 + td(minutes=31))  # past the default 30-minute acknowledgement timeout
+        with django_capture_on_commit_callbacks(execute=True):
+            report = housekeeping.run(now=T0 + td(minutes=31))
+    assert report["retriggered"] == 1
+    incident.refresh_from_db()
+    assert incident.status == "triggered"
+    assert list(Escalation.objects.order_by("started_at").values_list("state", flat=True)) == ["stopped", "active"]
+    assert len([d for d in deliveries() if d[0] == 0]) == 2  # level 1 again after the timeout
