@@ -11,7 +11,7 @@ from datetime import timedelta as td
 import numpy as np
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from metrics import storage
 from metrics.ingest import Batch, ParsedSeries
@@ -126,6 +126,35 @@ def _dirty_hours(sid: np.ndarray, ts_us: np.ndarray) -> tuple[list[int], list[in
     return (pairs >> 22).tolist(), ((pairs & ((1 << 22) - 1)) + base).tolist()
 
 
+DAY_US = 86_400_000_000
+_partitions: set[str] = set()
+
+
+def _target_table(cursor, ts: np.ndarray) -> str:
+    """The daily partition when the whole batch falls in one day (the usual case), else the
+    parent. Inserting into the partition skips tuple routing: measured 44 vs 76-88 ms per 10k
+    rows with ON CONFLICT (docs/architecture.md)."""
+    if storage.timescale_enabled():
+        return "metrics_sample"
+    first, last = int(ts[0] // DAY_US), int(ts[-1] // DAY_US)
+    if first != last or int(ts.min() // DAY_US) != first or int(ts.max() // DAY_US) != first:
+        return "metrics_sample"
+    name = storage.RAW_PARTITION.format(day=datetime.fromtimestamp(first * 86_400, UTC))
+    if name not in _partitions:
+        _partitions.clear()
+        _partitions.update(storage.existing_partitions(cursor))
+    return name if name in _partitions else "metrics_sample"
+
+
+def _retryable(exc: Exception) -> bool:
+    """Deadlocks between overlapping batches, and a partition dropped by retention meanwhile."""
+    cause = exc.__cause__
+    if isinstance(cause, psycopg.errors.UndefinedTable):
+        _partitions.clear()
+        return True
+    return isinstance(cause, psycopg.errors.DeadlockDetected)
+
+
 def _write(cursor, sid: np.ndarray, ts: np.ndarray, values: np.ndarray) -> int:
     cursor.execute(
         "CREATE TEMP TABLE IF NOT EXISTS ingest_stage "
@@ -134,8 +163,8 @@ def _write(cursor, sid: np.ndarray, ts: np.ndarray, values: np.ndarray) -> int:
     with cursor.copy("COPY ingest_stage (series_id, ts, value) FROM STDIN (FORMAT binary)") as copy:
         copy.write(copy_rows(sid, ts, values))
     cursor.execute(
-        "INSERT INTO metrics_sample (series_id, ts, value) SELECT series_id, ts, value FROM ingest_stage "
-        "ON CONFLICT (series_id, ts) DO NOTHING"
+        f"INSERT INTO {_target_table(cursor, ts)} (series_id, ts, value) SELECT series_id, ts, value "
+        "FROM ingest_stage ON CONFLICT (series_id, ts) DO NOTHING"
     )
     inserted = cursor.rowcount
     if inserted and not storage.timescale_enabled():
@@ -162,10 +191,10 @@ def samples_ingest(*, team_id: int, batch: Batch) -> IngestResult:
                 sid, ts, values = _flatten(ids, batch)
                 inserted = _write(cursor, sid, ts, values)
             break
-        except psycopg.errors.DeadlockDetected:
-            if attempt == DEADLOCK_RETRIES:
+        except DatabaseError as exc:
+            if attempt == DEADLOCK_RETRIES or not _retryable(exc):
                 raise
-            logger.info("ingest deadlock, retrying (attempt %s)", attempt)
+            logger.info("ingest retried after %s (attempt %s)", type(exc.__cause__).__name__, attempt)
     if inserted:
         by_metric: dict[str, list[int]] = {}
         for parsed, sid in zip(batch.series, ids, strict=True):

@@ -117,3 +117,14 @@ def smtp_peer(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
     yield sink
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database is reused across runs (and days): create today's partitions, as beat would."""
+    from django.conf import settings
+
+    from metrics import storage
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        storage.partitions_ensure(cursor, days_back=settings.HIVEOPS_RETENTION_RAW_DAYS, days_ahead=3)

@@ -214,3 +214,18 @@ def test_timescaledb_layout(db):
         assert ("policy_retention", "metrics_sample") in jobs
         cursor.execute("SELECT view_name FROM timescaledb_information.continuous_aggregates")
         assert {r[0] for r in cursor.fetchall()} >= {"metrics_rollup_1m", "metrics_rollup_1h"}
+
+
+def test_single_day_batches_go_straight_to_their_partition(db):
+    import numpy as np
+
+    from metrics.services import DAY_US, _target_table
+
+    day = (int(datetime.now(UTC).timestamp() * 1e6) // DAY_US) * DAY_US
+    with connection.cursor() as cursor:
+        same_day = np.array([day + 1, day + 5_000_000], dtype=np.int64)
+        assert _target_table(cursor, same_day) == storage.RAW_PARTITION.format(day=datetime.now(UTC))
+        two_days = np.array([day - 1, day + 1], dtype=np.int64)
+        assert _target_table(cursor, two_days) == "metrics_sample"
+        ancient = np.array([1_000_000], dtype=np.int64)  # 1970: no partition, the parent routes it
+        assert _target_table(cursor, ancient) == "metrics_sample"
