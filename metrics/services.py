@@ -171,10 +171,7 @@ def _write(cursor, sid: np.ndarray, ts: np.ndarray, values: np.ndarray) -> int:
         dirty_sids, dirty_hours = _dirty_hours(sid, ts)
         cursor.execute(
             "INSERT INTO metrics_rollup_dirty (series_id, hour) "
-            "SELECT s, to_timestamp(h * 3600) FROM unnest(%s::bigint[], %s::bigint[]) AS x(s, h) "
-            # DO UPDATE (not NOTHING) row-locks an existing mark until this batch commits, so a
-            # concurrent refresh skips that hour (SKIP LOCKED) instead of draining it too early.
-            "ON CONFLICT (series_id, hour) DO UPDATE SET hour = EXCLUDED.hour",
+            "SELECT s, to_timestamp(h * 3600) FROM unnest(%s::bigint[], %s::bigint[]) AS x(s, h)",
             [dirty_sids, dirty_hours],
         )
     return inserted

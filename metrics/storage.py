@@ -62,10 +62,11 @@ CREATE TABLE metrics_rollup_1m (
 );
 CREATE TABLE metrics_rollup_1h (LIKE metrics_rollup_1m INCLUDING ALL);
 -- Hours whose rollups must be recomputed; filled by ingest, drained by metrics.tasks.refresh_rollups.
+-- Append-only marks (no unique key): concurrent batches never wait on each other, and a mark of a
+-- batch still in flight is invisible to the refresh until it commits, so it is never lost.
 CREATE TABLE metrics_rollup_dirty (
     series_id bigint NOT NULL,
-    hour timestamptz NOT NULL,
-    PRIMARY KEY (series_id, hour)
+    hour timestamptz NOT NULL
 );
 """
 
@@ -184,15 +185,12 @@ def partitions_drop_before(cursor, *, cutoff: datetime) -> list[str]:
 # Claims a batch of dirty hours, recomputes their 1-minute buckets from raw samples and their
 # 1-hour buckets from those, in one statement. SKIP LOCKED lets several workers share the work.
 ROLLUP_REFRESH_SQL = """
-WITH claimed AS (
-    DELETE FROM metrics_rollup_dirty d
-    USING (
-        SELECT series_id, hour FROM metrics_rollup_dirty
-        ORDER BY hour LIMIT %(limit)s FOR UPDATE SKIP LOCKED
-    ) pick
-    WHERE d.series_id = pick.series_id AND d.hour = pick.hour
-    RETURNING d.series_id, d.hour
+WITH taken AS (
+    DELETE FROM metrics_rollup_dirty
+    WHERE ctid = ANY(ARRAY(SELECT ctid FROM metrics_rollup_dirty LIMIT %(limit)s FOR UPDATE SKIP LOCKED))
+    RETURNING series_id, hour
 ),
+claimed AS (SELECT DISTINCT series_id, hour FROM taken),
 minutes AS (
     INSERT INTO metrics_rollup_1m AS r (series_id, bucket, min, max, avg, count, last)
     SELECT s.series_id, date_trunc('minute', s.ts), min(s.value), max(s.value), avg(s.value), count(*),
@@ -214,12 +212,12 @@ hours AS (
         min = EXCLUDED.min, max = EXCLUDED.max, avg = EXCLUDED.avg, count = EXCLUDED.count, last = EXCLUDED.last
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM minutes), (SELECT count(*) FROM hours)
+SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM minutes), (SELECT count(*) FROM hours)
 """
 
 
 def rollups_refresh_batch(cursor, *, limit: int) -> tuple[int, int, int]:
-    """Refresh up to `limit` dirty series-hours. Returns (hours claimed, 1m rows, 1h rows).
+    """Refresh up to `limit` dirty marks. Returns (marks taken, 1m rows, 1h rows).
 
     JIT is off for this statement: compiling it cost more than running it (measured 2.2 s of
     2.6 s on a 200-hour batch; see docs/architecture.md)."""
