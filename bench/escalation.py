@@ -32,7 +32,8 @@ the other benchmarks' databases, Redis database 0/13 or ports 8000/8100/8200):
    `--timeout` seconds after the last commit.
 6. Stages (from the escalation and delivery logs, level 1):
      start   = Escalation.started_at - commit (on_commit, serial in the committing thread)
-     step    = Notification.created_at - Escalation.started_at (escalation_step queued + run)
+     step    = Notification.created_at - Escalation.started_at, or the release with --hold
+              (escalation_step queued + run)
      deliver = arrival - Notification.created_at (deliver_notification queued + run + POST)
    and, from /proc and pg_stat_database: CPU of the worker's processes, of the bench database's
    backends (sampled), of this process and of everything else; sessions, transactions and active
@@ -49,7 +50,9 @@ sets the worker's limit to measure the pipeline itself; the JSON says which limi
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -107,6 +110,19 @@ def check_isolation(database_url: str, redis_url: str) -> None:
         raise SystemExit(f"refusing to use a non-local Redis host {redis.hostname!r}")
     if redis.path.strip("/") in FORBIDDEN_REDIS_DBS:
         raise SystemExit(f"refusing Redis database {redis.path.strip('/') or '0'}: use /12")
+
+
+def single_run_lock():
+    """One run at a time: two runs would flush each other's Redis database and delete each other's teams."""
+    path = ROOT / ".run" / "bench-escalation.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise SystemExit(f"another bench/escalation.py run holds {path}; wait for it to end") from None
+    return handle
 
 
 def use_environment(args) -> None:
@@ -199,11 +215,21 @@ class EscWorker(Worker):
     def __init__(self, database_url: str, *, concurrency: int, app: str) -> None:
         super().__init__(database_url, concurrency=concurrency, tag="escbench")
         self.app = app
+        self.node = f"{self.tag}-{os.getpid()}@{socket.gethostname()}"
+
+    def consume(self, on: bool) -> None:
+        """Pause or resume the worker's consumption of the default queue (Celery remote control)."""
+        from hive_ops.celery import app
+
+        command = app.control.add_consumer if on else app.control.cancel_consumer
+        replies = command("celery", destination=[self.node], reply=True, timeout=5)
+        if not replies:
+            raise SystemExit(f"the worker {self.node} did not answer {command.__name__}")
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [str(CELERY), "-A", self.app, "worker", "--concurrency", str(self.concurrency)]
-        command += ["--loglevel", "WARNING", "-n", f"{self.tag}-{os.getpid()}@%h"]
+        command += ["--loglevel", "WARNING", "-n", self.node]
         with self.log_path.open("wb") as log_file:
             self.proc = subprocess.Popen(
                 command,
@@ -390,10 +416,13 @@ def baseline_posts(receiver: Receiver, count: int) -> list[float]:
     return seconds
 
 
-def stages(team_id: int, made: dict[str, tuple[float, float]], first: dict[str, float]) -> dict[str, list[float]]:
+def stages(
+    team_id: int, made: dict[str, tuple[float, float]], first: dict[str, float], released: float | None
+) -> dict[str, list[float]]:
     """Per-incident stage durations from the escalation and delivery logs (level 1 only):
     start   = Escalation.started_at - commit (the app's on_commit, in the committing thread)
-    step    = Notification.created_at - Escalation.started_at (escalation_step queued + run)
+    step    = Notification.created_at - Escalation.started_at, or the release with --hold
+              (escalation_step queued + run)
     deliver = arrival - Notification.created_at (deliver_notification queued + run + POST)"""
     from alerts.models import Escalation, Notification
 
@@ -409,7 +438,7 @@ def stages(team_id: int, made: dict[str, tuple[float, float]], first: dict[str, 
     for uid, created in rows:
         uid = str(uid)
         if uid in started:
-            result["step"].append(created.timestamp() - started[uid])
+            result["step"].append(created.timestamp() - max(started[uid], released or 0.0))
         if uid in first:
             result["deliver"].append(first[uid] - created.timestamp())
     return result
@@ -607,10 +636,18 @@ def run(args) -> dict:
         )
         meter = Meter(worker, args.database_url)
         meter.start()
+        if args.hold:
+            worker.consume(False)
+            log("  worker paused (cancel_consumer): the tasks wait in Redis until every incident is committed")
         phase_start = time.time()
         made, errors = create_incidents(team.id, integrations, run_id, args.incidents, args.creators, args.batch)
         created_end = time.time()
         log(f"  {len(made)} incidents committed in {created_end - phase_start:.1f}s ({len(errors)} error(s))")
+        released = None
+        if args.hold:
+            worker.consume(True)
+            released = time.time()
+            log("  worker released (add_consumer)")
         for error in errors[:5]:
             log(f"  error: {error}")
         ended = wait_for(receiver, "/notify", set(made), team.id, worker, args.timeout)
@@ -625,9 +662,9 @@ def run(args) -> dict:
         latencies, from_opened = [], []
         for uid, (committed, opened) in made.items():
             if uid in first:
-                latencies.append(first[uid] - committed)
+                latencies.append(first[uid] - max(committed, released or committed))
                 from_opened.append(first[uid] - opened)
-        stage = stages(team.id, made, first)
+        stage = stages(team.id, made, first, released)
         logged = delivery_log(team.id)
         connection.close()
     finally:
@@ -654,6 +691,7 @@ def run(args) -> dict:
         "create_errors": len(errors),
         "creators": args.creators,
         "batch": args.batch,
+        "hold": args.hold,
         "worker_concurrency": args.concurrency,
         "worker_app": args.worker_app,
         "receiver_delay_ms": args.receiver_delay_ms,
@@ -675,6 +713,7 @@ def run(args) -> dict:
         "create_s": round(max(commits) - min(commits), 2) if commits else None,
         "create_per_s": round(len(commits) / (created_end - phase_start), 1) if commits else None,
         "wall_s": round(last_arrival - phase_start, 2),
+        "drain_s": round(last_arrival - released, 2) if released is not None else None,
         "baseline_post_p50_ms": ms(base_p50),
         "ratio_p95_vs_baseline": round(p95 / base_p50, 1) if p95 is not None and base_p50 > 0 else None,
         "notifications": logged["statuses"],
@@ -701,6 +740,13 @@ def main() -> None:
         default=1,
         help="alerts per transaction: 1 = one webhook_receive each (default); N > 1 = Alertmanager payloads "
         "of N alerts (alertmanager_receive), committed together",
+    )
+    parser.add_argument(
+        "--hold",
+        action="store_true",
+        help="pause the worker's consumer while the incidents are created and release it after the last "
+        "commit: every incident reaches the worker at the same instant, and latency counts from the "
+        "release (a true burst, independent of how fast this process can create incidents)",
     )
     parser.add_argument("--warmup", type=int, default=4, help="warm-up incidents, separate team (%(default)s)")
     parser.add_argument("--baseline-posts", type=int, default=200, help="baseline POSTs (%(default)s)")
@@ -739,6 +785,7 @@ def main() -> None:
         parser.error(f"--timeout must be in (0, {MAX_TIMEOUT_S:.0f}]")
 
     check_isolation(args.database_url, args.redis_url)
+    lock = single_run_lock()
     stop_on_signals()
     use_environment(args)
     ensure_database(args.database_url)
@@ -748,7 +795,10 @@ def main() -> None:
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         raise SystemExit("CELERY_TASK_ALWAYS_EAGER is on: the worker would not be measured")
-    result = run(args)
+    try:
+        result = run(args)
+    finally:
+        lock.close()
     emit(result, args.json)
 
 
