@@ -80,3 +80,11 @@ def notify_handoffs() -> str:
     from alerts.services.oncall import handoffs_notify
 
     return f"{handoffs_notify()} handoff(s) announced"
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=5, max_retries=5)
+def forward_incident_state(incident_id: int, action: str) -> str:
+    """acknowledge/resolve to the PagerDuty channels that were paged (idempotent on their side)."""
+    from alerts.services.delivery import pagerduty_forward_state
+
+    return f"told {pagerduty_forward_state(incident_id=incident_id, action=action)} PagerDuty channel(s)"

@@ -205,3 +205,24 @@ def channel_test(*, channel: NotificationChannel) -> None:
     target = ", ".join(channel.config.get("to", [])) or channel.config.get("url", "")
     transport_for(channel.kind).send(target, channel.config, message)
     NotificationChannel.objects.filter(pk=channel.pk).update(failing_since=None, last_error="")
+
+
+def pagerduty_forward_state(*, incident_id: int, action: str) -> int:
+    """Tell the PagerDuty channels that were paged for an incident that it was acknowledged or
+    resolved (dedup_key = incident id). Returns how many channels were told."""
+    incident = Incident.objects.select_related("service").get(pk=incident_id)
+    channel_ids = set(
+        Notification.objects.filter(incident=incident, kind="pagerduty", status=Notification.Status.SENT).values_list(
+            "channel_id", flat=True
+        )
+    )
+    told = 0
+    for channel in NotificationChannel.objects.filter(pk__in=channel_ids):
+        message = message_for(incident, Notification(incident=incident, kind="pagerduty"), action=action)
+        try:
+            transport_for("pagerduty").send(channel.name, channel.config, message)
+        except (TransientError, PermanentError) as exc:
+            logger.warning("PagerDuty %s for incident %s via %s failed: %s", action, incident.uid, channel, exc)
+            continue
+        told += 1
+    return told

@@ -134,8 +134,22 @@ def incident_refresh(*, incident: Incident, by=None, actor_name: str | None = No
     return incident
 
 
+def _forward_state(incident: Incident, action: str) -> None:
+    """After commit: PagerDuty channels that were paged learn the new state (best effort)."""
+    from alerts.tasks import forward_incident_state
+
+    def enqueue() -> None:
+        try:
+            forward_incident_state.delay(incident.pk, action)
+        except Exception:  # broker down: PagerDuty's own auto-resolve covers it
+            return
+
+    transaction.on_commit(enqueue)
+
+
 def _mark_resolved(incident: Incident, *, by, note: str) -> None:
     escalation_stop(incident=incident, reason="incident resolved")
+    _forward_state(incident, "resolve")
     now = timezone.now()
     incident.status, incident.resolved_at, incident.resolved_by = Incident.Status.RESOLVED, now, by
     incident.time_to_resolve = now - incident.opened_at
@@ -155,6 +169,7 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
     incident.time_to_acknowledge = incident.time_to_acknowledge or now - incident.opened_at
     incident.save()
     escalation_stop(incident=incident, reason=f"acknowledged by {by or 'token'}")
+    _forward_state(incident, "acknowledge")
     incident_event(incident, "acknowledged", by=by)
     for alert in incident.alerts.filter(status="firing"):
         alert_acknowledge(alert=alert, by=by, via_incident=True)

@@ -117,3 +117,25 @@ def test_admin_send_test_action(admin_client, channel, http_peer):
     )
     assert "test notification sent" in response.content.decode()
     assert len(http_peer.received) == 1
+
+
+def test_pagerduty_channels_hear_about_acknowledge_and_resolve(
+    team, alice, http_peer, django_capture_on_commit_callbacks
+):
+    from alerts.services.incidents import incident_acknowledge, incident_resolve
+
+    pd = NotificationChannel.objects.create(
+        team=team, kind="pagerduty", name="pd", config={"routing_key": "R" * 32, "url": http_peer.url}
+    )
+    incident = raise_alert(team).incident
+    assert notification_deliver(notification_id=notification(incident, pd).pk) == "sent"
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_acknowledge(incident=incident, by=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_resolve(incident=incident, by=alice)
+    actions = [(r.json()["event_action"], r.json()["dedup_key"]) for r in http_peer.received]
+    assert actions == [
+        ("trigger", str(incident.uid)),
+        ("acknowledge", str(incident.uid)),
+        ("resolve", str(incident.uid)),
+    ]
