@@ -8,6 +8,7 @@ from datetime import datetime
 from datetime import timedelta as td
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -50,12 +51,23 @@ STORM_KINDS = ("email", "slack", "teams")
 
 
 def _storm(notification: Notification, now: datetime) -> bool:
+    """Count this message against its target's budget for the minute, atomically (a Redis
+    counter), so parallel workers cannot overshoot; without Redis, count the log instead."""
     if notification.kind not in STORM_KINDS:
         return False
-    recent = Notification.objects.filter(
-        target=notification.target, status=Notification.Status.SENT, sent_at__gte=now - td(minutes=1)
-    ).count()
-    return recent >= settings.HIVEOPS_STORM_LIMIT_PER_MINUTE
+    target = notification.channel_id or notification.target
+    key = f"storm:{notification.kind}:{target}:{int(now.timestamp() // 60)}"
+    try:
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except Exception:  # Redis down: the delivery log is good enough for one worker
+        count = (
+            1
+            + Notification.objects.filter(
+                target=notification.target, status=Notification.Status.SENT, sent_at__gte=now - td(minutes=1)
+            ).count()
+        )
+    return count > settings.HIVEOPS_STORM_LIMIT_PER_MINUTE
 
 
 def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str:
