@@ -32,6 +32,13 @@ def actor_name(request: Request) -> str | None:
     return f"token {request.auth.name}" if isinstance(request.auth, ApiToken) else None
 
 
+def validated(serializer_class, data, **kwargs) -> dict:
+    """The validated data of a request body, or a 400 naming the bad fields."""
+    body = serializer_class(data=data, **kwargs)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
 def write_team(request: Request) -> Team:
     """The team a new object belongs to: the token's, or the user's (named by `team` if several)."""
     team_ids = request_team_ids(request, "write")
@@ -166,24 +173,20 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.TextSerializer, responses=s.AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def note(self, request, id=None):
-        body = s.TextSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._act(alert_services.alert_note, by=actor(request), text=body.validated_data["text"])
+        body = validated(s.TextSerializer, request.data)
+        return self._act(alert_services.alert_note, by=actor(request), text=body["text"])
 
     @extend_schema(request=s.AssignSerializer, responses=s.AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, id=None):
-        body = s.AssignSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._act(alert_services.alert_assign, by=actor(request), assignee=body.validated_data["assignee"])
+        body = validated(s.AssignSerializer, request.data)
+        return self._act(alert_services.alert_assign, by=actor(request), assignee=body["assignee"])
 
     @extend_schema(request=s.AlertSilenceSerializer, responses=s.AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def silence(self, request, id=None):
         alert = self.get_object()
-        body = s.AlertSilenceSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(s.AlertSilenceSerializer, request.data)
         matchers = data.get("matchers") or [{"name": k, "op": "=", "value": v} for k, v in sorted(alert.labels.items())]
         muting.silence_create(
             team=alert.team,
@@ -200,9 +203,7 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.BulkSerializer, responses={200: dict})
     @action(detail=False, methods=["post"])
     def bulk(self, request):
-        body = s.BulkSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(s.BulkSerializer, request.data)
         alerts = list(self.get_queryset().filter(uid__in=data["ids"]))
         missing = {str(i) for i in data["ids"]} - {str(a.uid) for a in alerts}
         if missing:
@@ -263,9 +264,8 @@ class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
     def partial_update(self, request, id=None):
-        body = s.IncidentUpdateSerializer(data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        return self._act(incident_services.incident_update, by=actor(request), **body.validated_data)
+        body = validated(s.IncidentUpdateSerializer, request.data, partial=True)
+        return self._act(incident_services.incident_update, by=actor(request), **body)
 
     @extend_schema(request=None, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -275,24 +275,21 @@ class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.ResolveSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, id=None):
-        body = s.ResolveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._act(incident_services.incident_resolve, by=actor(request), note=body.validated_data["note"])
+        body = validated(s.ResolveSerializer, request.data)
+        return self._act(incident_services.incident_resolve, by=actor(request), note=body["note"])
 
     @extend_schema(request=s.TextSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def note(self, request, id=None):
-        body = s.TextSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._act(incident_services.incident_note, by=actor(request), text=body.validated_data["text"])
+        body = validated(s.TextSerializer, request.data)
+        return self._act(incident_services.incident_note, by=actor(request), text=body["text"])
 
     @extend_schema(request=s.MergeSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def merge(self, request, id=None):
-        body = s.MergeSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        sources = list(self.get_queryset().filter(uid__in=body.validated_data["incidents"]))
-        if len(sources) != len(set(body.validated_data["incidents"])):
+        body = validated(s.MergeSerializer, request.data)
+        sources = list(self.get_queryset().filter(uid__in=body["incidents"]))
+        if len(sources) != len(set(body["incidents"])):
             raise ValidationError({"incidents": "unknown incident(s)"})
         incident = self.get_object()
         try:
@@ -304,10 +301,9 @@ class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.SplitSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def split(self, request, id=None):
-        body = s.SplitSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = validated(s.SplitSerializer, request.data)
         incident = self.get_object()
-        alerts = list(Alert.objects.filter(team_id=incident.team_id, uid__in=body.validated_data["alerts"]))
+        alerts = list(Alert.objects.filter(team_id=incident.team_id, uid__in=body["alerts"]))
         try:
             new = incident_services.incident_split(incident=incident, alerts=alerts, by=actor(request))
         except incident_services.IncidentError as exc:
