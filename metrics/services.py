@@ -160,6 +160,8 @@ def _write(cursor, sid: np.ndarray, ts: np.ndarray, values: np.ndarray) -> int:
         "CREATE TEMP TABLE IF NOT EXISTS ingest_stage "
         "(series_id bigint, ts timestamptz, value double precision) ON COMMIT DELETE ROWS"
     )
+    # Empty even inside an enclosing transaction (two batches in one transaction, or tests).
+    cursor.execute("TRUNCATE ingest_stage")
     with cursor.copy("COPY ingest_stage (series_id, ts, value) FROM STDIN (FORMAT binary)") as copy:
         copy.write(copy_rows(sid, ts, values))
     cursor.execute(

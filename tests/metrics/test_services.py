@@ -149,9 +149,10 @@ class TestQueryRange:
         assert [v for _, v in counts.points] == [1, 0, 1]
 
     def test_p95_uses_raw_samples_within_a_week(self, team):
-        samples_ingest(team_id=team.id, batch=batch([{"metric": "m", "points": minutes(NOW - HOUR, 100)}]))
+        yesterday_1am = NOW // 86400 * 86400 - 86400 + HOUR  # 100 minutes inside one day bucket
+        samples_ingest(team_id=team.id, batch=batch([{"metric": "m", "points": minutes(yesterday_1am, 100)}]))
         series = Series.objects.get()
-        result = query_range(series_id=series.id, start_s=NOW - 2 * 86400, end_s=NOW + 3 * HOUR, step=86400, agg="p95")
+        result = query_range(series_id=series.id, start_s=NOW - 2 * 86400, end_s=NOW, step=86400, agg="p95")
         assert result.source == "raw"
         assert [v for _, v in result.points if v is not None] == [pytest.approx(94.05)]
 
