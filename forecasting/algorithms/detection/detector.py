@@ -1,0 +1,368 @@
+"""The streaming per-series anomaly detector.
+
+Each `update(ts, value)` scores the new point against state built from earlier points only, then
+learns from it. Sub-detectors (each a score in [0, 1], reported in `Score.components`):
+
+- ``ewma``: z-score against an exponentially weighted mean and variance;
+- ``iqr``: distance outside the Tukey fences of the last WINDOW values (a sorted ring buffer);
+- ``seasonal``: robust z against an hour-of-day (or hour-of-week) profile of streaming medians and
+  MADs, used once the sampling interval and the history make the profile meaningful and it
+  explains the series better than its overall level;
+- ``level``: the mean of the last few points against the window median (level shifts);
+- ``variance`` / ``trend``: fast against slow averages of the absolute and signed point-to-point
+  changes;
+- ``iforest`` / ``ocsvm``: periodically trained models (see models.py), looked up per point.
+
+Ensemble: the components are combined with a noisy-OR into a raw surprise; the final score is the
+larger of (a) the anomaly likelihood of the recent mean raw surprise against its long-run
+distribution (as in Numenta's approach), on a log scale so that 0.5 is a 1e-5 tail, and (b) the
+raw surprise of the point itself. After a score reaches FIRE the detector rests for REST points
+(scores are damped), so one anomaly produces one alert instead of a burst.
+
+Feedback: `suppress(kind, factor)` divides the deviations of that kind (or of every kind with
+kind=None) by `factor` (>= 1) before they are scored; `suppress(kind, 1.0)` undoes it. The
+integrator can rebuild the factors from stored feedback rows at any time.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from array import array
+from bisect import bisect_left, insort
+
+from forecasting.algorithms.detection.models import LAG, ModelTables
+from forecasting.algorithms.detection.score import KINDS, Score
+
+WINDOW = 256
+EW_ALPHA = 0.05
+CHANGE_FAST, CHANGE_SLOW = 0.1, 0.01
+PROFILE_ETA = 0.05
+LIK_SHORT = 8
+LIK_ALPHA = 0.002
+WARMUP = 100
+FIRE = 0.5
+REST = 150
+REST_DAMP = 0.4
+DAY, WEEK = 86400.0, 604800.0
+FIRST_TRAIN, RETRAIN_EVERY = 300, 1000
+_LOG_TINY = math.log(1e-10)
+_SQRT2 = math.sqrt(2.0)
+
+# Component weights in the noisy-OR ensemble.
+WEIGHTS = {
+    "ewma": 0.6,
+    "iqr": 0.6,
+    "seasonal": 0.8,
+    "level": 0.6,
+    "variance": 0.5,
+    "trend": 0.3,
+    "iforest": 0.5,
+    "ocsvm": 0.5,
+}
+_FEEDBACK_KEYS = ("*", *KINDS)
+
+_SCALARS = (
+    "n",
+    "head",
+    "first_ts",
+    "last_ts",
+    "dt",
+    "mu",
+    "var",
+    "last_x",
+    "dev_fast",
+    "dev_slow",
+    "slope_fast",
+    "slope_slow",
+    "seas_res",
+    "week_res",
+    "glob_res",
+    "lik_mean",
+    "lik_var",
+    "lik_sum",
+    "rest",
+    "trained_at",
+    "run_sign",
+    "run_len",
+)
+_HEAD = struct.Struct(f"<4sI{len(_SCALARS)}d")
+_MAGIC = b"HD01"
+
+
+def _clip01(v: float) -> float:
+    return 0.0 if v <= 0.0 else 1.0 if v >= 1.0 else v
+
+
+def _ramp(z: float, lo: float, hi: float) -> float:
+    """0 below lo, 1 above hi, linear in between (z already non-negative)."""
+    return _clip01((z - lo) / (hi - lo))
+
+
+class Detector:
+    """Streaming detector for one series. Not thread-safe; one instance per series."""
+
+    __slots__ = (
+        *_SCALARS,
+        "day_mad",
+        "day_med",
+        "factors",
+        "lik_ring",
+        "models",
+        "ring",
+        "window",
+        "week_mad",
+        "week_med",
+    )
+
+    def __init__(self, desensitise: float = 1.0) -> None:
+        for name in _SCALARS:
+            setattr(self, name, 0.0)
+        self.n = 0
+        self.head = 0
+        self.ring = array("d", bytes(8 * WINDOW))
+        self.window = array("d")  # the last min(n, WINDOW) values, sorted
+        nan = float("nan")
+        self.day_med = array("d", [nan] * 24)
+        self.day_mad = array("d", [nan] * 24)
+        self.week_med = array("d", [nan] * 168)
+        self.week_mad = array("d", [nan] * 168)
+        self.lik_ring = array("d", bytes(8 * LIK_SHORT))
+        self.factors = array("d", [1.0] * len(_FEEDBACK_KEYS))
+        self.factors[0] = max(1.0, float(desensitise))
+        self.models: ModelTables | None = None
+
+    # ----- feedback and training -------------------------------------------------------------
+
+    def suppress(self, kind: str | None, factor: float) -> None:
+        """Make this series less sensitive to one kind of deviation (None: to all). factor >= 1
+        divides those deviations; 1.0 restores the default."""
+        self.factors[_FEEDBACK_KEYS.index(kind or "*")] = max(1.0, float(factor))
+
+    def needs_training(self) -> bool:
+        if self.n < FIRST_TRAIN:
+            return False
+        if self.trained_at == 0:
+            return True
+        return self.n - self.trained_at >= min(RETRAIN_EVERY, self.trained_at)
+
+    def set_models(self, blob: bytes | None) -> None:
+        """Install models from train_models(); None keeps the detector model-free until next time."""
+        self.trained_at = float(self.n)
+        self.models = ModelTables(blob) if blob else None
+
+    # ----- the streaming step ----------------------------------------------------------------
+
+    def update(self, ts: float, value: float) -> Score:
+        x = float(value)
+        ts = float(ts)
+        if not math.isfinite(x):
+            return Score(0.0, self._confidence(), self.mu, self.mu, self.mu)
+        n = self.n
+        floor = 1e-6 * (abs(self.mu) + 1.0)
+
+        # Robust window statistics (before x joins).
+        win = self.window
+        m = len(win)
+        if m >= 8:
+            q1, med, q3 = win[m >> 2], win[m >> 1], win[(3 * m) >> 2]
+        else:
+            q1 = med = q3 = self.mu if n else x
+        iqr = max(q3 - q1, floor)
+        scale_w = iqr / 1.349
+
+        # z-like deviations, signed where the sign matters.
+        sd = math.sqrt(self.var) + floor
+        z_ewma = (x - self.mu) / sd if n else 0.0
+        fence = (x - q3) / iqr if x > q3 else (q1 - x) / iqr if x < q1 else 0.0
+        ring, head = self.ring, self.head
+        k = min(n, LAG)
+        recent = 0.0
+        for j in range(1, k + 1):
+            recent += ring[(head - j) % WINDOW]
+        prev_mean = recent / k if k else x
+        short_mean = (recent + x) / (k + 1)
+        z_level = (short_mean - med) / scale_w if m >= 8 else 0.0
+        change = x - self.last_x if n else 0.0
+        z_var = math.log((self.dev_fast + floor) / (self.dev_slow + floor)) if n > 20 else 0.0
+        z_trend = (self.slope_fast - self.slope_slow) / (self.dev_slow + floor) if n > 20 else 0.0
+
+        b_day = int(ts // 3600.0) % 24
+        b_week = int((ts + 3 * DAY) // 3600.0) % 168  # Monday 00:00 UTC = bin 0
+        elapsed = ts - self.first_ts if n else 0.0
+        seasonal_on = elapsed >= 2 * DAY and 0 < self.dt <= 3600.0 and self.seas_res < 0.8 * self.glob_res
+        use_week = seasonal_on and elapsed >= 3 * WEEK and self.week_res < 0.9 * self.seas_res
+        z_seas = 0.0
+        if use_week:
+            p_med, p_mad = self.week_med[b_week], self.week_mad[b_week]
+        else:
+            p_med, p_mad = self.day_med[b_day], self.day_mad[b_day]
+        p_scale = 1.4826 * p_mad + floor if p_mad == p_mad else scale_w
+        if seasonal_on and p_med == p_med:
+            z_seas = (x - p_med) / p_scale
+
+        u_forest = u_svm = 0.0
+        if self.models is not None and n >= LAG:
+            u_forest, u_svm = self.models.lookup(x, x - prev_mean)
+
+        kind = self._kind(x, z_ewma, fence, z_level, z_var, z_trend, z_seas, max(u_forest, u_svm))
+        f = self.factors[0]
+        if kind is not None:
+            f *= self.factors[1 + KINDS.index(kind)]
+        comps = {
+            "ewma": _ramp(abs(z_ewma) / f, 4.0, 10.0),
+            "iqr": _ramp(fence / f, 1.5, 6.0),
+            "seasonal": _ramp(abs(z_seas) / f, 4.0, 10.0),
+            "level": _ramp(abs(z_level) / f, 3.0, 8.0),
+            "variance": _ramp(abs(z_var) / f, 1.0, 2.5),
+            "trend": _ramp(abs(z_trend) / f, 1.0, 3.0),
+            "iforest": _ramp(1.0 - (1.0 - u_forest) * f, 0.97, 1.0),
+            "ocsvm": _ramp(1.0 - (1.0 - u_svm) * f, 0.97, 1.0),
+        }
+        keep = 1.0
+        for name, c in comps.items():
+            keep *= 1.0 - WEIGHTS[name] * c
+        raw = 1.0 - keep
+
+        # Anomaly likelihood of the recent mean raw surprise against its long-run distribution.
+        slot = n % LIK_SHORT
+        self.lik_sum += raw - self.lik_ring[slot]
+        self.lik_ring[slot] = raw
+        short = self.lik_sum / min(n + 1, LIK_SHORT)
+        z_lik = (short - self.lik_mean) / max(math.sqrt(self.lik_var), 0.02)
+        tail = 0.5 * math.erfc(z_lik / _SQRT2)
+        likelihood = math.log(max(tail, 1e-10)) / _LOG_TINY
+        d = raw - self.lik_mean
+        self.lik_mean += LIK_ALPHA * d
+        self.lik_var = (1.0 - LIK_ALPHA) * (self.lik_var + LIK_ALPHA * d * d)
+        comps["likelihood"] = likelihood
+
+        confidence = self._confidence()
+        score = max(likelihood, raw) * min(1.0, n / WARMUP)
+        if self.rest > 0:
+            self.rest -= 1
+            score *= REST_DAMP
+        elif score >= FIRE:
+            self.rest = REST
+
+        if seasonal_on and p_med == p_med:
+            expected, half = p_med, 3.0 * p_scale
+        else:
+            expected, half = (self.mu if n else x), 3.0 * sd
+        self._learn(ts, x, change, med, b_day, b_week, floor, scale_w, z_level)
+        return Score(
+            score, confidence, expected, expected - half, expected + half, kind if score >= 0.3 else None, comps
+        )
+
+    def _kind(self, x, z_ewma, fence, z_level, z_var, z_trend, z_seas, u_model) -> str | None:
+        """The most plausible kind of deviation, from the sub-detectors' evidence."""
+        if self.run_len >= LAG and abs(z_level) >= 3.0:
+            return "level_shift"
+        if abs(z_var) >= 1.0 and abs(z_ewma) < 4.0 and fence < 1.5:
+            return "variance"
+        if abs(z_ewma) >= 4.0 or fence >= 1.5:
+            return "spike" if z_ewma > 0 else "drop"
+        if abs(z_trend) >= 1.0:
+            return "trend_change"
+        if abs(z_seas) >= 4.0 or u_model >= 0.97:
+            return "pattern"
+        return None
+
+    def _learn(self, ts, x, change, med, b_day, b_week, floor, scale_w, z_level) -> None:
+        n = self.n
+        if n == 0:
+            self.first_ts = ts
+            self.mu = x
+        else:
+            if ts > self.last_ts:
+                gap = ts - self.last_ts
+                self.dt = gap if self.dt == 0 else self.dt + 0.05 * (gap - self.dt)
+            d = x - self.mu
+            self.mu += EW_ALPHA * d
+            self.var = (1.0 - EW_ALPHA) * (self.var + EW_ALPHA * d * d)
+            a = abs(change)
+            self.dev_fast += CHANGE_FAST * (a - self.dev_fast)
+            self.dev_slow += CHANGE_SLOW * (a - self.dev_slow)
+            self.slope_fast += CHANGE_FAST * (change - self.slope_fast)
+            self.slope_slow += CHANGE_SLOW * (change - self.slope_slow)
+        self.last_ts, self.last_x = ts, x
+
+        sign = 1.0 if z_level > 2.0 else -1.0 if z_level < -2.0 else 0.0
+        if sign != 0.0 and sign == self.run_sign:
+            self.run_len += 1
+        else:
+            self.run_sign, self.run_len = sign, (1.0 if sign else 0.0)
+
+        # Seasonal profiles: streaming median (clipped steps) and MAD (multiplicative steps).
+        res_day = self._profile_step(self.day_med, self.day_mad, b_day, x, floor, scale_w)
+        res_week = self._profile_step(self.week_med, self.week_mad, b_week, x, floor, scale_w)
+        self.seas_res += CHANGE_SLOW * (res_day - self.seas_res)
+        self.week_res += CHANGE_SLOW * (res_week - self.week_res)
+        self.glob_res += CHANGE_SLOW * (abs(x - med) - self.glob_res)
+
+        # Ring buffer and its sorted twin.
+        win = self.window
+        if len(win) >= WINDOW:
+            del win[bisect_left(win, self.ring[self.head])]
+        insort(win, x)
+        self.ring[self.head] = x
+        self.head = (self.head + 1) % WINDOW
+        self.n = n + 1
+
+    @staticmethod
+    def _profile_step(meds: array, mads: array, b: int, x: float, floor: float, scale_w: float) -> float:
+        m = meds[b]
+        if m != m:
+            meds[b], mads[b] = x, scale_w / 1.4826
+            return scale_w
+        s = mads[b]
+        r = abs(x - m)
+        step = PROFILE_ETA * 4.0 * max(s, floor)
+        meds[b] = m + max(-step, min(step, x - m))
+        mads[b] = max(s * (1.0 + PROFILE_ETA) if r > s else s * (1.0 - PROFILE_ETA), floor)
+        return r
+
+    def _confidence(self) -> float:
+        c = min(1.0, self.n / FIRST_TRAIN)
+        return c if self.models is not None else 0.8 * c
+
+    # ----- persistence -----------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        head = _HEAD.pack(_MAGIC, len(self.window), *[float(getattr(self, s)) for s in _SCALARS])
+        blob = self.models.blob if self.models is not None else b""
+        return b"".join(
+            (
+                head,
+                self.ring.tobytes(),
+                self.window.tobytes(),
+                self.day_med.tobytes(),
+                self.day_mad.tobytes(),
+                self.week_med.tobytes(),
+                self.week_mad.tobytes(),
+                self.lik_ring.tobytes(),
+                self.factors.tobytes(),
+                blob,
+            )
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Detector:
+        magic, m, *scalars = _HEAD.unpack_from(data)
+        if magic != _MAGIC:
+            raise ValueError("not a detector state")
+        det = cls.__new__(cls)
+        for name, v in zip(_SCALARS, scalars, strict=True):
+            setattr(det, name, v)
+        det.n, det.head = int(det.n), int(det.head)
+        view = memoryview(data)
+        pos = _HEAD.size
+        parts = []
+        for count in (WINDOW, m, 24, 24, 168, 168, LIK_SHORT, len(_FEEDBACK_KEYS)):
+            arr = array("d")
+            arr.frombytes(view[pos : pos + 8 * count])
+            parts.append(arr)
+            pos += 8 * count
+        det.ring, det.window, det.day_med, det.day_mad, det.week_med, det.week_mad, det.lik_ring, det.factors = parts
+        det.models = ModelTables(bytes(view[pos:])) if pos < len(data) else None
+        return det
