@@ -8,6 +8,8 @@ All work on log values when the series is strictly positive (multiplicative seas
 - `DailyWeeklyProfile` ("daily_weekly"): the same, plus half of the weekly shape left in the
   last 4 weeks once the daily shape is removed (shrunk by ½ because it is estimated from few
   weeks).
+- `TrendProfile` ("profile_trend"): the daily shape plus a damped linear trend (φ = 0.98 per
+  step) fitted to the means of the last 7 cycles.
 - `WeeklyProfile` ("weekly_profile"): the median shape of the last 4 weeks (longest season), added
   to the deseasonalised mean of the last daily cycle.
 """
@@ -22,6 +24,8 @@ CYCLES = 14
 DECAY = 0.75
 WEEKS = 4
 WEEKLY_SHRINK = 0.5
+TREND_CYCLES = 7
+DAMPING = 0.98
 
 
 class Profiled:
@@ -65,6 +69,32 @@ class DailyProfile:
         period = seasons[0]
         shape = weighted_shape(z, period)
         return Profiled(scale, z[-period:].mean() + shape)
+
+
+class Trended(Profiled):
+    def __init__(self, scale: LogScale, pattern: np.ndarray, slope: float) -> None:
+        super().__init__(scale, pattern)
+        self.slope = slope
+
+    def predict(self, h: int) -> np.ndarray:
+        drift = self.slope * np.cumsum(DAMPING ** np.arange(1, h + 1))
+        return self.scale.back(np.resize(self.pattern, h) + drift)
+
+
+class TrendProfile:
+    name = "profile_trend"
+
+    def min_length(self, seasons: Seasons) -> int:
+        return TREND_CYCLES * seasons[0] if seasons else 10**12
+
+    def fit(self, y: np.ndarray, seasons: Seasons) -> Trended:
+        scale = LogScale(y)
+        z = scale.forward(y)
+        period = seasons[0]
+        means = cycles(z, period, TREND_CYCLES).mean(axis=1)
+        slope = float(np.polyfit(np.arange(len(means)), means, 1)[0]) / period
+        level = means[-1] + slope * period / 2  # the last cycle's mean sits half a cycle back
+        return Trended(scale, level + weighted_shape(z, period), slope)
 
 
 class DailyWeeklyProfile:

@@ -1,4 +1,9 @@
-"""Every model by name, the default candidates, and combinations named "mean(a+b+c)"."""
+"""Every model by name, the default candidates, and combinations.
+
+A combination is named "mean(a*50+b*30+c*20)": the weighted mean of models a, b, c with weights in
+percent ("mean(a+b)" means equal weights). The name alone reproduces the forecast, so it is what
+gets stored as a series' winner (at most ~60 characters with the default candidates).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import numpy as np
 from . import prophet_model
 from .baseline import Drift, Naive, SeasonalNaive
 from .prepare import Seasons
-from .profiles import DailyProfile, DailyWeeklyProfile, WeeklyProfile
+from .profiles import DailyProfile, DailyWeeklyProfile, TrendProfile, WeeklyProfile
 from .theta import Theta
 
 
@@ -33,6 +38,7 @@ MODELS: dict[str, Model] = {
         SeasonalNaive(),
         SeasonalNaive(weekly=True),
         DailyProfile(),
+        TrendProfile(),
         DailyWeeklyProfile(),
         WeeklyProfile(),
         Theta(),
@@ -46,34 +52,56 @@ DEFAULT_CANDIDATES: tuple[str, ...] = (
     "snaive",
     "snaive_week",
     "profile",
+    "profile_trend",
     "daily_weekly",
     "weekly_profile",
     "theta",
 )
 
 
-def combination(names: list[str] | tuple[str, ...]) -> str:
-    """The canonical name of the mean of `names` (members in registry order)."""
+def combination(weights: dict[str, float]) -> str:
+    """The canonical name of the weighted mean of the models in `weights` (members in registry order)."""
     order = list(MODELS)
-    return "mean(" + "+".join(sorted(names, key=order.index)) + ")"
+    total = sum(weights.values())
+    names = sorted(weights, key=order.index)
+    return "mean(" + "+".join(f"{name}*{round(100 * weights[name] / total)}" for name in names) + ")"
+
+
+def parse(name: str) -> dict[str, float]:
+    """{model: weight} behind a name: {name: 1} for a single model."""
+    if not (name.startswith("mean(") and name.endswith(")")):
+        return {name: 1.0}
+    weights = {}
+    for part in name[5:-1].split("+"):
+        member, _, weight = part.partition("*")
+        weights[member] = float(weight) if weight else 1.0
+    return weights
 
 
 def members(name: str) -> list[str]:
-    """The single models behind a name: itself, or the members of "mean(a+b)"."""
-    if name.startswith("mean(") and name.endswith(")"):
-        return name[5:-1].split("+")
-    return [name]
+    """The single models behind a name: itself, or the members of a combination."""
+    return list(parse(name))
 
 
 def known(name: str) -> bool:
-    return all(member in MODELS for member in members(name))
+    try:
+        return all(member in MODELS for member in members(name))
+    except ValueError:
+        return False
 
 
 def min_length(name: str, seasons: Seasons) -> int:
     return max(MODELS[member].min_length(seasons) for member in members(name))
 
 
+def combine(paths: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """The combination `name` of already computed forecasts `paths` (keyed by member)."""
+    weights = parse(name)
+    total = sum(weights.values())
+    return sum(weights[m] / total * paths[m] for m in weights)
+
+
 def fit_predict(name: str, y: np.ndarray, seasons: Seasons, h: int) -> np.ndarray:
-    """Point forecast of a single model or the mean of a combination's members."""
-    paths = [MODELS[member].fit(y, seasons).predict(h) for member in members(name)]
-    return np.mean(paths, axis=0) if len(paths) > 1 else paths[0]
+    """Point forecast of a single model or of a combination."""
+    paths = {member: MODELS[member].fit(y, seasons).predict(h) for member in members(name)}
+    return combine(paths, name)

