@@ -10,7 +10,11 @@ class AlertsConfig(AppConfig):
         from alerts import receivers  # noqa: F401  evaluates rules when samples arrive
         from alerts.evaluators import registry
         from alerts.evaluators.absence import AbsenceEvaluator
+        from alerts.evaluators.anomaly import AnomalyEvaluator
+        from alerts.evaluators.forecast_breach import ForecastBreachEvaluator
         from alerts.evaluators.threshold import ThresholdEvaluator
 
         registry.register(ThresholdEvaluator())
         registry.register(AbsenceEvaluator())
+        registry.register(AnomalyEvaluator())
+        registry.register(ForecastBreachEvaluator())

@@ -8,10 +8,10 @@ from alerts.services import housekeeping, muting, rules
 
 
 @shared_task(acks_late=True)
-def evaluate_series(team_id: int, series_by_metric: dict[str, list[int]]) -> str:
-    """Evaluate the rules watching metrics that just received samples, for those series only."""
+def evaluate_series(team_id: int, series_by_metric: dict[str, list[int]], kinds: list[str] | None = None) -> str:
+    """Evaluate the rules (of `kinds`) watching metrics whose series just changed, for those series."""
     transitions = 0
-    for rule in rules.rules_for_metrics(team_id=team_id, metrics=list(series_by_metric)):
+    for rule in rules.rules_for_metrics(team_id=team_id, metrics=list(series_by_metric), kinds=kinds):
         transitions += rules.rule_evaluate(rule=rule, series_ids=series_by_metric[rule.metric]).transitions
     return f"{transitions} transition(s)"
 

@@ -194,6 +194,10 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-audit-escalations": {"task": "alerts.tasks.audit_escalations", "schedule": 30.0},
     "alerts-send-digests": {"task": "alerts.tasks.send_digests", "schedule": 60.0},
     "alerts-notify-handoffs": {"task": "alerts.tasks.notify_handoffs", "schedule": 300.0},
+    "forecasting-detect-sweep": {"task": "forecasting.tasks.detect_sweep", "schedule": 30.0},
+    "forecasting-train-detectors": {"task": "forecasting.tasks.train_detectors", "schedule": 900.0},
+    "forecasting-refresh-forecasts": {"task": "forecasting.tasks.refresh_forecasts", "schedule": 60.0},
+    "forecasting-prune": {"task": "forecasting.tasks.prune", "schedule": 3600.0},
 }
 
 # Metric storage.
@@ -222,6 +226,14 @@ HIVEOPS_STORM_LIMIT_PER_MINUTE = env_int("HIVEOPS_STORM_LIMIT_PER_MINUTE", 10)
 HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
 # The escalation auditor treats work overdue by this long as lost (worker died, Redis restarted).
 HIVEOPS_STUCK_AFTER_SECONDS = env_int("HIVEOPS_STUCK_AFTER_SECONDS", 120)
+
+# Forecasting and anomaly detection.
+HIVEOPS_SCORE_RETENTION_DAYS = env_int("HIVEOPS_SCORE_RETENTION_DAYS", 30)
+HIVEOPS_FORECAST_REFRESH_MINUTES = env_int("HIVEOPS_FORECAST_REFRESH_MINUTES", 15)
+HIVEOPS_FORECAST_SELECT_HOURS = env_int("HIVEOPS_FORECAST_SELECT_HOURS", 24)
+HIVEOPS_FORECAST_BATCH = env_int("HIVEOPS_FORECAST_BATCH", 50)
+HIVEOPS_FORECAST_MAX_QUEUED = env_int("HIVEOPS_FORECAST_MAX_QUEUED", 1000)
+HIVEOPS_TRAIN_BATCH = env_int("HIVEOPS_TRAIN_BATCH", 100)
 
 # Email (notifications).
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")

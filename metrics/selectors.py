@@ -144,3 +144,30 @@ def samples_window(
 
 def series_by_ids(*, series_ids: list[int]) -> QuerySet[Series]:
     return Series.objects.filter(id__in=series_ids)
+
+
+ROLLUP_TABLES = {"1m": "metrics_rollup_1m", "1h": "metrics_rollup_1h"}
+
+
+def buckets_many(
+    *, series_ids: list[int], start: datetime, end: datetime, step_s: int, source: str = "1m", how: str = "avg"
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per-series (bucket start, value) arrays of `step_s` buckets built from a rollup table,
+    for several series in one query. `how` is avg (count-weighted) or max. Empty buckets are
+    absent, so callers see gaps."""
+    if not series_ids:
+        return {}
+    table = ROLLUP_TABLES[source]
+    value = {"avg": "sum(avg * count) / nullif(sum(count), 0)", "max": "max(max)"}[how]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT series_id, array_agg(b ORDER BY b), array_agg(v ORDER BY b) FROM ("
+            f" SELECT series_id, floor(extract(epoch FROM bucket) / %s) * %s AS b, {value} AS v"
+            f" FROM {table} WHERE series_id = ANY(%s) AND bucket >= %s AND bucket < %s GROUP BY 1, 2"
+            ") x WHERE v IS NOT NULL GROUP BY series_id",
+            [step_s, step_s, series_ids, start, end],
+        )
+        return {
+            sid: (np.asarray(ts, dtype=np.float64), np.asarray(vals, dtype=np.float64))
+            for sid, ts, vals in cursor.fetchall()
+        }

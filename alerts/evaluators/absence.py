@@ -26,7 +26,7 @@ class AbsenceEvaluator:
         latest = series_latest(series_ids=[s.id for s in series])
         return {s.id: (now - latest[s.id][0]).total_seconds() if s.id in latest else float("inf") for s in series}
 
-    def level(self, rule, value: float, current: str) -> str:
+    def level(self, rule, value: float, current: str, series=None) -> str:
         return CRITICAL if value > rule.absence_after.total_seconds() else OK
 
     def replay_values(self, rule, series, times: np.ndarray) -> list[float | None]:

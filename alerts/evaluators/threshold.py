@@ -39,7 +39,7 @@ class ThresholdEvaluator:
         empty = (np.empty(0), np.empty(0))
         return {s.id: aggregate(*window.get(s.id, empty), rule.aggregation) for s in series}
 
-    def level(self, rule, value: float, current: str) -> str:
+    def level(self, rule, value: float, current: str, series=None) -> str:
         return threshold_level(value, thresholds(rule), current)
 
     def replay_values(self, rule, series, times: np.ndarray) -> list[float | None]:

@@ -19,6 +19,7 @@ from alerts.services.alerts import Signal, alert_raise, alert_resolve, fingerpri
 from alerts.templating import render
 from metrics.selectors import series_list
 
+DEFAULT_SUMMARY = AlertRule._meta.get_field("summary_template").default
 MAX_BACKTEST_DAYS = 30
 MAX_BACKTEST_SERIES = 200
 
@@ -45,13 +46,18 @@ def _signal(rule: AlertRule, series, level: str, value: float | None, status: st
     labels = alert_labels(rule, series)
     value = value if value is not None and math.isfinite(value) else None  # "never seen" is infinite
     context = {"labels": labels, "value": value, "rule": {"name": rule.name}, "metric": rule.metric, "level": level}
+    evaluator = registry.get(rule.kind)
+    extra = evaluator.explain(rule, series, value, now) if hasattr(evaluator, "explain") else {}
+    summary = render(rule.summary_template, context)
+    if extra.get("summary") and rule.summary_template == DEFAULT_SUMMARY:
+        summary = extra["summary"]
     return Signal(
         team_id=rule.team_id,
         source="rule",
         fingerprint=fingerprint_for("rule", rule.id, labels),
         labels=labels,
         severity=rule.severity if level == CRITICAL else rule.warning_severity,
-        summary=render(rule.summary_template, context),
+        summary=summary,
         description=render(rule.description_template, context),
         runbook_url=rule.runbook_url,
         status=status,
@@ -61,7 +67,7 @@ def _signal(rule: AlertRule, series, level: str, value: float | None, status: st
         series_id=series.id if series is not None else None,
         value=value,
         at=now,
-        annotations={"condition": registry.get(rule.kind).describe(rule)},
+        annotations={"condition": evaluator.describe(rule), **extra.get("annotations", {})},
     )
 
 
@@ -90,7 +96,7 @@ def rule_evaluate(
             continue  # no data in the window: hold whatever state the series is in
         known = states.get(series_id)
         current = known.level if known else OK
-        wanted = evaluator.level(rule, value, current)
+        wanted = evaluator.level(rule, value, current, series=by_id.get(series_id))
         if known is None and wanted == OK:
             continue  # the common case: nothing to remember, nothing to lock
         if known is not None and wanted == known.level == OK and not known.pending_level:
@@ -109,7 +115,7 @@ def _apply(rule: AlertRule, series, value: float, now: datetime) -> int:
         state_row.pending_level,
         state_row.pending_since.timestamp() if state_row.pending_since else None,
     )
-    wanted = evaluator.level(rule, value, current.level)
+    wanted = evaluator.level(rule, value, current.level, series=series)
     step = advance(current, wanted, now.timestamp(), rule.for_duration.total_seconds())
     state_row.level, state_row.pending_level = step.state.level, step.state.pending_level
     state_row.pending_since = (
@@ -131,12 +137,11 @@ def _apply(rule: AlertRule, series, value: float, now: datetime) -> int:
     return 1 if step.transition else 0
 
 
-def rules_for_metrics(*, team_id: int, metrics: list[str]) -> list[AlertRule]:
-    return list(
-        AlertRule.objects.filter(team_id=team_id, enabled=True, metric__in=metrics)
-        .exclude(kind="absence")
-        .select_related("service")
-    )
+def rules_for_metrics(*, team_id: int, metrics: list[str], kinds: list[str] | None = None) -> list[AlertRule]:
+    rules = AlertRule.objects.filter(team_id=team_id, enabled=True, metric__in=metrics).exclude(kind="absence")
+    if kinds is not None:
+        rules = rules.filter(kind__in=kinds)
+    return list(rules.select_related("service"))
 
 
 @dataclass
@@ -181,7 +186,7 @@ def rule_backtest(*, rule: AlertRule, days: int, now: datetime | None = None, st
         for f in replay(
             times,
             values,
-            lambda v, cur: evaluator.level(rule, v, cur),
+            lambda v, cur, s=s: evaluator.level(rule, v, cur, series=s),
             rule.for_duration.total_seconds(),
             higher_is_worse=evaluator.higher_is_worse(rule),
         ):

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from forecasting.services import detection, forecasts, housekeeping
+
+CHUNK = 500
+
+
+@shared_task(acks_late=True)
+def detect_series(series_ids: list[int]) -> str:
+    """Score the new points of these series. Safe to run twice: the cursor moves with the scores."""
+    report = detection.detect_series(series_ids=series_ids)
+    return f"{report.points} point(s) in {report.series} series, {len(report.anomalies)} anomalies"
+
+
+@shared_task(acks_late=True)
+def detect_sweep() -> str:
+    """Every 30 s: series with samples newer than their detector's cursor (missed or expired tasks)."""
+    behind = detection.series_behind(now=timezone.now())
+    for i in range(0, len(behind), CHUNK):
+        detect_series.delay(behind[i : i + CHUNK])
+    return f"{len(behind)} series behind"
+
+
+@shared_task(acks_late=True)
+def train_detectors() -> str:
+    due = detection.detectors_due_training(now=timezone.now(), limit=settings.HIVEOPS_TRAIN_BATCH)
+    for series_id in due:
+        train_detector.delay(series_id)
+    return f"queued {len(due)}"
+
+
+@shared_task(acks_late=True)
+def train_detector(series_id: int) -> str:
+    return detection.detector_train(series_id=series_id)
+
+
+@shared_task(acks_late=True)
+def refresh_forecasts() -> str:
+    """Every minute: claim stale forecasts and queue them in batches (workers split the batches)."""
+    due = forecasts.series_due(now=timezone.now(), limit=settings.HIVEOPS_FORECAST_MAX_QUEUED)
+    batch = settings.HIVEOPS_FORECAST_BATCH
+    for i in range(0, len(due), batch):
+        forecast_batch.delay(due[i : i + batch])
+    return f"queued {len(due)}"
+
+
+@shared_task(acks_late=True)
+def forecast_batch(series_ids: list[int]) -> str:
+    return f"{forecasts.forecasts_refresh(series_ids=series_ids)} forecast(s) refreshed"
+
+
+@shared_task(acks_late=True)
+def prune() -> str:
+    return str(housekeeping.prune(now=timezone.now()))
