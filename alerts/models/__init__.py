@@ -7,6 +7,7 @@ from alerts.models.oncall import OnCallRotation, RotationMember, RotationOverrid
 from alerts.models.rules import AlertRule, RuleState
 from alerts.models.service import Service
 from alerts.models.silences import InhibitionRule, MaintenanceWindow, Silence
+from alerts.models.slo import SLA, SLO, SLOHour
 
 __all__ = [
     "Alert",
@@ -31,6 +32,9 @@ __all__ = [
     "RotationMember",
     "RotationOverride",
     "RuleState",
+    "SLA",
+    "SLO",
+    "SLOHour",
     "Service",
     "Severity",
     "Silence",

@@ -1,0 +1,1 @@
+"""SLAs and SLOs: recorded per-minute SLIs, error budgets, burn-rate alerts and SLA reports."""
