@@ -130,18 +130,24 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return np.vectorize(math.erf, otypes=[float])(np.nan_to_num(x, nan=-np.inf))
 
 
-def model_card() -> dict:
+def model_card(*, team_ids: list[int]) -> dict:
     """Measured accuracy: the latest benchmark runs, tracked live accuracy per model and
-    horizon over the last 7 days, and how often each model wins the selection."""
+    horizon over the last 7 days and how often each model wins the selection (the teams' series)."""
     since = datetime.now(UTC) - td(days=7)
     latest = {}
     for run in EvaluationRun.objects.all()[:50]:
         latest.setdefault(run.kind, run)
     live = list(
-        ForecastScore.objects.filter(created_at__gte=since)
+        ForecastScore.objects.filter(created_at__gte=since, series__team_id__in=team_ids)
         .values("model", "horizon")
         .annotate(mase=Avg("mase"), smape=Avg("smape"), n=Count("id"))
         .order_by("model", "horizon")
     )
-    chosen = list(ForecastModel.objects.exclude(model="").values("model").annotate(n=Count("series_id")).order_by("-n"))
+    chosen = list(
+        ForecastModel.objects.filter(series__team_id__in=team_ids)
+        .exclude(model="")
+        .values("model")
+        .annotate(n=Count("series_id"))
+        .order_by("-n")
+    )
     return {"benchmarks": latest, "live": live, "selection": chosen}

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),
     path("api/v1/query_range", metrics_api.QueryRangeView.as_view(), name="query-range"),
     path("api/v1/", include("alerts.urls")),
+    path("api/v1/", include("forecasting.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -19,6 +19,7 @@ from alerts.services import alerts as alert_services
 from alerts.services import incidents as incident_services
 from alerts.services import muting
 from alerts.services.rules import rule_backtest
+from forecasting.services.feedback import feedback_record
 from hive_ops.teams.auth import request_team_ids, scope_required
 from hive_ops.teams.models import ApiToken, Team
 
@@ -181,6 +182,23 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
     def assign(self, request, id=None):
         body = validated(s.AssignSerializer, request.data)
         return self._act(alert_services.alert_assign, by=actor(request), assignee=body["assignee"])
+
+    @extend_schema(request=s.TextSerializer(required=False), responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="not-anomaly")
+    def not_anomaly(self, request, id=None):
+        """An anomaly alert that was normal: the series' anomaly alerts get less eager (revocable)."""
+        alert = self.get_object()
+        if alert.series_id is None or alert.rule is None or alert.rule.kind != "anomaly":
+            return self.conflict(alert_services.AlertError("only alerts of anomaly rules take this feedback"))
+        text = (request.data.get("text") if hasattr(request.data, "get") else "") or ""
+        feedback_record(
+            series=alert.series,
+            alert_id=alert.id,
+            by=actor(request),
+            note=str(text)[:2000],
+            kind=alert.annotations.get("anomaly_kind", ""),
+        )
+        return self._act(alert_services.alert_note, by=actor(request), text="marked as not an anomaly")
 
     @extend_schema(request=s.AlertSilenceSerializer, responses=s.AlertDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -91,7 +91,7 @@ class AnomalyEvaluator:
         if anomaly.lower is not None and anomaly.upper is not None:
             band = f" outside the expected {anomaly.lower:.4g}–{anomaly.upper:.4g}"
         return {
-            "summary": f"{series}: {anomaly.get_kind_display()} — {anomaly.value:.4g}{band}"
+            "summary": f"{series}: {anomaly.get_kind_display().lower()} — {anomaly.value:.4g}{band}"
             f" (score {anomaly.score:.2f})",
             "annotations": {
                 "anomaly_kind": anomaly.kind,
