@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
@@ -13,6 +14,7 @@ from tqdm import tqdm
 from forecasting.algorithms.forecast import DEFAULT_CANDIDATES, forecast
 from forecasting.algorithms.forecast.registry import members
 from forecasting.evaluation import m4
+from forecasting.services.evaluation import evaluation_record
 
 
 def forecast_one(job: tuple[str, np.ndarray, int, tuple[int, ...], tuple[str, ...]]) -> tuple[str, np.ndarray, str]:
@@ -42,6 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the scores as one JSON line")
 
     def handle(self, *args, train_csv, out_csv, horizon, season, weekly, test, jobs, candidates, json, **options):
+        started = time.monotonic()
         if weekly is None:
             weekly = 7 * season if season == 24 else 0
         seasons = tuple(s for s in (season, weekly) if s and s > 1)
@@ -68,6 +71,14 @@ class Command(BaseCommand):
         self.stdout.write(f"wrote {len(results)} forecasts of {horizon} steps to {out_csv}")
         if test:
             self.report(train, m4.load_m4(test), results, season, models, json)
+            evaluation_record(
+                kind="m4",
+                dataset=str(train_csv),
+                series=len(results),
+                scores=self.scores,
+                details={"members": self.members, "horizon": horizon, "seasons": list(seasons)},
+                duration_s=time.monotonic() - started,
+            )
 
     def report(self, train, actual, results, season, models, as_json) -> None:
         ids = [k for k in actual if k in train]
@@ -76,6 +87,8 @@ class Command(BaseCommand):
         for model, count in models.items():
             for member in members(model):
                 used[member] += count
+        self.scores = {k: round(v, 4) if isinstance(v, float) else v for k, v in score.as_dict().items()}
+        self.members = dict(used.most_common())
         if as_json:
             self.stdout.write(json.dumps({**score.as_dict(), "members": dict(used.most_common())}))
             return
