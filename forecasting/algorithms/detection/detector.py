@@ -49,17 +49,13 @@ FIRST_TRAIN, RETRAIN_EVERY = 300, 1000
 _LOG_TINY = math.log(1e-10)
 _SQRT2 = math.sqrt(2.0)
 
-# Component weights in the noisy-OR ensemble.
-WEIGHTS = {
-    "ewma": 0.6,
-    "iqr": 0.6,
-    "seasonal": 0.8,
-    "level": 0.6,
-    "variance": 0.5,
-    "trend": 0.3,
-    "iforest": 0.5,
-    "ocsvm": 0.5,
-}
+# Components of the ensemble: name, noisy-OR weight, and the smallest deviation that can count
+# (z units; for the models -log of the tail probability).
+COMPONENTS = ("ewma", "iqr", "seasonal", "level", "variance", "trend", "iforest", "ocsvm")
+WEIGHTS = (0.6, 0.6, 0.8, 0.6, 0.5, 0.3, 0.5, 0.5)
+FLOORS = (3.0, 1.5, 3.0, 3.0, 0.7, 1.0, 2.0, 2.0)
+SPREAD = 2.5  # a deviation SPREAD times the component's high-water mark scores 1
+MARK_UP, MARK_DECAY = 0.03, 0.999
 _FEEDBACK_KEYS = ("*", *KINDS)
 
 _SCALARS = (
@@ -108,6 +104,7 @@ class Detector:
         "day_med",
         "factors",
         "lik_ring",
+        "marks",
         "models",
         "ring",
         "window",
@@ -129,6 +126,7 @@ class Detector:
         self.week_mad = array("d", [nan] * 168)
         self.lik_ring = array("d", bytes(8 * LIK_SHORT))
         self.factors = array("d", [1.0] * len(_FEEDBACK_KEYS))
+        self.marks = array("d", bytes(8 * len(COMPONENTS)))
         self.factors[0] = max(1.0, float(desensitise))
         self.models: ModelTables | None = None
 
@@ -209,19 +207,29 @@ class Detector:
         f = self.factors[0]
         if kind is not None:
             f *= self.factors[1 + KINDS.index(kind)]
-        comps = {
-            "ewma": _ramp(abs(z_ewma) / f, 4.0, 10.0),
-            "iqr": _ramp(fence / f, 1.5, 6.0),
-            "seasonal": _ramp(abs(z_seas) / f, 4.0, 10.0),
-            "level": _ramp(abs(z_level) / f, 3.0, 8.0),
-            "variance": _ramp(abs(z_var) / f, 1.0, 2.5),
-            "trend": _ramp(abs(z_trend) / f, 1.0, 3.0),
-            "iforest": _ramp(1.0 - (1.0 - u_forest) * f, 0.97, 1.0),
-            "ocsvm": _ramp(1.0 - (1.0 - u_svm) * f, 0.97, 1.0),
-        }
+        # Deviation magnitudes, desensitised by feedback, then scored against this series' own
+        # recent extremes (a decaying high-water mark per component): a deviation only counts when
+        # it is both large in absolute terms and larger than what this series usually does.
+        devs = (
+            abs(z_ewma) / f,
+            fence / f,
+            abs(z_seas) / f,
+            abs(z_level) / f,
+            abs(z_var) / f,
+            abs(z_trend) / f,
+            -math.log(1.0 - u_forest + 0.004) - math.log(f),
+            -math.log(1.0 - u_svm + 0.004) - math.log(f),
+        )
+        marks = self.marks
+        comps = {}
         keep = 1.0
-        for name, c in comps.items():
-            keep *= 1.0 - WEIGHTS[name] * c
+        for j, name in enumerate(COMPONENTS):
+            v = devs[j]
+            mark = marks[j]
+            c = _ramp(v / max(mark, FLOORS[j]), 1.0, SPREAD)
+            comps[name] = c
+            keep *= 1.0 - WEIGHTS[j] * c
+            marks[j] = mark + MARK_UP * (v - mark) if v > mark else mark * MARK_DECAY
         raw = 1.0 - keep
 
         # Anomaly likelihood of the recent mean raw surprise against its long-run distribution.
@@ -342,6 +350,7 @@ class Detector:
                 self.week_mad.tobytes(),
                 self.lik_ring.tobytes(),
                 self.factors.tobytes(),
+                self.marks.tobytes(),
                 blob,
             )
         )
@@ -358,11 +367,21 @@ class Detector:
         view = memoryview(data)
         pos = _HEAD.size
         parts = []
-        for count in (WINDOW, m, 24, 24, 168, 168, LIK_SHORT, len(_FEEDBACK_KEYS)):
+        for count in (WINDOW, m, 24, 24, 168, 168, LIK_SHORT, len(_FEEDBACK_KEYS), len(COMPONENTS)):
             arr = array("d")
             arr.frombytes(view[pos : pos + 8 * count])
             parts.append(arr)
             pos += 8 * count
-        det.ring, det.window, det.day_med, det.day_mad, det.week_med, det.week_mad, det.lik_ring, det.factors = parts
+        (
+            det.ring,
+            det.window,
+            det.day_med,
+            det.day_mad,
+            det.week_med,
+            det.week_mad,
+            det.lik_ring,
+            det.factors,
+            det.marks,
+        ) = parts
         det.models = ModelTables(bytes(view[pos:])) if pos < len(data) else None
         return det
