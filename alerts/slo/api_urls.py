@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from alerts.slo import api
+
+router = SimpleRouter(trailing_slash=False)
+router.register("slos", api.SLOViewSet, basename="slo")
+router.register("slas", api.SLAViewSet, basename="sla")
+
+urlpatterns = [path("", include(router.urls))]
