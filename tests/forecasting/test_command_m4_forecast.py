@@ -7,6 +7,7 @@ import numpy as np
 from django.core.management import call_command
 
 from forecasting.evaluation import m4
+from forecasting.models import EvaluationRun
 
 
 def write_m4(path, rows: dict[str, np.ndarray], width: int) -> None:
@@ -17,7 +18,7 @@ def write_m4(path, rows: dict[str, np.ndarray], width: int) -> None:
             writer.writerow([key, *values.tolist(), *[""] * (width - len(values))])
 
 
-def test_it_forecasts_every_series_and_scores_them(tmp_path):
+def test_it_forecasts_every_series_and_scores_them(tmp_path, db):
     rng = np.random.default_rng(7)
     lengths = {"H1": 400, "H2": 500, "H3": 380}
     full = {
@@ -40,9 +41,13 @@ def test_it_forecasts_every_series_and_scores_them(tmp_path):
     # Noise σ = 1 around a level of 100: about 0.8 % error at best; Naive2 is near-optimal here too.
     assert float(text.split("sMAPE ")[1].split()[0]) < 2.0
     assert float(text.split("OWA ")[1].split()[0]) < 1.2
+    run = EvaluationRun.objects.get()  # kept for the model card
+    assert run.kind == "m4"
+    assert run.series == 3
+    assert run.scores["smape"] == float(text.split("sMAPE ")[1].split()[0])
 
 
-def test_it_runs_in_parallel_and_prints_json(tmp_path):
+def test_it_runs_in_parallel_and_prints_json(tmp_path, db):
     rng = np.random.default_rng(8)
     full = {f"H{i}": 50 + 5 * np.sin(2 * np.pi * np.arange(300) / 24) + rng.normal(0, 1, 300) for i in range(1, 5)}
     train, test = tmp_path / "train.csv", tmp_path / "test.csv"
