@@ -1,0 +1,94 @@
+"""Admin for SLOs and SLAs (imported by alerts/admin.py). Saves go through alerts.slo.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from alerts.admin import MatchersFormField
+from alerts.models import SLA, SLO
+from alerts.slo.services import slo_save
+
+
+class SLOForm(forms.ModelForm):
+    good_matchers = MatchersFormField()
+    bad_matchers = MatchersFormField()
+    total_matchers = MatchersFormField()
+    matchers = MatchersFormField()
+
+    class Meta:
+        model = SLO
+        fields = "__all__"
+
+
+class SLAInline(admin.TabularInline):
+    model = SLA
+    extra = 0
+    fields = ["name", "customer", "target", "monthly_fee", "currency"]
+    show_change_link = True
+
+
+@admin.register(SLO)
+class SLOAdmin(admin.ModelAdmin):
+    form = SLOForm
+    list_display = ["name", "team", "service", "sli_kind", "objective", "window", "enabled", "alert_state", "page"]
+    list_filter = ["team", "sli_kind", "window", "enabled"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["recorded_through", "page_tier", "ticket_tier", "evaluated_at"]
+    inlines = [SLAInline]
+    fieldsets = [
+        (None, {"fields": ["team", "service", "name", "description", "enabled"]}),
+        (
+            "SLI",
+            {
+                "fields": [
+                    "sli_kind",
+                    ("total_metric", "total_matchers"),
+                    ("good_metric", "good_matchers"),
+                    ("bad_metric", "bad_matchers"),
+                    "counter_type",
+                    ("metric", "matchers"),
+                    ("latency_threshold", "latency_source"),
+                    ("bound_op", "bound"),
+                ],
+                "description": "ratio: total + good or bad counters; latency, availability, threshold: metric",
+            },
+        ),
+        ("Objective", {"fields": ["objective", "window", "timezone", "gap_policy"]}),
+        (
+            "Burn-rate alerts",
+            {
+                "fields": [
+                    "alerting",
+                    "min_events",
+                    ("page_fast_enabled", "page_fast_severity"),
+                    ("page_slow_enabled", "page_slow_severity"),
+                    ("ticket_fast_enabled", "ticket_fast_severity"),
+                    ("ticket_slow_enabled", "ticket_slow_severity"),
+                    "runbook_url",
+                ]
+            },
+        ),
+        ("State", {"fields": ["recorded_through", "page_tier", "ticket_tier", "evaluated_at"]}),
+    ]
+
+    @admin.display(description="alert")
+    def alert_state(self, obj: SLO) -> str:
+        return obj.page_tier or obj.ticket_tier or "–"
+
+    @admin.display(description="status")
+    def page(self, obj: SLO) -> str:
+        return format_html('<a href="{}">view</a>', reverse("slo-detail", args=[obj.uid]))
+
+    def save_model(self, request, obj, form, change) -> None:
+        slo_save(slo=obj)
+
+
+@admin.register(SLA)
+class SLAAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer", "team", "slo", "target", "monthly_fee", "currency", "last_report_month"]
+    list_filter = ["team"]
+    search_fields = ["name", "customer"]
+    readonly_fields = ["last_report_month"]
