@@ -86,6 +86,23 @@ class Command(BaseCommand):
                 "summary_template": "CPU of {{ labels.service }}/{{ labels.host }} at {{ value }}%",
             },
             {
+                "name": "Latency anomaly",
+                "metric": "http_latency_p95",
+                "kind": "anomaly",
+                "window": td(minutes=5),
+                "params": {"points": 2},
+                "severity": "medium",
+            },
+            {
+                "name": "Disk will fill",
+                "metric": "disk_used",
+                "kind": "forecast_breach",
+                "comparator": "gt",
+                "critical_threshold": 80.0,
+                "params": {"horizon_minutes": 240, "probability": 0.8},
+                "severity": "high",
+            },
+            {
                 "name": "No traffic data",
                 "metric": "http_requests",
                 "kind": "absence",
