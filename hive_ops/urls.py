@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from alerts import views as alerts_views
+from forecasting import views as forecasting_views
 from metrics import api as metrics_api
 from metrics import views as metrics_views
 
@@ -16,6 +17,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ack/<str:token>", alerts_views.ack_link, name="ack-link"),
     path("oncall/", alerts_views.oncall, name="oncall"),
+    path("series/<uuid:uid>/", forecasting_views.series_page, name="series"),
+    path("anomalies/", forecasting_views.anomalies_page, name="anomalies"),
+    path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
     path("slos/", include("alerts.slo.urls")),
     path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
