@@ -23,4 +23,4 @@ def ack_token_read(token: str) -> dict:
 
 
 def incident_url(incident) -> str:
-    return f"{settings.HIVEOPS_BASE_URL}/admin/alerts/incident/{incident.pk}/change/"
+    return f"{settings.HIVEOPS_BASE_URL}/incidents/{incident.uid}/"
