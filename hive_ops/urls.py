@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from alerts import pages as alerts_pages
 from alerts import views as alerts_views
 from forecasting import views as forecasting_views
 from metrics import api as metrics_api
@@ -17,6 +18,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ack/<str:token>", alerts_views.ack_link, name="ack-link"),
     path("oncall/", alerts_views.oncall, name="oncall"),
+    path("console/", alerts_pages.console_page, name="console"),
+    path("console/feed", alerts_pages.console_feed, name="console-feed"),
+    path("incidents/<uuid:uid>/", alerts_pages.incident_page, name="incident"),
     path("series/<uuid:uid>/", forecasting_views.series_page, name="series"),
     path("anomalies/", forecasting_views.anomalies_page, name="anomalies"),
     path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
