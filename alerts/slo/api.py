@@ -180,6 +180,12 @@ class SLOViewSet(TeamOwnedViewSet):
         slo = self.get_object()
         return Response({**self.get_serializer(slo).data, "status": status_data(statuses([slo])[slo.id])})
 
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        slo = SLO.objects.get(uid=response.data["id"])
+        response.data["status"] = status_data(statuses([slo])[slo.id])
+        return response
+
     def perform_create(self, serializer):
         serializer.instance = slo_save(slo=SLO(team=serializer.context["team"], **serializer.validated_data))
 

@@ -6,7 +6,7 @@ from rest_framework.routers import SimpleRouter
 from alerts.slo import api
 
 router = SimpleRouter(trailing_slash=False)
-router.register("slos", api.SLOViewSet, basename="slo")
-router.register("slas", api.SLAViewSet, basename="sla")
+router.register("slos", api.SLOViewSet, basename="api-slo")
+router.register("slas", api.SLAViewSet, basename="api-sla")
 
 urlpatterns = [path("", include(router.urls))]

@@ -72,7 +72,8 @@ def test_a_page_fires_within_one_evaluation_interval_and_pages_once(team, django
         assert alert.annotations["slo"] == str(objective.uid)
         assert {"budget_remaining", "exhaustion", "budget_remaining_minutes"} <= set(alert.annotations)
         assert "Budget left" in alert.description
-        assert alert.incident is not None and alert.incident.escalations.count() == 1
+        assert alert.incident is not None
+        assert alert.incident.escalations.count() == 1
 
         # 40 bad minutes trip every tier; the SLO still has one alert, one incident, one page.
         clock.move_to(BAD_UNTIL + td(minutes=1, seconds=30))
