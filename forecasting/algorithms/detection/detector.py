@@ -37,7 +37,7 @@ from forecasting.algorithms.detection.score import KINDS, Score
 WINDOW = 256
 EW_ALPHA = 0.05
 CHANGE_FAST, CHANGE_SLOW = 0.1, 0.01
-PROFILE_ETA = 0.05
+PROFILE_ETA, PROFILE_STEP = 0.1, 0.5
 LIK_SHORT = 8
 LIK_ALPHA = 0.002
 WARMUP = 100
@@ -45,17 +45,25 @@ FIRE = 0.5
 REST = 150
 REST_DAMP = 0.4
 DAY, WEEK = 86400.0, 604800.0
+DAY_BINS = 96  # time-of-day profile: quarter-hours (hourly data fills one bin an hour)
 FIRST_TRAIN, RETRAIN_EVERY = 300, 1000
 _LOG_TINY = math.log(1e-10)
 _SQRT2 = math.sqrt(2.0)
 
 # Components of the ensemble: name, noisy-OR weight, and the smallest deviation that can count
-# (z units; for the models -log of the tail probability).
+# (z units; for the models 1 / tail probability).
 COMPONENTS = ("ewma", "iqr", "seasonal", "level", "variance", "trend", "iforest", "ocsvm")
 WEIGHTS = (0.6, 0.6, 0.8, 0.6, 0.5, 0.3, 0.5, 0.5)
-FLOORS = (3.0, 1.5, 3.0, 3.0, 0.7, 1.0, 2.0, 2.0)
-SPREAD = 2.5  # a deviation SPREAD times the component's high-water mark scores 1
-MARK_UP, MARK_DECAY = 0.03, 0.999
+FLOORS = (3.0, 1.5, 3.0, 3.0, 0.7, 1.0, 7.7, 7.7)
+# Each component's deviation is scored by how rarely this series has deviated as much before: a
+# decayed histogram of past deviations (BINS log2 bins per component, half-life ~2,000 points).
+BINS, BINS_PER_OCTAVE = 24, 2
+HIST_DECAY = 0.99965
+TAIL_LO, TAIL_HI = 2.0, 3.3  # -log10 tail frequency: 1 % scores 0, ~0.05 % scores 1
+LEVELS, CONTEXT_LEN = 12, 3
+CONTEXTS = LEVELS**CONTEXT_LEN
+W_CONTEXT = 0.3
+DIRECT = 1.0
 _FEEDBACK_KEYS = ("*", *KINDS)
 
 _SCALARS = (
@@ -81,6 +89,11 @@ _SCALARS = (
     "trained_at",
     "run_sign",
     "run_len",
+    "lo",
+    "hi",
+    "ctx",
+    "inc",
+    "total",
 )
 _HEAD = struct.Struct(f"<4sI{len(_SCALARS)}d")
 _MAGIC = b"HD01"
@@ -104,7 +117,8 @@ class Detector:
         "day_med",
         "factors",
         "lik_ring",
-        "marks",
+        "hist",
+        "seen",
         "models",
         "ring",
         "window",
@@ -120,13 +134,15 @@ class Detector:
         self.ring = array("d", bytes(8 * WINDOW))
         self.window = array("d")  # the last min(n, WINDOW) values, sorted
         nan = float("nan")
-        self.day_med = array("d", [nan] * 24)
-        self.day_mad = array("d", [nan] * 24)
+        self.day_med = array("d", [nan] * DAY_BINS)
+        self.day_mad = array("d", [nan] * DAY_BINS)
         self.week_med = array("d", [nan] * 168)
         self.week_mad = array("d", [nan] * 168)
         self.lik_ring = array("d", bytes(8 * LIK_SHORT))
         self.factors = array("d", [1.0] * len(_FEEDBACK_KEYS))
-        self.marks = array("d", bytes(8 * len(COMPONENTS)))
+        self.hist = array("d", bytes(8 * BINS * len(COMPONENTS)))
+        self.inc, self.total = 1.0, 0.0
+        self.seen = bytearray((CONTEXTS + 7) // 8)
         self.factors[0] = max(1.0, float(desensitise))
         self.models: ModelTables | None = None
 
@@ -185,19 +201,39 @@ class Detector:
         z_var = math.log((self.dev_fast + floor) / (self.dev_slow + floor)) if n > 20 else 0.0
         z_trend = (self.slope_fast - self.slope_slow) / (self.dev_slow + floor) if n > 20 else 0.0
 
-        b_day = int(ts // 3600.0) % 24
+        b_day = int(ts // (DAY / DAY_BINS)) % DAY_BINS
         b_week = int((ts + 3 * DAY) // 3600.0) % 168  # Monday 00:00 UTC = bin 0
         elapsed = ts - self.first_ts if n else 0.0
         seasonal_on = elapsed >= 2 * DAY and 0 < self.dt <= 3600.0 and self.seas_res < 0.8 * self.glob_res
         use_week = seasonal_on and elapsed >= 3 * WEEK and self.week_res < 0.9 * self.seas_res
-        z_seas = 0.0
         if use_week:
-            p_med, p_mad = self.week_med[b_week], self.week_mad[b_week]
+            meds, mads, b, nb = self.week_med, self.week_mad, b_week, 168
         else:
-            p_med, p_mad = self.day_med[b_day], self.day_mad[b_day]
-        p_scale = 1.4826 * p_mad + floor if p_mad == p_mad else scale_w
+            meds, mads, b, nb = self.day_med, self.day_mad, b_day, DAY_BINS
+        p_med, p_mad = meds[b], mads[b]
+        p_scale = 1.25 * p_mad + floor if p_mad == p_mad else scale_w
+        z_seas = 0.0
         if seasonal_on and p_med == p_med:
+            # The smallest deviation from this bin and its two neighbours: a pattern that comes a
+            # little early or late is not an anomaly.
             z_seas = (x - p_med) / p_scale
+            for nbr in ((b - 1) % nb, (b + 1) % nb):
+                q_med = meds[nbr]
+                if q_med == q_med:
+                    z = (x - q_med) / (1.25 * mads[nbr] + floor)
+                    if abs(z) < abs(z_seas):
+                        z_seas = z
+
+        # Context novelty (as in CAD OSE): has this sequence of CONTEXT_LEN value levels been seen?
+        level = self._level(x) if n else 0
+        ctx = (int(self.ctx) * LEVELS + level) % CONTEXTS
+        novel = 0.0 if self.seen[ctx >> 3] & (1 << (ctx & 7)) else 1.0
+        self.seen[ctx >> 3] |= 1 << (ctx & 7)
+        self.ctx = float(ctx % (LEVELS ** (CONTEXT_LEN - 1)))
+        if n == 0 or x < self.lo:
+            self.lo = x
+        if n == 0 or x > self.hi:
+            self.hi = x
 
         u_forest = u_svm = 0.0
         if self.models is not None and n >= LAG:
@@ -217,19 +253,32 @@ class Detector:
             abs(z_level) / f,
             abs(z_var) / f,
             abs(z_trend) / f,
-            -math.log(1.0 - u_forest + 0.004) - math.log(f),
-            -math.log(1.0 - u_svm + 0.004) - math.log(f),
+            1.0 / ((1.0 - u_forest) * f + 0.004),
+            1.0 / ((1.0 - u_svm) * f + 0.004),
         )
-        marks = self.marks
+        hist, inc = self.hist, self.inc
+        total = self.total
         comps = {}
         keep = 1.0
         for j, name in enumerate(COMPONENTS):
-            v = devs[j]
-            mark = marks[j]
-            c = _ramp(v / max(mark, FLOORS[j]), 1.0, SPREAD)
+            v = devs[j] / FLOORS[j]
+            c = 0.0
+            if v >= 1.0:
+                b = min(int(math.log2(v) * BINS_PER_OCTAVE) + 1, BINS - 1)
+                base = j * BINS
+                tail = inc
+                for k in range(base + b, base + BINS):
+                    tail += hist[k]
+                c = _ramp(-math.log10(tail / (total + inc)), TAIL_LO, TAIL_HI)
+                hist[base + b] += inc
             comps[name] = c
             keep *= 1.0 - WEIGHTS[j] * c
-            marks[j] = mark + MARK_UP * (v - mark) if v > mark else mark * MARK_DECAY
+        self.total = total + inc
+        self.inc = inc / HIST_DECAY
+        if self.inc > 1e12:
+            self._rescale()
+        comps["context"] = c = novel / f if n >= CONTEXT_LEN else 0.0
+        keep *= 1.0 - W_CONTEXT * c
         raw = 1.0 - keep
 
         # Anomaly likelihood of the recent mean raw surprise against its long-run distribution.
@@ -246,7 +295,7 @@ class Detector:
         comps["likelihood"] = likelihood
 
         confidence = self._confidence()
-        score = max(likelihood, raw) * min(1.0, n / WARMUP)
+        score = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
         if self.rest > 0:
             self.rest -= 1
             score *= REST_DAMP
@@ -302,8 +351,9 @@ class Detector:
             self.run_sign, self.run_len = sign, (1.0 if sign else 0.0)
 
         # Seasonal profiles: streaming median (clipped steps) and MAD (multiplicative steps).
-        res_day = self._profile_step(self.day_med, self.day_mad, b_day, x, floor, scale_w)
-        res_week = self._profile_step(self.week_med, self.week_mad, b_week, x, floor, scale_w)
+        noise = max(self.dev_slow, floor)
+        res_day = self._profile_step(self.day_med, self.day_mad, b_day, x, floor, noise)
+        res_week = self._profile_step(self.week_med, self.week_mad, b_week, x, floor, noise)
         self.seas_res += CHANGE_SLOW * (res_day - self.seas_res)
         self.week_res += CHANGE_SLOW * (res_week - self.week_res)
         self.glob_res += CHANGE_SLOW * (abs(x - med) - self.glob_res)
@@ -318,17 +368,35 @@ class Detector:
         self.n = n + 1
 
     @staticmethod
-    def _profile_step(meds: array, mads: array, b: int, x: float, floor: float, scale_w: float) -> float:
+    def _profile_step(meds: array, mads: array, b: int, x: float, floor: float, noise: float) -> float:
+        """Streaming median (clipped steps) and winsorised mean absolute deviation of one bin,
+        started from the series' typical point-to-point change."""
         m = meds[b]
         if m != m:
-            meds[b], mads[b] = x, scale_w / 1.4826
-            return scale_w
+            meds[b], mads[b] = x, noise
+            return noise
         s = mads[b]
         r = abs(x - m)
-        step = PROFILE_ETA * 4.0 * max(s, floor)
+        step = PROFILE_STEP * max(s, floor)
         meds[b] = m + max(-step, min(step, x - m))
-        mads[b] = max(s * (1.0 + PROFILE_ETA) if r > s else s * (1.0 - PROFILE_ETA), floor)
+        mads[b] = max(s + PROFILE_ETA * (min(r, 4.0 * s) - s), floor)
         return r
+
+    def _rescale(self) -> None:
+        scale = 1.0 / self.inc
+        hist = self.hist
+        for k in range(len(hist)):
+            hist[k] *= scale
+        self.total *= scale
+        self.inc = 1.0
+
+    def _level(self, x: float) -> int:
+        lo, hi = self.lo, self.hi
+        if x < lo or x > hi:
+            return LEVELS - 1
+        if hi <= lo:
+            return 0
+        return int((x - lo) / (hi - lo) * (LEVELS - 1.001))
 
     def _confidence(self) -> float:
         c = min(1.0, self.n / FIRST_TRAIN)
@@ -350,7 +418,8 @@ class Detector:
                 self.week_mad.tobytes(),
                 self.lik_ring.tobytes(),
                 self.factors.tobytes(),
-                self.marks.tobytes(),
+                self.hist.tobytes(),
+                self.seen,
                 blob,
             )
         )
@@ -367,7 +436,7 @@ class Detector:
         view = memoryview(data)
         pos = _HEAD.size
         parts = []
-        for count in (WINDOW, m, 24, 24, 168, 168, LIK_SHORT, len(_FEEDBACK_KEYS), len(COMPONENTS)):
+        for count in (WINDOW, m, DAY_BINS, DAY_BINS, 168, 168, LIK_SHORT, len(_FEEDBACK_KEYS), BINS * len(COMPONENTS)):
             arr = array("d")
             arr.frombytes(view[pos : pos + 8 * count])
             parts.append(arr)
@@ -381,7 +450,10 @@ class Detector:
             det.week_mad,
             det.lik_ring,
             det.factors,
-            det.marks,
+            det.hist,
         ) = parts
+        size = (CONTEXTS + 7) // 8
+        det.seen = bytearray(view[pos : pos + size])
+        pos += size
         det.models = ModelTables(bytes(view[pos:])) if pos < len(data) else None
         return det
