@@ -61,8 +61,15 @@
     u.ctx.font = axis.font[0];
     return Math.ceil(axis.ticks.size + axis.gap + u.ctx.measureText(longest).width / devicePixelRatio) + 4;
   }
+  // Tick labels in UTC, 24-hour: "14:30", or the date at midnight and when ticks are days apart.
+  function timeTicks(u, splits, axisIdx, space, incr) {
+    return splits.map((t) => {
+      const d = new Date(t * 1000), hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+      return incr >= 86400 || hm === "00:00" ? `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}` : hm;
+    });
+  }
   const axes = (ySize) => [
-    { stroke: COLORS.axis, grid: { stroke: COLORS.grid }, ticks: { size: 4 } },
+    { stroke: COLORS.axis, grid: { stroke: COLORS.grid }, ticks: { size: 4 }, values: timeTicks, space: 50, size: 30 },
     { stroke: COLORS.axis, grid: { stroke: COLORS.grid }, size: ySize || yAxisSize },
   ];
   const utc = (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");

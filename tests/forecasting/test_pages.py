@@ -86,7 +86,7 @@ def test_the_owner_sees_her_series_page(alice, series, anomaly, model):
     assert f'data-series="{series.uid}"' in html
     assert f'data-anomaly="{anomaly.id}"' in html
     assert "987.50" in html
-    assert "40.00–60.00" in html
+    assert "40.00–<wbr>60.00" in html
     assert "marked normal" in html  # the anomaly with feedback has no button any more
     assert "data-revoke=" in html
     assert 'id="feedback-count">1<' in html
