@@ -176,3 +176,58 @@ def post_json(url: str, body: dict, *, token: str, timeout: float = 10) -> tuple
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}")
+
+
+ARTIFACTS = Path(os.environ.get("HIVEOPS_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / ".artifacts"))
+
+
+def artifact(name: str) -> Path:
+    """Where browser tests keep screenshots (`.artifacts/`, git-ignored; CI can collect it)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name
+
+
+@contextlib.contextmanager
+def celery_worker(*, log_path: Path) -> Iterator[subprocess.Popen]:
+    """A real Celery worker on the test database and the test server's Redis (broker and channel
+    layer), so tasks queued by the daphne server run as in production."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hive_ops.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url(SERVER_REDIS_DB),
+        "CELERY_BROKER_URL": redis_url(SERVER_REDIS_DB),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    celery = Path(sys.executable).with_name("celery")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(celery),
+                "-A",
+                "hive_ops",
+                "worker",
+                "-P",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "WARNING",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
