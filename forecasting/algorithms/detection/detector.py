@@ -36,6 +36,7 @@ from forecasting.algorithms.detection.score import KINDS, Score
 
 WINDOW = 256
 EW_ALPHA = 0.05
+LEVEL_ALPHA = 2.0 / (LAG + 1)
 CHANGE_FAST, CHANGE_SLOW = 0.1, 0.01
 PROFILE_ETA, PROFILE_STEP = 0.1, 0.5
 LIK_SHORT = 8
@@ -94,6 +95,7 @@ _SCALARS = (
     "ctx",
     "inc",
     "total",
+    "lvl",
 )
 _HEAD = struct.Struct(f"<4sI{len(_SCALARS)}d")
 _MAGIC = b"HD01"
@@ -195,8 +197,6 @@ class Detector:
         for j in range(1, k + 1):
             recent += ring[(head - j) % WINDOW]
         prev_mean = recent / k if k else x
-        short_mean = (recent + x) / (k + 1)
-        z_level = (short_mean - med) / scale_w if m >= 8 else 0.0
         change = x - self.last_x if n else 0.0
         z_var = math.log((self.dev_fast + floor) / (self.dev_slow + floor)) if n > 20 else 0.0
         z_trend = (self.slope_fast - self.slope_slow) / (self.dev_slow + floor) if n > 20 else 0.0
@@ -223,6 +223,14 @@ class Detector:
                     z = (x - q_med) / (1.25 * mads[nbr] + floor)
                     if abs(z) < abs(z_seas):
                         z_seas = z
+
+        # Level: recent mean residual from the baseline (the seasonal profile when it applies).
+        resid = 0.0
+        if seasonal_on and p_med == p_med:
+            resid = (x - p_med) / p_scale
+        elif m >= 8:
+            resid = (x - med) / scale_w
+        z_level = self.lvl + LEVEL_ALPHA * (resid - self.lvl)
 
         # Context novelty (as in CAD OSE): has this sequence of CONTEXT_LEN value levels been seen?
         level = self._level(x) if n else 0
@@ -257,6 +265,7 @@ class Detector:
             1.0 / ((1.0 - u_svm) * f + 0.004),
         )
         hist, inc = self.hist, self.inc
+        rarity = f * f  # feedback: deviations of a suppressed kind count as f² times more common
         total = self.total
         comps = {}
         keep = 1.0
@@ -269,8 +278,9 @@ class Detector:
                 tail = inc
                 for k in range(base + b, base + BINS):
                     tail += hist[k]
-                c = _ramp(-math.log10(tail / (total + inc)), TAIL_LO, TAIL_HI)
-                hist[base + b] += inc
+                c = _ramp(-math.log10(rarity * tail / (total + inc)), TAIL_LO, TAIL_HI)
+                if n >= WARMUP:
+                    hist[base + b] += inc
             comps[name] = c
             keep *= 1.0 - WEIGHTS[j] * c
         self.total = total + inc
@@ -307,9 +317,8 @@ class Detector:
         else:
             expected, half = (self.mu if n else x), 3.0 * sd
         self._learn(ts, x, change, med, b_day, b_week, floor, scale_w, z_level)
-        return Score(
-            score, confidence, expected, expected - half, expected + half, kind if score >= 0.3 else None, comps
-        )
+        named = kind if max(score, raw) >= 0.3 else None
+        return Score(score, confidence, expected, expected - half, expected + half, named, comps)
 
     def _kind(self, x, z_ewma, fence, z_level, z_var, z_trend, z_seas, u_model) -> str | None:
         """The most plausible kind of deviation, from the sub-detectors' evidence."""
@@ -343,6 +352,7 @@ class Detector:
             self.slope_fast += CHANGE_FAST * (change - self.slope_fast)
             self.slope_slow += CHANGE_SLOW * (change - self.slope_slow)
         self.last_ts, self.last_x = ts, x
+        self.lvl = z_level
 
         sign = 1.0 if z_level > 2.0 else -1.0 if z_level < -2.0 else 0.0
         if sign != 0.0 and sign == self.run_sign:
@@ -379,7 +389,7 @@ class Detector:
         r = abs(x - m)
         step = PROFILE_STEP * max(s, floor)
         meds[b] = m + max(-step, min(step, x - m))
-        mads[b] = max(s + PROFILE_ETA * (min(r, 4.0 * s) - s), floor)
+        mads[b] = max(s + PROFILE_ETA * (min(r, 4.0 * max(s, noise)) - s), floor)
         return r
 
     def _rescale(self) -> None:
