@@ -1,61 +1,233 @@
-"""The live WebSocket: session-authenticated, joined to one group per team of the user.
+"""The live WebSocket `/ws/live/`: session-authenticated, scoped to the user's teams.
 
-Services publish typed events to `team_group(team_id)` after their transaction commits; the
-consumer forwards them unchanged as JSON.
+Publishing. Services call `publish(team_id, event)` (or `await publish_async(...)`) after their
+transaction commits (`transaction.on_commit`). It is best effort: a Redis failure is logged and
+never reaches the caller. Events are typed dicts with a `type` literal; the payloads live next to
+their services (`alerts/events.py`: `alert.changed`, `incident.changed`; `forecasting/events.py`:
+`anomaly.detected`; `metrics/api.py`: `metric.tick`). Every event except the volatile ones
+(`VOLATILE_TYPES`, today `metric.tick`, which only says "new data, refresh") is numbered in its
+team's sequence and kept in the team's log for catch-up (`hive_ops/live_log.py`); a numbered
+event reaches clients with two more fields: `seq` (int) and `team` (the team's slug).
+
+Connecting: `ws://host/ws/live/?since=ops:1763800000000042,payments:7&batch=1&severity=critical&service=checkout`
+
+- `since` (optional): the last `seq` seen per team slug. Present (even empty), it turns on
+  catch-up: the server sends every logged event after those numbers (filtered), or
+  `{"type": "resync", "team": slug}` when the log cannot vouch for the gap (expired, trimmed,
+  Redis restarted), then `{"type": "ready", "cursor": {slug: seq, ...}}` with the current number of
+  every team of the user. Without `since` nothing is replayed and no `ready` is sent.
+- `batch=1`: when several events are pending for the client they come as one frame holding a
+  JSON array (events are otherwise one JSON object per frame).
+- `severity`, `service` (comma-separated): server-side filters, also settable later with the
+  message `{"type": "filter", "severity": [...], "service": [...]}` (answered by
+  `{"type": "filter.applied", ...}`). An event is dropped when it carries the field and its value
+  is not in a non-empty list; events without the field always pass.
+
+Delivery inside a process goes through one fan-out hub per event loop (`hive_ops/live_hub.py`):
+connections have no channel-layer channel of their own.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
+from urllib.parse import parse_qs
 
-from asgiref.sync import async_to_sync
+import orjson
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+
+from hive_ops import live_log
+from hive_ops.live_hub import hub_for, team_group
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["LiveConsumer", "publish", "publish_async", "team_group"]
 
-def team_group(team_id: int) -> str:
-    return f"team.{team_id}"
+VOLATILE_TYPES = frozenset({"metric.tick"})
+MAX_FILTER_VALUES = 50
 
 
-async def publish_async(team_id: int, event: dict[str, Any]) -> None:
-    """Best effort: live updates must never break the write that caused them."""
+class MetricTick(TypedDict):
+    type: Literal["metric.tick"]
+    at: float  # Unix seconds
+
+
+class Ready(TypedDict):
+    type: Literal["ready"]
+    cursor: dict[str, int]
+
+
+class Resync(TypedDict):
+    type: Literal["resync"]
+    team: str
+
+
+def _numbered(team_id: int, event: dict[str, Any]) -> dict[str, Any]:
+    if event.get("type") in VOLATILE_TYPES:
+        return event
+    try:
+        return {**event, "seq": live_log.append(team_id, event)}
+    except Exception:  # Redis down: deliver what we can; reconnecting clients will resync
+        logger.warning("live event for team %s not logged", team_id, exc_info=True)
+        return event
+
+
+async def _group_send(team_id: int, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        await layer.group_send(team_group(team_id), {"type": "live.event", "event": event})
-    except Exception:  # Redis down or slow: the page catches up on its next poll.
+        await layer.group_send(team_group(team_id), {"type": "live.event", "team": team_id, "event": event})
+    except Exception:  # Redis down or slow: pages catch up when they reconnect
         logger.warning("live event for team %s not published", team_id, exc_info=True)
 
 
+async def publish_async(team_id: int, event: dict[str, Any]) -> None:
+    """Best effort: live updates must never break the write that caused them."""
+    if event.get("type") not in VOLATILE_TYPES:
+        event = await sync_to_async(_numbered, thread_sensitive=False)(team_id, event)
+    await _group_send(team_id, event)
+
+
 def publish(team_id: int, event: dict[str, Any]) -> None:
-    async_to_sync(publish_async)(team_id, event)
+    """Synchronous `publish_async`, for services (call it from `transaction.on_commit`)."""
+    async_to_sync(_group_send)(team_id, _numbered(team_id, event))
 
 
-class LiveConsumer(AsyncJsonWebsocketConsumer):
+@dataclass(frozen=True)
+class Filter:
+    severity: frozenset[str] = frozenset()
+    service: frozenset[str] = frozenset()
+
+    def accepts(self, event: dict[str, Any]) -> bool:
+        if self.severity and "severity" in event and event["severity"] not in self.severity:
+            return False
+        return not (self.service and "service" in event and event["service"] not in self.service)
+
+
+def filter_from(severity: Any, service: Any) -> Filter:
+    """A Filter from two lists of strings (None: no condition); ValueError for anything else."""
+
+    def values(raw: Any, name: str) -> frozenset[str]:
+        if raw is None:
+            return frozenset()
+        if not isinstance(raw, list) or len(raw) > MAX_FILTER_VALUES or not all(isinstance(v, str) for v in raw):
+            raise ValueError(f"{name} must be a list of at most {MAX_FILTER_VALUES} strings")
+        return frozenset(raw)
+
+    return Filter(severity=values(severity, "severity"), service=values(service, "service"))
+
+
+def parse_since(raw: str) -> dict[str, int]:
+    """`"ops:12,payments:7"` -> {"ops": 12, "payments": 7}; malformed parts are ignored."""
+    since = {}
+    for part in raw.split(","):
+        slug, _, seq = part.strip().partition(":")
+        if slug and seq.isdigit():
+            since[slug] = int(seq)
+    return since
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    channel_layer_alias = None  # no channel per connection: the process's hub receives for all
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        self.groups_joined = [team_group(t) for t in await self._team_ids(user)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        params = {
+            k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode(), keep_blank_values=True).items()
+        }
+        csv = {k: [v for v in params[k].split(",") if v] or None for k in ("severity", "service") if k in params}
+        self.filter = filter_from(csv.get("severity"), csv.get("service"))
+        self.batch = params.get("batch") == "1"
+        since = parse_since(params["since"]) if "since" in params else None
+        self.team_slugs: dict[int, str] = await self._teams(user)
+        self.outbox: list[tuple[int, int | None, str]] = []
+        self.horizon: dict[int, int] = {}  # per team: events up to here came with the catch-up
+        self.ready = since is None
         await self.accept()
+        layer = get_channel_layer()
+        self.hub = hub_for(layer) if layer is not None else None
+        if self.hub is not None:
+            await self.hub.join(self)
+        if since is not None:
+            await self._catch_up(since)
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        self.ready = False
+        if getattr(self, "hub", None) is not None:
+            await self.hub.leave(self)
 
-    async def live_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = orjson.loads(text_data or bytes_data or b"")
+            if not isinstance(message, dict) or message.get("type") != "filter":
+                raise ValueError('expected {"type": "filter", ...}')
+            self.filter = filter_from(message.get("severity"), message.get("service"))
+        except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+            await self._send_json({"type": "error", "detail": str(exc)})
+            return
+        applied = {"severity": sorted(self.filter.severity), "service": sorted(self.filter.service)}
+        await self._send_json({"type": "filter.applied", **applied})
+
+    def accepts(self, event: dict[str, Any]) -> bool:
+        return self.filter.accepts(event)
+
+    async def flush(self) -> None:
+        """Send everything pending (called by the hub)."""
+        if not self.ready or not self.outbox:
+            return
+        items, self.outbox = self.outbox, []
+        if self.horizon:
+            items = [i for i in items if i[1] is None or i[1] > self.horizon.get(i[0], 0)]
+        await self._send_texts([text for _, _, text in items])
+
+    async def _catch_up(self, since: dict[str, int]) -> None:
+        try:
+            replays = await sync_to_async(self._replays, thread_sensitive=False)(since)
+        except Exception:  # Redis unreachable: let the client retry with backoff
+            logger.warning("live catch-up failed", exc_info=True)
+            await self.close(code=1011)
+            return
+        events: list[dict[str, Any]] = []
+        cursor = {}
+        for team_id, slug in self.team_slugs.items():
+            replay = replays[team_id]
+            cursor[slug] = replay.current
+            if slug in since:
+                self.horizon[team_id] = replay.current
+            if replay.resync:
+                events.append(Resync(type="resync", team=slug))
+            else:
+                events.extend({**e, "team": slug} for e in replay.events if self.accepts(e))
+        events.append(Ready(type="ready", cursor=cursor))
+        await self._send_texts([orjson.dumps(e).decode() for e in events])
+        self.ready = True
+        if self.outbox and self.hub is not None:
+            self.hub.mark_dirty(self)
+
+    def _replays(self, since: dict[str, int]) -> dict[int, live_log.Replay]:
+        return {team_id: live_log.replay(team_id, since=since.get(slug)) for team_id, slug in self.team_slugs.items()}
+
+    async def _send_texts(self, texts: list[str]) -> None:
+        # base_send straight to the server: this is the hot path of a burst.
+        if self.batch and len(texts) > 1:
+            await self.base_send({"type": "websocket.send", "text": "[" + ",".join(texts) + "]"})
+            return
+        for text in texts:
+            await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=orjson.dumps(message).decode())
 
     @database_sync_to_async
-    def _team_ids(self, user) -> list[int]:
-        from hive_ops.teams.selectors import team_ids_for_user
+    def _teams(self, user) -> dict[int, str]:
+        from hive_ops.teams.models import Membership
 
-        return team_ids_for_user(user=user)
+        return dict(Membership.objects.filter(user=user).values_list("team_id", "team__slug"))

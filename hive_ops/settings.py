@@ -244,6 +244,10 @@ HIVEOPS_FORECAST_BATCH = env_int("HIVEOPS_FORECAST_BATCH", 50)
 HIVEOPS_FORECAST_MAX_QUEUED = env_int("HIVEOPS_FORECAST_MAX_QUEUED", 1000)
 HIVEOPS_TRAIN_BATCH = env_int("HIVEOPS_TRAIN_BATCH", 100)
 
+# Live WebSocket: per-team event log kept in Redis for clients that reconnect (hive_ops/live_log.py).
+HIVEOPS_LIVE_LOG_SIZE = env_int("HIVEOPS_LIVE_LOG_SIZE", 1000)
+HIVEOPS_LIVE_LOG_TTL_S = env_int("HIVEOPS_LIVE_LOG_TTL_S", 3600)
+
 # Email (notifications).
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

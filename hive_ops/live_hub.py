@@ -1,0 +1,163 @@
+"""Fan-out of live events inside one server process.
+
+With one channel-layer channel per WebSocket, every event costs each client a Redis-backed
+receive, a consumer dispatch and its own JSON encoding. Instead, each event loop has one `Hub`:
+its single channel joins the team groups its clients need, and for every event it receives it
+encodes the JSON once and appends it to the outbox of each local client that wants it. A flusher
+task then sends each client everything pending for it, as one frame when the client asked for
+batches. While the flusher works through a burst, the receiver keeps filling outboxes, so a
+burst of events reaches a client in a few frames rather than one frame per event.
+
+Subscribers (`hive_ops.live.LiveConsumer`) provide `team_slugs`, `outbox`, `accepts(event)` and
+`flush()`; the hub never touches the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from typing import Any, Protocol
+
+import orjson
+
+logger = logging.getLogger(__name__)
+
+GROUP_REFRESH_S = 600  # channels-redis forgets group members after `group_expiry` (a day)
+YIELD_EVERY = 64  # clients flushed between two chances for the receiver to run
+
+
+def team_group(team_id: int) -> str:
+    return f"team.{team_id}"
+
+
+class Subscriber(Protocol):
+    team_slugs: dict[int, str]
+    outbox: list[tuple[int, int | None, str]]
+
+    def accepts(self, event: dict[str, Any]) -> bool: ...
+
+    async def flush(self) -> None: ...
+
+
+class Hub:
+    def __init__(self, layer) -> None:
+        self.layer = layer
+        self.channel: str | None = None
+        self.members: dict[int, set[Subscriber]] = {}
+        self.slugs: dict[int, str] = {}
+        self.dirty: list[Subscriber] = []
+        self.wake = asyncio.Event()
+        self.lock = asyncio.Lock()
+        self.tasks: list[asyncio.Task] = []
+
+    async def join(self, subscriber: Subscriber) -> None:
+        async with self.lock:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel()
+                self.tasks = [
+                    asyncio.ensure_future(self._receive(self.channel)),
+                    asyncio.ensure_future(self._flush()),
+                    asyncio.ensure_future(self._refresh_groups(self.channel)),
+                ]
+            for team_id, slug in subscriber.team_slugs.items():
+                self.slugs[team_id] = slug
+                members = self.members.setdefault(team_id, set())
+                if not members:
+                    await self.layer.group_add(team_group(team_id), self.channel)
+                members.add(subscriber)
+
+    async def leave(self, subscriber: Subscriber) -> None:
+        async with self.lock:
+            for team_id in subscriber.team_slugs:
+                members = self.members.get(team_id)
+                if members is None:
+                    continue
+                members.discard(subscriber)
+                if not members:
+                    del self.members[team_id]
+                    with contextlib.suppress(Exception):
+                        await self.layer.group_discard(team_group(team_id), self.channel)
+            if not self.members and self.channel is not None:
+                await self._stop()
+
+    async def _stop(self) -> None:
+        """No clients left: stop receiving (a receive must not outlive its event loop)."""
+        tasks, self.tasks, self.channel = self.tasks, [], None
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.dirty.clear()
+
+    def mark_dirty(self, subscriber: Subscriber) -> None:
+        self.dirty.append(subscriber)
+        self.wake.set()
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Encode one event once and queue it for every local member of its team that wants it."""
+        team_id = message.get("team")
+        members = self.members.get(team_id)
+        if not members:
+            return
+        event = message["event"]
+        seq = event.get("seq")
+        payload = {**event, "team": self.slugs[team_id]} if seq is not None else event
+        text = orjson.dumps(payload).decode()
+        item = (team_id, seq, text)
+        filtered = "severity" in event or "service" in event
+        for subscriber in members:
+            if filtered and not subscriber.accepts(event):
+                continue
+            if not subscriber.outbox:
+                self.dirty.append(subscriber)
+            subscriber.outbox.append(item)
+        self.wake.set()
+
+    async def _receive(self, channel: str) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("live hub: receive failed, retrying in 1 s", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            if message.get("type") == "live.event":
+                try:
+                    self.deliver(message)
+                except Exception:
+                    logger.exception("live hub: bad event %r", message)
+
+    async def _flush(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            batch, self.dirty = self.dirty, []
+            for n, subscriber in enumerate(batch, 1):
+                try:
+                    await subscriber.flush()
+                except Exception:
+                    logger.debug("live hub: send failed", exc_info=True)
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+
+    async def _refresh_groups(self, channel: str) -> None:
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_S)
+            for team_id in list(self.members):
+                with contextlib.suppress(Exception):
+                    await self.layer.group_add(team_group(team_id), channel)
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def hub_for(layer) -> Hub:
+    """The hub of the running event loop (one per daphne process; tests run one loop per test)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None or hub.layer is not layer:
+        hub = _hubs[loop] = Hub(layer)
+    return hub
