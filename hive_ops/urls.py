@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from alerts import pages as alerts_pages
 from alerts import views as alerts_views
 from forecasting import views as forecasting_views
+from hive_ops import pwa
 from metrics import api as metrics_api
 from metrics import views as metrics_views
 
@@ -18,6 +19,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ack/<str:token>", alerts_views.ack_link, name="ack-link"),
     path("oncall/", alerts_views.oncall, name="oncall"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("offline/", pwa.offline, name="offline"),
     path("console/", alerts_pages.console_page, name="console"),
     path("console/feed", alerts_pages.console_feed, name="console-feed"),
     path("incidents/<uuid:uid>/", alerts_pages.incident_page, name="incident"),

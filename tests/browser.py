@@ -92,7 +92,7 @@ class Server:
 
 
 @contextlib.contextmanager
-def daphne_server(*, log_path: Path) -> Iterator[Server]:
+def daphne_server(*, log_path: Path, port: int = 0) -> Iterator[Server]:
     """Start `daphne hive_ops.asgi:application` on the test database; stop it when the block ends.
 
     The listening socket is bound here and handed over with --fd: no race for a free port, and
@@ -102,7 +102,8 @@ def daphne_server(*, log_path: Path) -> Iterator[Server]:
     if not DAPHNE.exists():
         pytest.skip(f"browser test: no daphne at {DAPHNE}")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restarted server keeps its port (origin)
+    sock.bind(("127.0.0.1", port))
     sock.listen(128)
     sock.set_inheritable(True)
     env = {

@@ -27,8 +27,13 @@
     inflight = true;
     try {
       const res = await fetch(feed.dataset.url + location.search, { credentials: "same-origin" });
-      if (res.ok) { feed.innerHTML = await res.text(); lastRefresh = Date.now(); restoreSelection(); }
+      if (res.ok) { feed.innerHTML = await res.text(); lastRefresh = Date.now(); restoreSelection(); saveForOffline(); }
     } catch (e) { console.warn(e); } finally { inflight = false; }
+  }
+  // The service worker keeps the last answer of this request for the offline page.
+  function saveForOffline() {
+    fetch("/api/v1/incidents?status=open", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .catch(() => {});
   }
   function refreshSoon() { if (pending === null) pending = setTimeout(refresh, 300); }
 
@@ -132,5 +137,6 @@
     };
   }
   connect();
+  saveForOffline();
   setInterval(() => { if (Date.now() - lastRefresh > 30000) refresh(); }, 5000);
 })();

@@ -6,9 +6,9 @@ Real processes: daphne (HTTP and WebSocket), a Celery worker (rule evaluation), 
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta as td
 
 import pytest
@@ -152,3 +152,32 @@ def test_the_incident_page_fits_a_phone(server, browser, responder):
     expect(page.locator("#incident-status")).to_have_text("acknowledged", timeout=5_000)
     page.screenshot(path=artifact("incident-phone.png"), full_page=True)
     context.close()
+
+
+def test_offline_the_app_shows_the_last_known_incidents_and_resyncs(browser, responder, tmp_path):
+    """The server goes away (as when the phone loses its connection): pages come from the service
+    worker, which shows the last known open incidents; when it is back, the app resyncs."""
+    user, team, _ = responder
+    outside_the_loop(raise_alert, team, summary="search is flaky", labels={"alertname": "Flaky"})
+    with daphne_server(log_path=tmp_path / "first.log") as first:
+        port = int(first.wait_until_up().rsplit(":", 1)[1])
+        context = browser.new_context(base_url=first.url, viewport=PHONE, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        log_in(page, username=user.username, password=PASSWORD)
+        page.goto("/console/")
+        assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)").endswith("/")
+        page.reload()  # a page loaded after the worker is active goes through it
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
+        page.wait_for_function(
+            "caches.match('/api/v1/incidents?status=open').then((r) => !!r)", timeout=10_000, polling=200
+        )
+    page.goto("/oncall/")  # the server is gone: the offline page answers
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    expect(page.locator("#offline-incidents")).to_contain_text("search is flaky")
+    page.screenshot(path=artifact("offline-phone.png"), full_page=True)
+    with daphne_server(log_path=tmp_path / "second.log", port=port) as second:
+        second.wait_until_up()
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(page).to_have_url(re.compile(r"/console/$"), timeout=10_000)
+        expect(page.locator("#alerts")).to_contain_text("search is flaky")
+        context.close()
