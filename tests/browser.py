@@ -41,7 +41,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DAPHNE = Path(sys.executable).with_name("daphne")
-SERVER_REDIS_DB = 14  # channel layer and cache of the test server (a development server uses 0)
+SERVER_REDIS_DB = int(
+    os.environ.get("TEST_SERVER_REDIS_DB", "14")
+)  # channel layer and cache of the test server (a development server uses 0)
 
 requires_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"browser test: no Chromium at {CHROMIUM} (scripts/chromium.sh installs it)"
