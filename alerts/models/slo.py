@@ -194,7 +194,14 @@ class SLOHour(models.Model):
     samples = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["slo", "hour"], name="slohour_unique_slo_hour")]
+        constraints = [
+            # Covering: statuses sum whole hours with an index-only scan (alerts.slo.selectors).
+            models.UniqueConstraint(
+                fields=["slo", "hour"],
+                include=["good_sum", "total_sum", "observed"],
+                name="slohour_unique_slo_hour_sums",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.slo_id}@{self.hour:%Y-%m-%d %H:00}"

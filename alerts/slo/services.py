@@ -55,8 +55,11 @@ def slos_evaluate(*, now: datetime | None = None, slo_ids: list[int] | None = No
     report = EvaluationReport(slos=len(slos))
     report.hours_recorded = recording.record(slos, end)
     by_id = statuses(slos, end=end)
+    now = now or timezone.now()
+    firing = set(Alert.objects.filter(source="slo", status__in=OPEN_STATUSES).values_list("fingerprint", flat=True))
     for slo in slos:
-        report.transitions += slo_alert_update(slo=slo, status=by_id[slo.id], now=now or timezone.now())
+        report.transitions += slo_alert_update(slo=slo, status=by_id[slo.id], now=now, firing=firing)
+    SLO.objects.filter(id__in=[s.id for s in slos]).update(evaluated_at=now)
     return report
 
 
@@ -123,7 +126,7 @@ def _signal(slo: SLO, kind: str, tier: str, status: calc.Status, now: datetime) 
     )
 
 
-def slo_alert_update(*, slo: SLO, status: calc.Status, now: datetime) -> int:
+def slo_alert_update(*, slo: SLO, status: calc.Status, now: datetime, firing: set[str] | None = None) -> int:
     """Act on the tiers that trip now: one alert per SLO and kind (page, ticket), the fastest
     tier wins and a page inhibits the ticket. Returns the number of transitions."""
     if slo.alerting:
@@ -138,12 +141,19 @@ def slo_alert_update(*, slo: SLO, status: calc.Status, now: datetime) -> int:
         page, ticket = calc.alerting_tiers(tripped)
     else:
         page = ticket = None
+    quiet = not (page or ticket or slo.page_tier or slo.ticket_tier)
+    if quiet and firing is not None and not _has_open_alert(slo, firing):
+        return 0  # the common case: nothing trips and no alert of this SLO is open
     transitions = 0
     for kind, tier, current in ((calc.PAGE, page, slo.page_tier), (calc.TICKET, ticket, slo.ticket_tier)):
         transitions += _apply(slo, kind, tier or "", current, status, now, inhibited=kind == calc.TICKET and page)
     SLO.objects.filter(pk=slo.pk).update(page_tier=page or "", ticket_tier=ticket or "", evaluated_at=now)
     slo.page_tier, slo.ticket_tier, slo.evaluated_at = page or "", ticket or "", now
     return transitions
+
+
+def _has_open_alert(slo: SLO, firing: set[str]) -> bool:
+    return any(fingerprint_for("slo", slo.id, _labels(slo, kind)) in firing for kind in (calc.PAGE, calc.TICKET))
 
 
 def _apply(slo: SLO, kind: str, tier: str, current: str, status, now: datetime, *, inhibited) -> int:
