@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["LiveConsumer", "publish", "publish_async", "team_group"]
 
 VOLATILE_TYPES = frozenset({"metric.tick"})
+LIVE_LAYER = "live"  # settings.CHANNEL_LAYERS alias (Redis pub/sub); the default layer if missing
 MAX_FILTER_VALUES = 50
 
 
@@ -76,8 +77,12 @@ def _numbered(team_id: int, event: dict[str, Any]) -> dict[str, Any]:
         return event
 
 
+def live_layer():
+    return get_channel_layer(LIVE_LAYER) or get_channel_layer()
+
+
 async def _group_send(team_id: int, event: dict[str, Any]) -> None:
-    layer = get_channel_layer()
+    layer = live_layer()
     if layer is None:
         return
     try:
@@ -150,14 +155,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.team_slugs: dict[int, str] = await self._teams(user)
         self.outbox: list[tuple[int, int | None, str]] = []
         self.horizon: dict[int, int] = {}  # per team: events up to here came with the catch-up
-        self.ready = since is None
-        await self.accept()
-        layer = get_channel_layer()
+        self.ready = False  # the hub queues events for us until then
+        layer = live_layer()
         self.hub = hub_for(layer) if layer is not None else None
         if self.hub is not None:
-            await self.hub.join(self)
+            await self.hub.join(self)  # before accepting: an open socket means "subscribed"
+        await self.accept()
         if since is not None:
             await self._catch_up(since)
+        else:
+            self._go_live()
 
     async def disconnect(self, code: int) -> None:
         self.ready = False
@@ -208,6 +215,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 events.extend({**e, "team": slug} for e in replay.events if self.accepts(e))
         events.append(Ready(type="ready", cursor=cursor))
         await self._send_texts([orjson.dumps(e).decode() for e in events])
+        self._go_live()
+
+    def _go_live(self) -> None:
         self.ready = True
         if self.outbox and self.hub is not None:
             self.hub.mark_dirty(self)

@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
     "slo-evaluate": {"task": "alerts.slo.tasks.evaluate_slos", "schedule": 30.0},
     "slo-recheck": {"task": "alerts.slo.tasks.recheck_slos", "schedule": 3600.0},
     "slo-send-sla-reports": {"task": "alerts.slo.tasks.send_sla_reports", "schedule": 3600.0},
+    "bi-send-executive-reports": {"task": "bi.tasks.send_executive_reports", "schedule": 3600.0},
 }
 # Task modules outside an app's tasks.py (autodiscovery only finds <app>.tasks).
 CELERY_IMPORTS = ["alerts.slo.tasks"]
@@ -247,6 +248,11 @@ HIVEOPS_TRAIN_BATCH = env_int("HIVEOPS_TRAIN_BATCH", 100)
 # Live WebSocket: per-team event log kept in Redis for clients that reconnect (hive_ops/live_log.py).
 HIVEOPS_LIVE_LOG_SIZE = env_int("HIVEOPS_LIVE_LOG_SIZE", 1000)
 HIVEOPS_LIVE_LOG_TTL_S = env_int("HIVEOPS_LIVE_LOG_TTL_S", 3600)
+# Its fan-out: Redis pub/sub, one PUBLISH per event pushed to every server process (hive_ops/live_hub.py).
+CHANNEL_LAYERS["live"] = {
+    "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "CONFIG": {"hosts": [REDIS_URL], "prefix": "hiveops:live:ws:"},
+}
 
 # Email (notifications).
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
@@ -256,3 +262,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HiveOps <hiveops@localhost>")
+
+# Executive dashboard (bi): the currency of services' revenue_per_minute, and addresses that get
+# every team's weekly executive report (besides each team's managers and admins).
+HIVEOPS_BI_CURRENCY = env_str("HIVEOPS_BI_CURRENCY", "EUR")
+HIVEOPS_EXECUTIVE_REPORT_EMAILS = env_list("HIVEOPS_EXECUTIVE_REPORT_EMAILS", [])

@@ -13,7 +13,7 @@ from django.test import Client
 
 from hive_ops import live_log
 from hive_ops.asgi import application
-from hive_ops.live import LiveConsumer, publish, publish_async
+from hive_ops.live import LiveConsumer, live_layer, publish, publish_async
 from hive_ops.live_hub import team_group
 from hive_ops.teams.services import membership_ensure
 
@@ -185,9 +185,7 @@ async def test_an_event_both_replayed_and_delivered_live_arrives_once(alice, tea
     ws = await connect(alice, f"since=ops:{since}")
     assert (await receive(ws))["id"] == "a1"
     assert (await receive(ws))["type"] == "ready"
-    from channels.layers import get_channel_layer
-
-    await get_channel_layer().group_send(team_group(team.id), {"type": "live.event", "team": team.id, "event": late})
+    await live_layer().group_send(team_group(team.id), {"type": "live.event", "team": team.id, "event": late})
     await publish_async(team.id, alert("a2"))
     assert (await receive(ws))["id"] == "a2"
     await ws.disconnect()
@@ -236,8 +234,10 @@ async def test_a_client_that_missed_nothing_gets_just_ready(alice, team):
 
 async def test_publish_survives_redis_being_down(team, settings, monkeypatch, caplog):
     monkeypatch.setattr(live_log, "_client", redis.Redis(port=1, socket_connect_timeout=0.5))
+    down = {"hosts": ["redis://127.0.0.1:1/0"]}
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": down},
+        "live": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": down},
     }
     await sync_to_async(publish)(team.id, alert("a1"))
     await publish_async(team.id, alert("a2"))
