@@ -10,6 +10,8 @@ from alerts.models.silences import InhibitionRule, MaintenanceWindow, Silence
 from alerts.models.slo import SLA, SLO, SLOHour
 
 __all__ = [
+    "SLA",
+    "SLO",
     "Alert",
     "AlertEvent",
     "AlertRule",
@@ -32,8 +34,6 @@ __all__ = [
     "RotationMember",
     "RotationOverride",
     "RuleState",
-    "SLA",
-    "SLO",
     "SLOHour",
     "Service",
     "Severity",
