@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from datetime import timedelta as td
 
-from alerts.models import OnCallRotation
+from django.db.models import QuerySet
+
+from alerts.models import Alert, Incident, OnCallRotation, Service
+from alerts.models.alerts import OPEN_STATUSES
 from alerts.oncall import Shift, shift_bounds, shift_index
 
 
@@ -42,3 +45,20 @@ def schedule(*, rotation: OnCallRotation, start: datetime, days: int = 14) -> li
 
 def coverage_gaps(*, rotation: OnCallRotation, start: datetime, days: int = 14) -> list[tuple[datetime, datetime]]:
     return [item for item in schedule(rotation=rotation, start=start, days=days) if isinstance(item, tuple)]
+
+
+# Reads for the executive dashboard (bi): tenant-scoped querysets it aggregates itself.
+
+
+def incidents_for_teams(*, team_ids: list[int]) -> QuerySet[Incident]:
+    return Incident.objects.filter(team_id__in=team_ids)
+
+
+def services_for_teams(*, team_ids: list[int]) -> QuerySet[Service]:
+    return Service.objects.filter(team_id__in=team_ids)
+
+
+def open_forecast_alerts(*, team_ids: list[int], limit: int = 20) -> list[Alert]:
+    """Open, unmuted alerts raised by `forecast_breach` rules (predicted breaches), newest first."""
+    qs = Alert.objects.filter(team_id__in=team_ids, status__in=OPEN_STATUSES, muted="", rule__kind="forecast_breach")
+    return list(qs.select_related("service", "rule").order_by("-last_seen")[:limit])

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from alerts import pages as alerts_pages
 from alerts import views as alerts_views
+from bi import urls as bi_urls
 from forecasting import views as forecasting_views
 from hive_ops import pwa
 from metrics import api as metrics_api
@@ -29,6 +30,7 @@ urlpatterns = [
     path("anomalies/", forecasting_views.anomalies_page, name="anomalies"),
     path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
     path("slos/", include("alerts.slo.urls")),
+    path("business/", include(bi_urls.pages)),
     path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
     path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),
@@ -36,6 +38,7 @@ urlpatterns = [
     path("api/v1/", include("alerts.urls")),
     path("api/v1/", include("alerts.slo.api_urls")),
     path("api/v1/", include("forecasting.urls")),
+    path("api/v1/", include(bi_urls.api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -1,0 +1,258 @@
+"""KPI queries of the executive dashboard. Reads only, through the other apps' selectors, every
+query limited to the caller's teams; aggregation happens in PostgreSQL so the cost does not
+grow with the number of alerts. The maths is in bi.kpis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from datetime import timedelta as td
+
+from django.conf import settings
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least, Trunc
+from django.utils import timezone
+
+from alerts.selectors import incidents_for_teams, open_forecast_alerts, services_for_teams
+from alerts.slo import calculations as slo_calc
+from alerts.slo.selectors import settled_end, slas_for_teams, slos_for_teams, statuses, window_sums
+from bi import kpis
+
+RISK_LIMIT = 10
+SLO_RISK_HORIZON = td(days=7)  # an SLO whose budget runs out within this is a top risk
+NO_CAPACITY = "Capacity planning is not available: no capacity risks are shown."
+
+
+def _minutes(value: td | None) -> float | None:
+    return None if value is None else value.total_seconds() / 60
+
+
+def _priority():
+    return Coalesce("priority_override", "priority")
+
+
+def incident_figures(*, team_ids: list[int], start: datetime, end: datetime) -> dict:
+    """Counts by priority, MTTA and MTTR of incidents opened in [start, end), and the impact
+    minutes inside [start, end) of every incident overlapping it, per (service, priority)."""
+    incidents = incidents_for_teams(team_ids=team_ids)
+    opened = incidents.filter(opened_at__gte=start, opened_at__lt=end)
+    by_priority = {
+        r["p"]: r["n"] for r in opened.annotate(p=_priority()).values("p").annotate(n=Count("id")).order_by()
+    }
+    means = opened.aggregate(tta=Avg("time_to_acknowledge"), ttr=Avg("time_to_resolve"))
+    overlapping = incidents.filter(opened_at__lt=end).filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
+    overlap = ExpressionWrapper(
+        Least(Coalesce("resolved_at", Value(end)), Value(end)) - Greatest("opened_at", Value(start)),
+        output_field=DurationField(),
+    )
+    impact = list(
+        overlapping.annotate(p=_priority(), overlap=overlap)
+        .values("service_id", "service__revenue_per_minute", "p")
+        .annotate(minutes=Sum("overlap"))
+        .order_by()
+    )
+    rows = [
+        (float(r["service__revenue_per_minute"] or 0), r["p"], max(0.0, _minutes(r["minutes"]) or 0.0)) for r in impact
+    ]
+    return {
+        "by_priority": by_priority,
+        "mtta": _minutes(means["tta"]),
+        "mttr": _minutes(means["ttr"]),
+        "impact_minutes": sum(m for _, _, m in rows),
+        "revenue_impact": kpis.revenue_impact(rows),
+        "services_hit": {r["service_id"] for r, (_, _, m) in zip(impact, rows, strict=True) if r["service_id"] and m},
+    }
+
+
+def trend(*, team_ids: list[int], period: kpis.Period) -> list[kpis.TrendPoint]:
+    """Incidents opened, MTTA and MTTR per day (7/30 days) or week (90 days, quarter)."""
+    starts = kpis.bucket_starts(period)
+    rows = (
+        incidents_for_teams(team_ids=team_ids)
+        .filter(opened_at__gte=period.start, opened_at__lt=period.end)
+        .annotate(b=Trunc("opened_at", period.bucket, tzinfo=UTC))
+        .values("b")
+        .annotate(n=Count("id"), tta=Avg("time_to_acknowledge"), ttr=Avg("time_to_resolve"))
+        .order_by()
+    )
+    found = {r["b"]: r for r in rows}
+    return [
+        kpis.TrendPoint(
+            s,
+            found[s]["n"] if s in found else 0,
+            _minutes(found[s]["tta"]) if s in found else None,
+            _minutes(found[s]["ttr"]) if s in found else None,
+        )
+        for s in starts
+    ]
+
+
+def _attainment(slo, sums: tuple[float, float, int] | None, minutes: int) -> tuple[float | None, float | None]:
+    """(attainment percent, budget left fraction) of one SLO over a period, after its gap policy."""
+    good, total, observed = sums or (0.0, 0.0, 0)
+    s = slo_calc.Sums(good, total, observed, minutes)
+    g, t = slo_calc.with_gaps(s, policy=slo.gap_policy, fill=slo_calc.gap_fill(s, time_based=slo.time_based))
+    if t <= 0:
+        return None, None
+    allowed = (1 - slo.objective_ratio) * t
+    return 100 * g / t, (1 - (t - g) / allowed) if allowed > 0 else None
+
+
+def slo_rows(*, team_ids: list[int], period: kpis.Period, now: datetime):
+    """Each enabled SLO's attainment over the period and the previous one (one query for both),
+    its current budget (own window), and the SLAs judged on the same sums."""
+    slos = list(slos_for_teams(team_ids=team_ids).filter(enabled=True))
+    end = min(period.end, settled_end(now))
+    prev_end = min(period.previous_end, end)
+    windows = []
+    for slo in slos:
+        windows.append((slo.id, 0, period.start, end))
+        windows.append((slo.id, 1, period.previous_start, prev_end))
+    sums = window_sums(windows) if windows else {}
+    current_status = statuses(slos, end=settled_end(now)) if slos else {}
+    minutes = int((end - period.start).total_seconds() // 60)
+    prev_minutes = int((prev_end - period.previous_start).total_seconds() // 60)
+    rows, by_slo = [], {}
+    for slo in slos:
+        att, left = _attainment(slo, sums.get((slo.id, 0)), minutes)
+        prev_att, prev_left = _attainment(slo, sums.get((slo.id, 1)), prev_minutes)
+        status = current_status.get(slo.id)
+        row = kpis.SLORow(
+            str(slo.uid),
+            slo.name,
+            slo.service.name if slo.service_id else "",
+            slo.objective,
+            att,
+            prev_att,
+            left,
+            status.budget_remaining if status and status.total > 0 else None,
+        )
+        rows.append(row)
+        by_slo[slo.id] = (att, left, prev_att, prev_left, status)
+    return rows, by_slo
+
+
+def sla_rows(*, team_ids: list[int], by_slo: dict) -> tuple[list, list, list]:
+    """SLAs judged on their SLO's period attainment (current and previous), plus (service id,
+    customer) pairs for "customers affected"."""
+    current, previous, customers = [], [], []
+    for sla in slas_for_teams(team_ids=team_ids).filter(slo__enabled=True):
+        att, _, prev_att, _, _ = by_slo.get(sla.slo_id, (None, None, None, None, None))
+        current.append(kpis.SLARow(sla.customer, sla.name, sla.target, att))
+        previous.append(kpis.SLARow(sla.customer, sla.name, sla.target, prev_att))
+        customers.append((sla.slo.service_id, sla.customer))
+    return current, previous, customers
+
+
+def capacity_risks(*, team_ids: list[int], now: datetime) -> list[kpis.RiskRow] | None:
+    """Resources that are exhausted or more likely than not to run out within their horizon,
+    from capacity.selectors (None when the capacity app is not there)."""
+    try:
+        from capacity.selectors import resources_for_teams
+    except ImportError:
+        return None
+    at_risk = (
+        resources_for_teams(team_ids=team_ids)
+        .filter(enabled=True, analysis__status="ok")
+        .filter(Q(analysis__exhausted=True) | Q(analysis__probability__gte=0.5))
+        .order_by("-analysis__risk")[:RISK_LIMIT]
+    )
+    out = []
+    for resource in at_risk:
+        a = resource.analysis
+        title = f"{resource.name}: {'capacity exhausted' if a.exhausted else a.eta or 'runs out of capacity'}"
+        service = resource.service.name if resource.service_id else ""
+        eta = now if a.exhausted else a.exhaust_at("p50")
+        out.append(kpis.RiskRow("capacity", title, service, 1.0 if a.exhausted else a.probability, eta))
+    return out
+
+
+def risks(*, team_ids: list[int], by_slo: dict, slos: list[kpis.SLORow], now: datetime):
+    """Top risks: predicted breaches (open forecast-breach alerts), SLOs whose error budget is
+    exhausted or runs out within SLO_RISK_HORIZON at the recent burn rate, and capacity."""
+    out = []
+    for alert in open_forecast_alerts(team_ids=team_ids, limit=RISK_LIMIT):
+        notes = alert.annotations or {}
+        try:
+            probability = float(notes.get("breach_probability", ""))
+        except ValueError:
+            probability = None
+        eta = datetime.fromisoformat(notes["breach_eta"]) if notes.get("breach_eta") else None
+        out.append(
+            kpis.RiskRow("forecast", alert.summary, alert.service.name if alert.service_id else "", probability, eta)
+        )
+    for row, (_, _, _, _, status) in zip(slos, by_slo.values(), strict=True):
+        if status is None or status.total <= 0:
+            continue
+        if status.exhausted:
+            out.append(kpis.RiskRow("slo", f"{row.name}: error budget exhausted", row.service, 1.0, status.as_of))
+        elif status.exhaustion_at is not None and status.exhaustion_at <= now + SLO_RISK_HORIZON:
+            out.append(
+                kpis.RiskRow("slo", f"{row.name}: error budget runs out", row.service, None, status.exhaustion_at)
+            )
+    capacity = capacity_risks(team_ids=team_ids, now=now)
+    out += capacity or []
+    far = datetime.max.replace(tzinfo=UTC)
+    out.sort(key=lambda r: (r.eta or far, -(r.probability or 0)))
+    return out[:RISK_LIMIT], capacity is not None
+
+
+def revenue_at_stake(*, team_ids: list[int], minutes: float) -> float:
+    per_minute = services_for_teams(team_ids=team_ids).aggregate(s=Sum(F("revenue_per_minute")))["s"]
+    return float(per_minute or 0) * minutes
+
+
+def _figures(inc: dict, stake: float, slos: list[tuple], slas: list[kpis.SLARow], customers) -> kpis.Figures:
+    judged = [(att, left) for att, left, _ in slos if att is not None]
+    return kpis.Figures(
+        incidents_by_priority=inc["by_priority"],
+        mtta_min=inc["mtta"],
+        mttr_min=inc["mttr"],
+        impact_minutes=inc["impact_minutes"],
+        revenue_impact=inc["revenue_impact"],
+        revenue_at_stake=stake,
+        customers_affected=sorted({c for sid, c in customers if sid in inc["services_hit"]}),
+        slo_met=sum(1 for att, _, objective in slos if att is not None and att >= objective),
+        slo_total=len(judged),
+        slo_budgets_left=[left for _, left in judged if left is not None],
+        sla_met=sum(1 for r in slas if r.met),
+        sla_total=sum(1 for r in slas if r.met is not None),
+    )
+
+
+def summary(*, team_ids: list[int], period: str, now: datetime | None = None) -> kpis.Summary:
+    """Every figure of the dashboard for `period` (7d, 30d, 90d, quarter) and the one before it.
+    Raises kpis.PeriodError for an unknown period."""
+    now = now or timezone.now()
+    p = kpis.period_for(period, now)
+    slo_list, by_slo = slo_rows(team_ids=team_ids, period=p, now=now)
+    slas, prev_slas, customers = sla_rows(team_ids=team_ids, by_slo=by_slo)
+    top, capacity_ok = risks(team_ids=team_ids, by_slo=by_slo, slos=slo_list, now=now)
+    current = _figures(
+        incident_figures(team_ids=team_ids, start=p.start, end=p.end),
+        revenue_at_stake(team_ids=team_ids, minutes=p.minutes),
+        [(r.attainment, r.budget_left, r.objective) for r in slo_list],
+        slas,
+        customers,
+    )
+    previous = _figures(
+        incident_figures(team_ids=team_ids, start=p.previous_start, end=p.previous_end),
+        revenue_at_stake(team_ids=team_ids, minutes=p.minutes),
+        [(v[2], v[3], r.objective) for r, v in zip(slo_list, by_slo.values(), strict=True)],
+        prev_slas,
+        customers,
+    )
+    return kpis.Summary(
+        period=p,
+        generated_at=now,
+        currency=settings.HIVEOPS_BI_CURRENCY,
+        current=current,
+        previous=previous,
+        health=kpis.health_of(current, p.days, len(top)),
+        previous_health=kpis.health_of(previous, p.days, len(top)),
+        slos=slo_list,
+        slas=slas,
+        risks=top,
+        trend=trend(team_ids=team_ids, period=p),
+        capacity_available=capacity_ok,
+        notes=[] if capacity_ok else [NO_CAPACITY],
+    )
