@@ -17,7 +17,8 @@ What it does (database hiveops_wsbench, Redis database 7, daphne on 127.0.0.1:83
    one after the other as fast as it can, through `hive_ops.live.publish_async`: the team log
    append (Redis Lua script) and a channels-redis `group_send`, as the application's services do.
    Each event carries `t` = time.time() taken just before its publish call; `--pause` seconds
-   separate bursts.
+   separate bursts. `--warmup` bursts (default 1) go first and are not counted: the first burst
+   after 1,000 connections open also grows socket buffers and Python's heap.
 5. Clients record, for every event, receive time - `t` (same machine, same clock): the delivery
    latency, including the publisher's own Redis round trips. A burst's events may arrive in one
    frame (a JSON array) when several are pending for a client.
@@ -73,6 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=1000, help="WebSocket connections (default %(default)s)")
     parser.add_argument("--events", type=int, default=100, help="events per burst (default %(default)s)")
     parser.add_argument("--bursts", type=int, default=3, help="bursts (default %(default)s)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed bursts first (default %(default)s)")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between bursts (default %(default)s)")
     parser.add_argument("--client-procs", type=int, default=2, help="client processes (default %(default)s)")
     parser.add_argument("--no-batch", action="store_true", help="one frame per event (no batch=1)")
@@ -140,8 +142,9 @@ async def client_worker(args: argparse.Namespace) -> dict:
             items = orjson.loads(data)
             for event in items if isinstance(items, list) else [items]:
                 if "t" in event:
-                    latencies.setdefault(event["b"], []).append(round((now - event["t"]) * 1e6))
                     got += 1
+                    if event["b"] >= 0:  # warm-up bursts are numbered below 0
+                        latencies.setdefault(event["b"], []).append(round((now - event["t"]) * 1e6))
         return got
 
     tasks = [asyncio.ensure_future(read(ws)) for ws in connections]
@@ -163,7 +166,7 @@ class ClientProcs:
 
     def __init__(self, args: argparse.Namespace, *, clients: int, procs: int, url: str, cookie: str) -> None:
         self.procs = []
-        expect = args.events * args.bursts
+        expect = args.events * (args.warmup + args.bursts)
         for i in range(procs):
             share = clients // procs + (1 if i < clients % procs else 0)
             command = [str(PYTHON), __file__, "--worker", "--url", url, "--cookie", cookie]
@@ -200,11 +203,11 @@ class ClientProcs:
 # --- publisher ---------------------------------------------------------------------------------
 
 
-async def publish_bursts(team_id: int, *, events: int, bursts: int, pause: float) -> list[float]:
+async def publish_bursts(team_id: int, *, events: int, bursts: int, warmup: int, pause: float) -> list[float]:
     from hive_ops.live import publish_async
 
     durations = []
-    for burst in range(bursts):
+    for burst in range(-warmup, bursts):
         started = time.perf_counter()
         for i in range(events):
             event = {
@@ -219,7 +222,8 @@ async def publish_bursts(team_id: int, *, events: int, bursts: int, pause: float
                 "t": time.time(),
             }
             await publish_async(team_id, event)
-        durations.append(time.perf_counter() - started)
+        if burst >= 0:
+            durations.append(time.perf_counter() - started)
         if burst < bursts - 1:
             await asyncio.sleep(pause)
     return durations
@@ -232,7 +236,9 @@ def run_phase(args: argparse.Namespace, *, team_id: int, clients: int, procs: in
         log(f"{clients} clients ready; publishing {args.bursts} x {args.events} events")
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with meter or contextlib.nullcontext():
-            durations = asyncio.run(publish_bursts(team_id, events=args.events, bursts=args.bursts, pause=args.pause))
+            durations = asyncio.run(
+                publish_bursts(team_id, events=args.events, bursts=args.bursts, warmup=args.warmup, pause=args.pause)
+            )
             results = workers.results()
         children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:

@@ -41,7 +41,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from hive_ops import live_log
-from hive_ops.live_hub import hub_for, team_group
+from hive_ops.live_hub import Batch, hub_for, team_group
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,9 @@ class Filter:
     severity: frozenset[str] = frozenset()
     service: frozenset[str] = frozenset()
 
+    def __bool__(self) -> bool:
+        return bool(self.severity or self.service)
+
     def accepts(self, event: dict[str, Any]) -> bool:
         if self.severity and "severity" in event and event["severity"] not in self.severity:
             return False
@@ -153,7 +156,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.batch = params.get("batch") == "1"
         since = parse_since(params["since"]) if "since" in params else None
         self.team_slugs: dict[int, str] = await self._teams(user)
-        self.outbox: list[tuple[int, int | None, str]] = []
+        self.outbox: list[tuple[int, Batch]] = []  # batches that arrived before we were ready
         self.horizon: dict[int, int] = {}  # per team: events up to here came with the catch-up
         self.ready = False  # the hub queues events for us until then
         layer = live_layer()
@@ -183,17 +186,30 @@ class LiveConsumer(AsyncWebsocketConsumer):
         applied = {"severity": sorted(self.filter.severity), "service": sorted(self.filter.service)}
         await self._send_json({"type": "filter.applied", **applied})
 
-    def accepts(self, event: dict[str, Any]) -> bool:
-        return self.filter.accepts(event)
+    async def push(self, team_id: int, batch: Batch) -> None:
+        """Send one team's new events (called by the hub)."""
+        if not self.ready:
+            self.outbox.append((team_id, batch))
+            return
+        horizon = self.horizon.get(team_id)
+        if horizon is not None and batch.items[-1][0] is not None and batch.items[-1][0] > horizon:
+            # Publishing has moved past the catch-up; later batches cannot hold replayed events.
+            del self.horizon[team_id]
+        if self.filter or horizon is not None:
+            items = [(seq, text) for seq, text, event in batch.items if self.filter.accepts(event)]
+            if horizon is not None:
+                items = [(seq, text) for seq, text in items if seq is None or seq > horizon]
+            await self._send_texts([text for _, text in items])
+        elif self.batch:
+            await self.base_send({"type": "websocket.send", "text": batch.frame})
+        else:
+            await self._send_texts([text for _, text, _ in batch.items])
 
     async def flush(self) -> None:
-        """Send everything pending (called by the hub)."""
-        if not self.ready or not self.outbox:
-            return
-        items, self.outbox = self.outbox, []
-        if self.horizon:
-            items = [i for i in items if i[1] is None or i[1] > self.horizon.get(i[0], 0)]
-        await self._send_texts([text for _, _, text in items])
+        """Send the batches queued while the catch-up ran (called by the hub)."""
+        outbox, self.outbox = self.outbox, []
+        for team_id, batch in outbox:
+            await self.push(team_id, batch)
 
     async def _catch_up(self, since: dict[str, int]) -> None:
         try:
@@ -212,7 +228,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if replay.resync:
                 events.append(Resync(type="resync", team=slug))
             else:
-                events.extend({**e, "team": slug} for e in replay.events if self.accepts(e))
+                events.extend({**e, "team": slug} for e in replay.events if self.filter.accepts(e))
         events.append(Ready(type="ready", cursor=cursor))
         await self._send_texts([orjson.dumps(e).decode() for e in events])
         self._go_live()
@@ -226,7 +242,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         return {team_id: live_log.replay(team_id, since=since.get(slug)) for team_id, slug in self.team_slugs.items()}
 
     async def _send_texts(self, texts: list[str]) -> None:
-        # base_send straight to the server: this is the hot path of a burst.
+        if not texts:
+            return
         if self.batch and len(texts) > 1:
             await self.base_send({"type": "websocket.send", "text": "[" + ",".join(texts) + "]"})
             return

@@ -2,13 +2,13 @@
 
 With one channel-layer channel per WebSocket, every event costs each client a Redis-backed
 receive, a consumer dispatch and its own JSON encoding. Instead, each event loop has one `Hub`:
-its single channel joins the team groups its clients need, and for every event it receives it
-encodes the JSON once and appends it to the outbox of each local client that wants it. A flusher
-task then sends each client everything pending for it, as one frame when the client asked for
-batches. While the flusher works through a burst, the receiver keeps filling outboxes, so a
-burst of events reaches a client in a few frames rather than one frame per event.
+its single channel joins the team groups its clients need; every event it receives is encoded
+once and queued per team. A flusher task then hands each team's queued events, as one `Batch`,
+to every local member of the team: a member without filters sends the batch's frame, built once
+for all of them (one JSON array when the client asked for batches). While the flusher works
+through a burst, the receiver keeps queueing, so a burst reaches a client in a few frames.
 
-Subscribers (`hive_ops.live.LiveConsumer`) provide `team_slugs`, `outbox`, `accepts(event)` and
+Subscribers (`hive_ops.live.LiveConsumer`) provide `team_slugs`, `push(team_id, batch)` and
 `flush()`; the hub never touches the database.
 """
 
@@ -32,11 +32,28 @@ def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
 
+class Batch:
+    """Events of one team queued since the last flush: `(seq, text, event)` items, oldest first."""
+
+    __slots__ = ("_frame", "items")
+
+    def __init__(self, items: list[tuple[int | None, str, dict[str, Any]]]) -> None:
+        self.items = items
+        self._frame: str | None = None
+
+    @property
+    def frame(self) -> str:
+        """All the items as one frame (a JSON array if more than one), built once for all clients."""
+        if self._frame is None:
+            texts = [text for _, text, _ in self.items]
+            self._frame = texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]"
+        return self._frame
+
+
 class Subscriber(Protocol):
     team_slugs: dict[int, str]
-    outbox: list[tuple[int, int | None, str]]
 
-    def accepts(self, event: dict[str, Any]) -> bool: ...
+    async def push(self, team_id: int, batch: Batch) -> None: ...
 
     async def flush(self) -> None: ...
 
@@ -47,6 +64,7 @@ class Hub:
         self.channel: str | None = None
         self.members: dict[int, set[Subscriber]] = {}
         self.slugs: dict[int, str] = {}
+        self.pending: dict[int, list[tuple[int | None, str, dict[str, Any]]]] = {}
         self.dirty: list[Subscriber] = []
         self.wake = asyncio.Event()
         self.lock = asyncio.Lock()
@@ -89,29 +107,22 @@ class Hub:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.dirty.clear()
+        self.pending.clear()
 
     def mark_dirty(self, subscriber: Subscriber) -> None:
+        """The subscriber has something of its own to send (events queued before it was ready)."""
         self.dirty.append(subscriber)
         self.wake.set()
 
     def deliver(self, message: dict[str, Any]) -> None:
-        """Encode one event once and queue it for every local member of its team that wants it."""
+        """Encode one event once and queue it for its team."""
         team_id = message.get("team")
-        members = self.members.get(team_id)
-        if not members:
+        if team_id not in self.members:
             return
         event = message["event"]
         seq = event.get("seq")
         payload = {**event, "team": self.slugs[team_id]} if seq is not None else event
-        text = orjson.dumps(payload).decode()
-        item = (team_id, seq, text)
-        filtered = "severity" in event or "service" in event
-        for subscriber in members:
-            if filtered and not subscriber.accepts(event):
-                continue
-            if not subscriber.outbox:
-                self.dirty.append(subscriber)
-            subscriber.outbox.append(item)
+        self.pending.setdefault(team_id, []).append((seq, orjson.dumps(payload).decode(), event))
         self.wake.set()
 
     async def _receive(self, channel: str) -> None:
@@ -134,10 +145,15 @@ class Hub:
         while True:
             await self.wake.wait()
             self.wake.clear()
-            batch, self.dirty = self.dirty, []
-            for n, subscriber in enumerate(batch, 1):
+            dirty, self.dirty = self.dirty, []
+            pending, self.pending = self.pending, {}
+            work: list[tuple[Subscriber, int | None, Batch | None]] = [(s, None, None) for s in dirty]
+            for team_id, items in pending.items():
+                batch = Batch(items)
+                work.extend((subscriber, team_id, batch) for subscriber in list(self.members.get(team_id, ())))
+            for n, (subscriber, team_id, batch) in enumerate(work, 1):
                 try:
-                    await subscriber.flush()
+                    await (subscriber.flush() if batch is None else subscriber.push(team_id, batch))
                 except Exception:
                     logger.debug("live hub: send failed", exc_info=True)
                 if n % YIELD_EVERY == 0:
