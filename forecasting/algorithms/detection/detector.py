@@ -5,23 +5,31 @@ learns from it. Sub-detectors (each a score in [0, 1], reported in `Score.compon
 
 - ``ewma``: z-score against an exponentially weighted mean and variance;
 - ``iqr``: distance outside the Tukey fences of the last WINDOW values (a sorted ring buffer);
-- ``seasonal``: robust z against an hour-of-day (or hour-of-week) profile of streaming medians and
-  MADs, used once the sampling interval and the history make the profile meaningful and it
-  explains the series better than its overall level;
-- ``level``: the mean of the last few points against the window median (level shifts);
-- ``variance`` / ``trend``: fast against slow averages of the absolute and signed point-to-point
-  changes;
-- ``iforest`` / ``ocsvm``: periodically trained models (see models.py), looked up per point.
+- ``seasonal``: robust z against a time-of-day (DAY_BINS quarter-hours) or hour-of-week profile of
+  streaming medians and winsorised mean absolute deviations, used once the sampling interval
+  (<= 1 h) and the history (>= 2 days; 3 weeks for the weekly one) make it meaningful and it
+  explains the series better than its overall level; the neighbouring bins are tolerated, so a
+  pattern a little early or late is not an anomaly;
+- ``level``: a short exponential mean of the residual from that baseline (level shifts);
+- ``variance`` / ``trend``: fast against slow averages of the absolute and signed changes;
+- ``iforest`` / ``ocsvm``: periodically trained models (see models.py), looked up per point;
+- ``context``: novelty of the last CONTEXT_LEN value levels as a sequence (as in CAD OSE).
 
-Ensemble: the components are combined with a noisy-OR into a raw surprise; the final score is the
-larger of (a) the anomaly likelihood of the recent mean raw surprise against its long-run
-distribution (as in Numenta's approach), on a log scale so that 0.5 is a 1e-5 tail, and (b) the
-raw surprise of the point itself. After a score reaches FIRE the detector rests for REST points
-(scores are damped), so one anomaly produces one alert instead of a burst.
+Calibration: a deviation only counts when it is rare *for this series*. Each component keeps a
+decayed log2 histogram of its past deviations; its score is the -log10 frequency of deviations at
+least as large, mapped from [TAIL_LO, TAIL_HI] to [0, 1].
 
-Feedback: `suppress(kind, factor)` divides the deviations of that kind (or of every kind with
-kind=None) by `factor` (>= 1) before they are scored; `suppress(kind, 1.0)` undoes it. The
-integrator can rebuild the factors from stored feedback rows at any time.
+Ensemble: a noisy-OR of the component scores gives the raw surprise; the final score is the larger
+of (a) the anomaly likelihood of the recent mean raw surprise against its long-run distribution
+(as in Numenta's approach), on a log scale so that 0.5 is a 1e-5 tail, and (b) the raw surprise of
+the point itself. After a score reaches FIRE the detector rests for REST points (scores damped by
+REST_DAMP) so one anomaly makes one alert, not a burst; only evidence ESCALATE stronger than the
+alert fires again while resting.
+
+Feedback: `Detector(desensitise=f)` and `suppress(kind, f)` (kind=None: every kind) make the series
+less sensitive: deviations of that kind are divided by f (>= 1) and count as f² times more common
+than observed. `suppress(kind, 1.0)` undoes it; the factors live in the state, and the integrator
+can rebuild them from stored feedback rows at any time.
 """
 
 from __future__ import annotations
@@ -40,11 +48,12 @@ LEVEL_ALPHA = 2.0 / (LAG + 1)
 CHANGE_FAST, CHANGE_SLOW = 0.1, 0.01
 PROFILE_ETA, PROFILE_STEP = 0.1, 0.5
 LIK_SHORT = 8
-LIK_ALPHA = 0.002
+LIK_ALPHA = 0.005
 WARMUP = 100
 FIRE = 0.5
-REST = 150
+REST = 100
 REST_DAMP = 0.4
+ESCALATE = 0.1
 DAY, WEEK = 86400.0, 604800.0
 DAY_BINS = 96  # time-of-day profile: quarter-hours (hourly data fills one bin an hour)
 FIRST_TRAIN, RETRAIN_EVERY = 300, 1000
@@ -96,6 +105,7 @@ _SCALARS = (
     "inc",
     "total",
     "lvl",
+    "rest_level",
 )
 _HEAD = struct.Struct(f"<4sI{len(_SCALARS)}d")
 _MAGIC = b"HD01"
@@ -306,11 +316,12 @@ class Detector:
 
         confidence = self._confidence()
         score = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
-        if self.rest > 0:
+        if self.rest > 0 and score < self.rest_level + ESCALATE:
             self.rest -= 1
             score *= REST_DAMP
         elif score >= FIRE:
-            self.rest = REST
+            # Fire, then rest; while resting only clearly stronger evidence fires again.
+            self.rest, self.rest_level = REST, score
 
         if seasonal_on and p_med == p_med:
             expected, half = p_med, 3.0 * p_scale
