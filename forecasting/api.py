@@ -234,7 +234,7 @@ class SeriesDetectionView(APIView):
 
     @extend_schema(request=DetectionSerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request: Request, uid: str) -> Response:
-        series = scoped_series(request, uid, "write")
+        series = scoped_series(request, uid, "configure")
         body = DetectionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         SeriesDetector.objects.update_or_create(

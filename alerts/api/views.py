@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta as td
 
 from django.db.models import Count, Q
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -20,7 +21,7 @@ from alerts.services import incidents as incident_services
 from alerts.services import muting
 from alerts.services.rules import rule_backtest
 from forecasting.services.feedback import feedback_record
-from hive_ops.teams.auth import request_team_ids, scope_required
+from hive_ops.teams.auth import TOKEN_SCOPE, request_team_ids, role_denied, scope_required
 from hive_ops.teams.models import ApiToken, Team
 
 
@@ -40,9 +41,9 @@ def validated(serializer_class, data, **kwargs) -> dict:
     return body.validated_data
 
 
-def write_team(request: Request) -> Team:
+def write_team(request: Request, scope: str = "write") -> Team:
     """The team a new object belongs to: the token's, or the user's (named by `team` if several)."""
-    team_ids = request_team_ids(request, "write")
+    team_ids = request_team_ids(request, scope)
     slug = request.data.get("team") if hasattr(request.data, "get") else None
     teams = Team.objects.filter(id__in=team_ids)
     if slug:
@@ -56,24 +57,40 @@ def write_team(request: Request) -> Team:
 
 
 class ScopedMixin:
-    """Read with the `read` scope, act with `write`; every queryset limited to the caller's teams."""
+    """Read with the `read` scope, change with `write_scope` (responders act on alerts and
+    incidents; configuration needs a manager); every queryset limited to the caller's teams."""
 
     lookup_field = "uid"
     lookup_url_kwarg = "id"
+    write_scope = "write"
+
+    def needed(self) -> str:
+        return "read" if self.request.method in ("GET", "HEAD", "OPTIONS") else self.write_scope
 
     def get_permissions(self):
-        needed = "read" if self.request.method in ("GET", "HEAD", "OPTIONS") else "write"
-        return [scope_required(needed)()]
+        return [scope_required(TOKEN_SCOPE.get(self.needed(), self.needed()))()]
 
     def team_ids(self) -> list[int]:
-        needed = "read" if self.request.method in ("GET", "HEAD", "OPTIONS") else "write"
-        return request_team_ids(self.request, needed)
+        return request_team_ids(self.request, self.needed())
 
     def get_object(self):
         try:
             return super().get_object()
         except (ValueError, ValidationError):
             raise NotFound() from None
+        except Http404:
+            self._deny_if_only_role_is_missing()
+            raise
+
+    def _deny_if_only_role_is_missing(self) -> None:
+        """A member who may see the object but not change it gets a 403 that says why."""
+        if self.needed() == "read" or isinstance(self.request.auth, ApiToken):
+            return
+        model = self.get_queryset().model
+        visible = model.objects.filter(team_id__in=request_team_ids(self.request, "read"))
+        team_id = visible.filter(uid=self.kwargs.get(self.lookup_url_kwarg)).values_list("team_id", flat=True).first()
+        if team_id is not None:
+            raise role_denied(self.request, team_id, self.needed())
 
 
 class StateErrors:
@@ -332,7 +349,10 @@ class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
 
 
 class TeamOwnedViewSet(ScopedMixin, viewsets.ModelViewSet):
+    """Configuration objects: managers and admins change them."""
+
     model = None
+    write_scope = "configure"
 
     def get_queryset(self):
         return self.model.objects.filter(team_id__in=self.team_ids())
@@ -340,7 +360,7 @@ class TeamOwnedViewSet(ScopedMixin, viewsets.ModelViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if self.request.method == "POST":
-            context["team"] = write_team(self.request)
+            context["team"] = write_team(self.request, self.needed())
         elif getattr(self, "kwargs", {}).get("id"):
             context["team"] = self.get_object().team
         return context
@@ -382,6 +402,7 @@ class AlertRuleViewSet(TeamOwnedViewSet):
 
 
 class SilenceViewSet(TeamOwnedViewSet):
+    write_scope = "write"  # responders silence while they work on something
     model = Silence
     serializer_class = s.SilenceSerializer
     http_method_names = ["get", "post", "delete", "head", "options"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import authentication, exceptions, permissions
 
 from hive_ops.teams.models import ApiToken
-from hive_ops.teams.selectors import api_token_authenticate, team_ids_for_user
+from hive_ops.teams.selectors import api_token_authenticate, role_in_team, team_ids_for_user
 
 
 class TokenUser:
@@ -51,14 +51,31 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="hiveops"'
 
 
+# What a person needs for each kind of access (roles: viewer < responder < manager < admin), and
+# which token scope stands for "configure" (tokens have ingest, read, write and admin).
+SCOPE_ROLE = {"read": "viewer", "ingest": "responder", "write": "responder", "configure": "manager", "admin": "admin"}
+TOKEN_SCOPE = {"configure": "write"}
+ACTIONS = {"write": "acting on alerts and incidents", "configure": "changing configuration", "admin": "this"}
+
+
 def request_team_ids(request, scope: str) -> list[int]:
-    """Teams the caller may act on with `scope`. Tokens act for their own team only."""
+    """Teams the caller may act on with `scope`: read, ingest, write (acknowledge, resolve, notes,
+    silences), configure (rules, services, policies, SLOs …) or admin. Tokens act for their own
+    team only; people for the teams where their role allows it."""
     token = request.auth if isinstance(request.auth, ApiToken) else None
     if token is not None:
-        if not token.has_scope(scope):
-            raise exceptions.PermissionDenied(f"this token lacks the '{scope}' scope")
+        needed = TOKEN_SCOPE.get(scope, scope)
+        if not token.has_scope(needed):
+            raise exceptions.PermissionDenied(f"this token lacks the '{needed}' scope")
         return [token.team_id]
-    return team_ids_for_user(user=request.user)
+    return team_ids_for_user(user=request.user, min_role=SCOPE_ROLE[scope])
+
+
+def role_denied(request, team_id: int, scope: str) -> exceptions.PermissionDenied:
+    """403 for a member whose role is too low (who may see the object, so a 404 would confuse)."""
+    role = role_in_team(user=request.user, team_id=team_id) or "none"
+    needed = SCOPE_ROLE[scope]
+    return exceptions.PermissionDenied(f"your role in this team is {role}; {ACTIONS[scope]} needs {needed} or above")
 
 
 def scope_required(scope: str) -> type[permissions.BasePermission]:

@@ -10,10 +10,25 @@ from hive_ops.teams.tokens import token_hash
 LAST_USED_RESOLUTION = td(minutes=1)
 
 
-def team_ids_for_user(*, user) -> list[int]:
+ROLES = ["viewer", "responder", "manager", "admin"]  # each can do what the ones before it can
+
+
+def roles_at_least(role: str) -> list[str]:
+    return ROLES[ROLES.index(role) :]
+
+
+def team_ids_for_user(*, user, min_role: str = "viewer") -> list[int]:
+    """Teams the user belongs to with at least `min_role`."""
     if not user.is_authenticated:
         return []
-    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    memberships = Membership.objects.filter(user=user)
+    if min_role != "viewer":
+        memberships = memberships.filter(role__in=roles_at_least(min_role))
+    return list(memberships.values_list("team_id", flat=True))
+
+
+def role_in_team(*, user, team_id: int) -> str | None:
+    return Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken | None:

@@ -47,7 +47,7 @@ def test_demo_setup_is_idempotent(db, settings, tmp_path):
     assert (tmp_path / "demo_token").read_text().startswith("hvo_")
     from alerts.models import AlertRule, EscalationPolicy, Service
 
-    assert AlertRule.objects.filter(team__slug="demo").count() == 4
+    assert AlertRule.objects.filter(team__slug="demo").count() == 6  # incl. an anomaly and a forecast-breach rule
     assert Service.objects.filter(team__slug="demo").count() == 3
     assert EscalationPolicy.objects.get(team__slug="demo").levels.count() == 1
 
