@@ -103,3 +103,43 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "an API token from create_api_token"}
+
+
+API_ERROR = {
+    "type": "object",
+    "description": "`detail` for authentication, permission and not-found errors; for a 400, the name of "
+    "each bad field (or `non_field_errors`) with its messages; `error` for state conflicts and outages.",
+    "properties": {"detail": {"type": "string"}, "error": {"type": "string"}},
+    "additionalProperties": True,
+}
+HTTP_METHODS = ("get", "put", "patch", "post", "delete")
+
+
+def _error_codes(path: str, method: str, operation: dict) -> dict[str, str]:
+    codes = {
+        "401": "missing or invalid token",
+        "403": "the token lacks the scope (or the user the role) this needs",
+        "503": "database unavailable; retry after Retry-After seconds",
+    }
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes["400"] = "invalid input: each bad field named with its messages"
+    if "{" in path:
+        codes["404"] = "no such object in your teams"
+        if method == "post" and not path.endswith("}"):
+            codes["409"] = "not possible in the object's current state"
+    return codes
+
+
+def document_error_responses(result, generator, request, public):
+    """Every operation documents the errors the API's views and exception handler can answer with.
+    Responses an operation already declares are kept."""
+    result.setdefault("components", {}).setdefault("schemas", {})["ApiError"] = API_ERROR
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+    for path, operations in result["paths"].items():
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in _error_codes(path, method, operation).items():
+                responses.setdefault(code, {"description": description, "content": body})
+    return result

@@ -162,6 +162,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hive_ops.schema.add_ingest_paths",
+        "hive_ops.schema.document_error_responses",
     ],
 }
 
