@@ -202,6 +202,8 @@ CELERY_BEAT_SCHEDULE = {
     "slo-evaluate": {"task": "alerts.slo.tasks.evaluate_slos", "schedule": 30.0},
     "slo-recheck": {"task": "alerts.slo.tasks.recheck_slos", "schedule": 3600.0},
     "slo-send-sla-reports": {"task": "alerts.slo.tasks.send_sla_reports", "schedule": 3600.0},
+    "capacity-analyse-fleet": {"task": "capacity.tasks.analyse_fleet", "schedule": 3600.0},
+    "capacity-send-digests": {"task": "capacity.tasks.send_digests", "schedule": 3600.0},
     "bi-send-executive-reports": {"task": "bi.tasks.send_executive_reports", "schedule": 3600.0},
 }
 # Task modules outside an app's tasks.py (autodiscovery only finds <app>.tasks).
@@ -268,3 +270,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HiveOps <hiveops@localhost>"
 # every team's weekly executive report (besides each team's managers and admins).
 HIVEOPS_BI_CURRENCY = env_str("HIVEOPS_BI_CURRENCY", "EUR")
 HIVEOPS_EXECUTIVE_REPORT_EMAILS = env_list("HIVEOPS_EXECUTIVE_REPORT_EMAILS", [])
+
+# Capacity planning: hourly history analysed per resource, and when the weekly digest goes out
+# (weekday 0 = Monday, hour in UTC).
+HIVEOPS_CAPACITY_HISTORY_DAYS = env_int("HIVEOPS_CAPACITY_HISTORY_DAYS", 60)
+HIVEOPS_CAPACITY_DIGEST_WEEKDAY = env_int("HIVEOPS_CAPACITY_DIGEST_WEEKDAY", 0)
+HIVEOPS_CAPACITY_DIGEST_HOUR = env_int("HIVEOPS_CAPACITY_DIGEST_HOUR", 8)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("anomalies/", forecasting_views.anomalies_page, name="anomalies"),
     path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
     path("slos/", include("alerts.slo.urls")),
+    path("capacity/", include("capacity.urls")),
     path("business/", include(bi_urls.pages)),
     path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
@@ -38,7 +39,10 @@ urlpatterns = [
     path("api/v1/", include("alerts.urls")),
     path("api/v1/", include("alerts.slo.api_urls")),
     path("api/v1/", include("forecasting.urls")),
+    path("api/v1/", include("capacity.api_urls")),
     path("api/v1/", include(bi_urls.api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+handler404 = "hive_ops.api.not_found"

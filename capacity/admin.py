@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from capacity import services
+from capacity.models import Analysis, AnalysisRun, DigestRun, Resource, Scenario
+
+
+class AnalysisInline(admin.StackedInline):
+    model = Analysis
+    can_delete = False
+    extra = 0
+    fields = [
+        "computed_at",
+        "status",
+        "eta",
+        "probability",
+        "model",
+        "action",
+        "new_allocation",
+        "monthly_cost_change",
+        "confidence",
+        "reason",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "team",
+        "kind",
+        "scope",
+        "scope_name",
+        "limit",
+        "allocation",
+        "unit_cost",
+        "eta",
+        "action",
+        "enabled",
+    ]
+    list_filter = ["team", "kind", "scope", "enabled"]
+    search_fields = ["name", "scope_name"]
+    autocomplete_fields = ["series"]
+    raw_id_fields = ["owner", "service"]
+    inlines = [AnalysisInline]
+    actions = ["analyse"]
+    fieldsets = [
+        (None, {"fields": ["team", "name", "kind", "scope", "scope_name", "service", "series", "owner", "enabled"]}),
+        ("Limit", {"fields": ["limit_mode", "limit", "horizon_days"]}),
+        (
+            "Allocation and cost",
+            {"fields": ["allocation", "allocation_unit", "allocation_step", "min_allocation", "unit_cost", "currency"]},
+        ),
+        ("Sizing", {"fields": ["target_utilization", "scale_down_floor", "window_days"]}),
+    ]
+
+    @admin.display(description="full")
+    def eta(self, obj):
+        analysis = getattr(obj, "analysis", None)
+        return analysis.eta if analysis else "–"
+
+    @admin.display(description="recommendation")
+    def action(self, obj):
+        analysis = getattr(obj, "analysis", None)
+        return analysis.action_label if analysis else "–"
+
+    @admin.action(description="Analyse now")
+    def analyse(self, request, queryset):
+        done, failed = services.analyses_refresh(resources=list(queryset.select_related("series")))
+        self.message_user(request, f"{done} resource(s) analysed, {failed} failed", messages.SUCCESS)
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "growth_pct_per_month", "event_date", "event_multiplier", "added_allocation"]
+    list_filter = ["team"]
+
+
+@admin.register(AnalysisRun)
+class AnalysisRunAdmin(admin.ModelAdmin):
+    list_display = ["uid", "team", "status", "done", "total", "failed", "created_at", "duration_s"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in AnalysisRun._meta.fields]
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(admin.ModelAdmin):
+    list_display = ["team", "week", "sent_at", "resources"]
+    readonly_fields = [f.name for f in DigestRun._meta.fields]

@@ -1,0 +1,228 @@
+"""Capacity writes: analyse resources (time to exhaustion, right-sizing), store the result, run
+fleet analyses with progress, and compare scenarios. The maths is in calculations.py."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta as td
+from functools import partial
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from capacity import calculations as calc
+from capacity.models import Analysis, AnalysisRun, Resource
+from capacity.selectors import history_days, history_many
+
+logger = logging.getLogger(__name__)
+CHUNK = 200
+BAND_POINTS = 240
+P95_DAYS = 14
+
+
+@dataclass
+class Computed:
+    """One resource analysed: the fit, its exhaustion and the recommendation (None: no fit)."""
+
+    resource: Resource
+    now: datetime
+    horizon_days: int
+    fit: calc.Fit | None
+    exhaustion: calc.Exhaustion | None = None
+    recommendation: calc.Recommendation | None = None
+    p95: float | None = None
+    status: str = Analysis.Status.OK
+    message: str = ""
+
+
+def compute(resource: Resource, ts: np.ndarray, values: np.ndarray, *, now: datetime, horizon_days=None) -> Computed:
+    horizon = int(horizon_days or resource.horizon_days)
+    if len(ts) == 0:
+        return Computed(resource, now, horizon, None, status=Analysis.Status.NO_DATA, message="no data in the series")
+    days = max(horizon, resource.window_days)
+    fit = calc.fit_growth(ts, values, now=now.timestamp(), days=days, limit=resource.limit, seed=resource.id or 0)
+    if fit is None:
+        message = f"{len(ts)} hourly point(s): at least {calc.MIN_POINTS} are needed"
+        return Computed(resource, now, horizon, None, status=Analysis.Status.INSUFFICIENT, message=message)
+    recent = values[ts >= now.timestamp() - P95_DAYS * 86400]
+    p95 = calc.utilization_p95(recent, resource.capacity)
+    return Computed(
+        resource,
+        now,
+        horizon,
+        fit,
+        exhaustion=calc.exhaustion(fit, limit=resource.limit, horizon_days=horizon),
+        recommendation=calc.recommend(fit, resource.sizing(), p95_utilization=p95),
+        p95=p95,
+    )
+
+
+def band(fit: calc.Fit, days: float) -> dict:
+    """The forecast for the chart: point fit and p10–p90 of the bootstrap paths, ≤ BAND_POINTS."""
+    keep = np.flatnonzero(fit.times <= fit.times[0] + days * 86400 + 1)
+    pick = np.unique(np.linspace(0, keep[-1], min(BAND_POINTS, len(keep))).round().astype(int))
+    lo, hi = np.quantile(fit.paths[:, pick], [0.1, 0.9], axis=0)
+    return {
+        "times": fit.times[pick].tolist(),
+        "mean": np.round(fit.mean[pick], 6).tolist(),
+        "lo": np.round(lo, 6).tolist(),
+        "hi": np.round(hi, 6).tolist(),
+    }
+
+
+def analysis_of(c: Computed) -> Analysis:
+    """The row to store for a computed resource."""
+    a = Analysis(resource=c.resource, computed_at=c.now, horizon_days=c.horizon_days, status=c.status)
+    a.message = c.message
+    if c.fit is None:
+        return a
+    ex, rec, fit = c.exhaustion, c.recommendation, c.fit
+    peak = rec.evidence["forecast_peak_utilization"]
+    a.exhausted, a.probability = ex.now, ex.probability
+    a.tte_p10_s, a.tte_p50_s, a.tte_p90_s = ex.p10, ex.p50, ex.p90
+    a.eta = calc.describe_eta(ex)
+    a.model = fit.model
+    a.current_value = fit.level
+    a.utilization = fit.level / c.resource.capacity
+    a.p95_utilization = c.p95
+    a.peak_utilization = peak["p90"]
+    a.growth_per_day = fit.growth_per_day
+    a.action, a.new_allocation = rec.action, rec.new_allocation
+    a.monthly_cost_change = round(rec.monthly_cost_change, 2)
+    a.confidence, a.reason = rec.confidence, rec.reason[:400]
+    a.risk = calc.risk_score(ex, peak["p90"])
+    a.details = {
+        "changes": [{"ts": ch.ts, "kind": ch.kind, "size": ch.size} for ch in fit.changes],
+        "segment_start": fit.segment_start,
+        "pooled_segments": fit.pooled,
+        "weights": fit.weights,
+        "points": fit.points,
+        "history_days": fit.history_days,
+        "last_ts": fit.last_ts,
+        "residual_sd": fit.residual_sd,
+        "evidence": rec.evidence,
+        "band": band(fit, max(c.horizon_days, c.resource.window_days)),
+    }
+    return a
+
+
+STORED = [f.name for f in Analysis._meta.concrete_fields if f.name != "resource"]
+
+
+def analyses_refresh(
+    *, resources: Iterable[Resource], now: datetime | None = None, progress: Callable[[int, int], None] | None = None
+) -> tuple[int, int]:
+    """Analyse resources in chunks (one history query per chunk) and store the results.
+    `progress(done, failed)` is called after each chunk. Returns (analysed, failed)."""
+    now = now or timezone.now()
+    resources = [r for r in resources if r.enabled]
+    done = failed = 0
+    for i in range(0, len(resources), CHUNK):
+        chunk = resources[i : i + CHUNK]
+        data = history_many(series_ids=[r.series_id for r in chunk if r.series_id], end=now, days=history_days())
+        rows = []
+        for resource in chunk:
+            ts, values = data.get(resource.series_id, (np.empty(0), np.empty(0)))
+            try:
+                rows.append(analysis_of(compute(resource, ts, values, now=now)))
+                done += 1
+            except Exception as exc:  # one odd resource must not stop the fleet
+                logger.exception("capacity analysis of resource %s failed", resource.id)
+                rows.append(Analysis(resource=resource, computed_at=now, status="failed", message=str(exc)[:300]))
+                failed += 1
+        Analysis.objects.bulk_create(rows, update_conflicts=True, unique_fields=["resource"], update_fields=STORED)
+        if progress is not None:
+            progress(done, failed)
+    return done, failed
+
+
+def run_create(*, team=None, user=None) -> AnalysisRun:
+    """Queue an analysis of a team's resources (or of every team's), after commit."""
+    from capacity.tasks import analyse_run
+
+    resources = Resource.objects.filter(enabled=True)
+    if team is not None:
+        resources = resources.filter(team=team)
+    run = AnalysisRun.objects.create(team=team, total=resources.count(), requested_by=user)
+    transaction.on_commit(partial(analyse_run.delay, run.id))
+    return run
+
+
+def run_execute(*, run: AnalysisRun) -> AnalysisRun:
+    """Analyse the run's resources, recording progress after each chunk."""
+    claimed = AnalysisRun.objects.filter(pk=run.pk, status=AnalysisRun.Status.QUEUED).update(
+        status=AnalysisRun.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return run  # another worker has it, or it is finished
+    resources = Resource.objects.filter(enabled=True).order_by("id")
+    if run.team_id is not None:
+        resources = resources.filter(team_id=run.team_id)
+    resources = list(resources)
+    started = time.perf_counter()
+    AnalysisRun.objects.filter(pk=run.pk).update(total=len(resources))
+
+    def progress(done: int, failed: int) -> None:
+        AnalysisRun.objects.filter(pk=run.pk).update(done=done + failed, failed=failed)
+
+    try:
+        analyses_refresh(resources=resources, progress=progress)
+        status = AnalysisRun.Status.DONE
+    except Exception:
+        logger.exception("capacity run %s failed", run.pk)
+        status = AnalysisRun.Status.FAILED
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=status, finished_at=timezone.now(), duration_s=time.perf_counter() - started
+    )
+    run.refresh_from_db()
+    return run
+
+
+def scenarios_compare(*, resource: Resource, scenarios: list[calc.Scenario], now: datetime | None = None) -> dict:
+    """The baseline and each scenario side by side: time to exhaustion, forecast peak and sizing."""
+    now = now or timezone.now()
+    data = history_many(series_ids=[resource.series_id], end=now, days=history_days()) if resource.series_id else {}
+    ts, values = data.get(resource.series_id, (np.empty(0), np.empty(0)))
+    c = compute(resource, ts, values, now=now)
+    if c.fit is None:
+        return {"status": c.status, "message": c.message, "scenarios": []}
+    sizing = resource.sizing()
+    columns = [scenario_column(c, calc.Scenario(), sizing)]
+    columns += [scenario_column(c, s, sizing) for s in scenarios]
+    return {"status": c.status, "message": "", "computed_at": now, "scenarios": columns}
+
+
+def scenario_column(c: Computed, scenario: calc.Scenario, sizing: calc.Sizing) -> dict:
+    fit = c.fit
+    factor = calc.scenario_factor(fit.times, scenario)
+    scale = calc.allocation_scale(sizing, scenario.added_allocation)
+    ex = calc.exhaustion(fit, limit=sizing.limit, horizon_days=c.horizon_days, factor=factor, limit_scale=scale)
+    rec = calc.recommend(fit, sizing, p95_utilization=c.p95, scenario=scenario)
+    added_cost = scenario.added_allocation * sizing.unit_cost if sizing.allocation else 0.0
+    return {
+        "name": scenario.name,
+        "growth_pct_per_month": scenario.growth_pct_per_month,
+        "event_at": scenario.event_at,
+        "event_days": scenario.event_days,
+        "event_multiplier": scenario.event_multiplier,
+        "added_allocation": scenario.added_allocation,
+        "exhausted": ex.now,
+        "tte_days": {q: ex.days(q) for q in ("p10", "p50", "p90")},
+        "probability": ex.probability,
+        "eta": calc.describe_eta(ex),
+        "peak_utilization": rec.evidence["forecast_peak_utilization"]["p90"],
+        "allocation": rec.allocation,
+        "action": rec.action,
+        "new_allocation": rec.new_allocation,
+        "monthly_cost_change": round(added_cost + rec.monthly_cost_change, 2),
+        "reason": rec.reason,
+    }
+
+
+def stale_before(now: datetime) -> datetime:
+    return now - td(hours=3)
