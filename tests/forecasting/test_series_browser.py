@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
-import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
+from datetime import timedelta as td
 
 import numpy as np
 import pytest
@@ -24,7 +24,7 @@ from forecasting.models import Anomaly, Feedback, Forecast, ForecastModel, Point
 from hive_ops.teams.services import membership_ensure, team_get_or_create
 from metrics import storage
 from metrics.models import Series
-from tests.browser import chromium, daphne_server, log_in, requires_chromium
+from tests.browser import SERVER_REDIS_DB, artifact, chromium, daphne_server, log_in, redis_url, requires_chromium
 from tests.forecasting.synthetic import send
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser test: playwright is not installed").expect
@@ -34,7 +34,6 @@ with_data = pytest.mark.django_db(transaction=True)
 
 TEAM_SLUG = "browser-pages"
 PASSWORD = "correct-horse-battery-staple"
-SCREENSHOT = Path(tempfile.gettempdir()) / "series.png"  # next to the front page's home.png
 VIEWPORT = {"width": 375, "height": 812}
 LOAD_TIMEOUT_MS = 10_000
 SPIKE = 187.5
@@ -194,11 +193,73 @@ def test_a_responder_reads_the_series_on_a_phone_and_marks_the_spike_normal(phon
     expect(row).to_contain_text("marked normal")
     assert Feedback.objects.filter(series=series, revoked_at=None, kind="spike").count() == 1
 
-    page.screenshot(path=SCREENSHOT, full_page=True)
+    page.screenshot(path=artifact("series-phone.png"), full_page=True)
 
     feedback.get_by_role("button", name="Revoke").click()
     expect(feedback).to_have_count(0)
     expect(page.locator("#alert-threshold")).to_have_text("0.800")
     expect(row.get_by_role("button", name="Not an anomaly")).to_be_visible()
     assert Feedback.objects.get(series=series).revoked_at is not None
+    assert not problems, problems
+
+
+@pytest.fixture
+def server_publish(monkeypatch, settings):
+    """`forecasting.events` publishes through the real `hive_ops.live.publish`, but to the test
+    server's channel layers (its own Redis db) and from a thread of its own: Playwright keeps an
+    event loop running in this one."""
+    from forecasting import events
+    from hive_ops import live
+
+    settings.CHANNEL_LAYERS = {  # channels drops its cached layers when this setting changes
+        alias: {**layer, "CONFIG": {**layer.get("CONFIG", {}), "hosts": [redis_url(SERVER_REDIS_DB)]}}
+        for alias, layer in settings.CHANNEL_LAYERS.items()
+    }
+
+    def publish(team_id: int, event: dict) -> None:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(live.publish, team_id, event).result()
+
+    monkeypatch.setattr(events, "publish", publish)
+
+
+@with_data
+def test_new_anomalies_appear_live_on_the_anomalies_page(phone, series, server_publish):
+    from forecasting.events import anomalies_publish
+
+    page = phone
+    problems = watch_for_problems(page)
+    log_in(page, username="alice", password=PASSWORD)
+    expect(page.locator("[data-series] .uplot canvas")).to_have_count(1, timeout=LOAD_TIMEOUT_MS)  # as above
+    page.goto("/anomalies/?kind=spike")
+    expect(page.locator("#anomaly-rows tr")).to_have_count(1)  # the fixture's spike
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=LOAD_TIMEOUT_MS)
+
+    now = datetime.now(UTC)
+    drop = Anomaly.objects.create(
+        team=series.team, series=series, ts=now - td(seconds=1), value=-3.5, score=0.91, kind="drop"
+    )
+    spike = Anomaly.objects.create(
+        team=series.team, series=series, ts=now, value=321.25, score=0.88, kind="spike", lower=40.0, upper=60.0
+    )
+    # The socket says "live" once accepted; the server's subscription to the team's events may
+    # settle a moment later. Publish the pair (the drop, filtered out by kind, first) until the
+    # spike arrives: events of one team arrive in order, so the drop went through too.
+    rows = page.locator("#anomaly-rows tr")
+    for _ in range(10):
+        anomalies_publish([drop])
+        anomalies_publish([spike])
+        try:
+            expect(rows.first).to_contain_text("321.25", timeout=1_000)
+            break
+        except AssertionError:
+            continue
+    expect(rows.first).to_contain_text("321.25")
+    expect(rows.first).to_contain_text("40.00–60.00")
+    expect(rows.first).to_contain_text("Spike")
+    expect(rows.last).to_contain_text(f"{SPIKE:.2f}")  # the server-rendered row stays below
+    expect(page.locator("#anomaly-rows")).not_to_contain_text("-3.50")
+    rows.first.get_by_role("link", name="checkout_latency").click()
+    expect(page).to_have_url(re.compile(rf"/series/{series.uid}/$"))
+    expect(page.locator("#chart-status")).to_have_text("3 anomalies in this range", timeout=LOAD_TIMEOUT_MS)
     assert not problems, problems
