@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,4 +20,7 @@ def exception_handler(exc, context):
         isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
     ):
         return database_unavailable_response()
+    if isinstance(exc, DataError):
+        # The database refused a value from the request (a NUL character, a number out of range).
+        return Response({"error": "a value in the request cannot be stored or compared (NUL character?)"}, status=400)
     return drf_exception_handler(exc, context)
