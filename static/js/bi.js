@@ -1,7 +1,8 @@
 // Executive dashboard: draws the MTTA/MTTR trend (uPlot) from the figures embedded in the page
 // (json_script "bi-data") and keeps the page current: on incident, alert, SLO or forecast events
 // from the live WebSocket (and after a reconnect) it re-fetches the page and swaps #bi-body, at
-// most once every 2 s. Uses the shared client static/js/live.js when the page has it.
+// most once every 2 s. Uses the shared client static/js/live.js (reconnect, catch-up), or a
+// plain WebSocket when that script is missing.
 (function () {
   "use strict";
   const MIN_GAP_MS = 2000;
@@ -37,7 +38,16 @@
       const fresh = doc.getElementById("bi-body");
       if (fresh) {
         document.getElementById("bi-body").replaceWith(fresh);
-        draw();
+        function connectShared() {
+    const live = window.HiveLive.connect({
+      onStatus: setStatus,
+      onResync: refreshSoon,  // the page refetches its figures; no reload needed
+      onReady: () => { if (connectShared.ready) refreshSoon(); connectShared.ready = true; },  // caught up after a reconnect
+    });
+    live.on("*", onEvent);
+  }
+
+  draw();
         document.dispatchEvent(new CustomEvent("bi:refreshed"));
       }
     } catch (e) { /* offline: the next event or reconnect retries */ }
@@ -70,8 +80,17 @@
     })();
   }
 
+  function connectShared() {
+    const live = window.HiveLive.connect({
+      onStatus: setStatus,
+      onResync: refreshSoon,  // the page refetches its figures; no reload needed
+      onReady: () => { if (connectShared.ready) refreshSoon(); connectShared.ready = true; },  // caught up after a reconnect
+    });
+    live.on("*", onEvent);
+  }
+
   draw();
   window.addEventListener("resize", () => { if (chart) chart.setSize({ width: document.getElementById("trend-chart").clientWidth, height: 200 }); });
-  connectOwn();
+  if (window.HiveLive) connectShared(); else connectOwn();
   window.hiveBi = { refresh };
 })();
