@@ -1,8 +1,10 @@
-"""Project-wide API glue: the DRF exception handler."""
+"""Project-wide API glue: the DRF exception handler, and JSON 404s for URLs under /api/."""
 
 from __future__ import annotations
 
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,3 +26,10 @@ def exception_handler(exc, context):
         # The database refused a value from the request (a NUL character, a number out of range).
         return Response({"error": "a value in the request cannot be stored or compared (NUL character?)"}, status=400)
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception):
+    """handler404: an API client gets JSON for an address no route matches, as for a missing object."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

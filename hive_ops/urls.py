@@ -46,3 +46,5 @@ urlpatterns = [
 ]
 
 handler404 = "hive_ops.api.not_found"
+
+handler404 = "hive_ops.api.not_found"
