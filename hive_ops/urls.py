@@ -46,5 +46,3 @@ urlpatterns = [
 ]
 
 handler404 = "hive_ops.api.not_found"
-
-handler404 = "hive_ops.api.not_found"
