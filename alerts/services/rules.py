@@ -197,7 +197,8 @@ def rule_backtest(*, rule: AlertRule, days: int, now: datetime | None = None, st
                     end=datetime.fromtimestamp(f.end, UTC) if f.end is not None else None,
                     duration_s=(f.end - f.start) if f.end is not None else None,
                     level=f.level,
-                    peak=f.peak,
+                    # An absence rule over a series with no sample yet peaks at infinity: not JSON.
+                    peak=f.peak if f.peak is None or math.isfinite(f.peak) else None,
                 )
             )
     firings.sort(key=lambda f: f.start)
