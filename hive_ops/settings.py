@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "hive_ops.teams",
+    "hive_ops.audit",
     "metrics",
     "forecasting",
     "alerts",
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hive_ops.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -239,6 +241,9 @@ HIVEOPS_STORM_LIMIT_PER_MINUTE = env_int("HIVEOPS_STORM_LIMIT_PER_MINUTE", 10)
 HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
 # The escalation auditor treats work overdue by this long as lost (worker died, Redis restarted).
 HIVEOPS_STUCK_AFTER_SECONDS = env_int("HIVEOPS_STUCK_AFTER_SECONDS", 120)
+
+# Audit log: behind a reverse proxy, take the client address from X-Forwarded-For.
+HIVEOPS_TRUST_X_FORWARDED_FOR = env_bool("HIVEOPS_TRUST_X_FORWARDED_FOR", False)
 
 # Forecasting and anomaly detection.
 HIVEOPS_SCORE_RETENTION_DAYS = env_int("HIVEOPS_SCORE_RETENTION_DAYS", 30)

@@ -10,6 +10,7 @@ from alerts import views as alerts_views
 from bi import urls as bi_urls
 from forecasting import views as forecasting_views
 from hive_ops import pwa
+from hive_ops.audit.api import AuditListView
 from metrics import api as metrics_api
 from metrics import views as metrics_views
 
@@ -41,6 +42,7 @@ urlpatterns = [
     path("api/v1/", include("forecasting.urls")),
     path("api/v1/", include("capacity.api_urls")),
     path("api/v1/", include(bi_urls.api)),
+    path("api/v1/audit", AuditListView.as_view(), name="audit-list"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

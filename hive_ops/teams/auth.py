@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions, permissions
 
+from hive_ops.audit.context import set_token
 from hive_ops.teams.models import ApiToken
 from hive_ops.teams.selectors import api_token_authenticate, role_in_team, team_ids_for_user
 
@@ -45,6 +46,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = api_token_authenticate(raw=secret)
         if token is None:
             raise exceptions.AuthenticationFailed("invalid, expired or revoked token")
+        set_token(token)  # the audit log names the token as the actor
         return TokenUser(token), token
 
     def authenticate_header(self, request) -> str:
