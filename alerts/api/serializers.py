@@ -196,6 +196,14 @@ class ServiceSerializer(serializers.ModelSerializer):
             "auto_resolve_timeout",
         ]
 
+    def validate_slug(self, slug: str) -> str:
+        """One slug per team: a clash is a 400 here rather than an IntegrityError (500) on save."""
+        team = self.context.get("team")
+        taken = Service.objects.filter(team=team, slug=slug).exclude(pk=getattr(self.instance, "pk", None))
+        if team is not None and taken.exists():
+            raise serializers.ValidationError(f"this team already has a service {slug!r}")
+        return slug
+
 
 class ModelCleanMixin:
     """Run the model's clean() so API and admin share one set of rules."""
