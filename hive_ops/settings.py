@@ -145,6 +145,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "hive_ops.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["hive_ops.ratelimit.ApiRateThrottle"],
+}
+# Requests per minute, per caller (token or user) and per team (hive_ops/ratelimit.py). 0 disables.
+HIVEOPS_RATE_LIMITS = {
+    "ingest": {
+        "caller": env_int("HIVEOPS_RATE_INGEST_PER_TOKEN", 1200),
+        "team": env_int("HIVEOPS_RATE_INGEST_PER_TEAM", 6000),
+    },
+    "api": {
+        "caller": env_int("HIVEOPS_RATE_API_PER_CALLER", 3000),
+        "team": env_int("HIVEOPS_RATE_API_PER_TEAM", 12000),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HiveOps API",

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hive_ops import ratelimit
 from hive_ops.api import RETRY_AFTER_SECONDS
 from hive_ops.live import publish_async
 from hive_ops.teams.auth import bearer_secret, request_team_ids, scope_required
@@ -59,6 +60,10 @@ def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[Jso
             return _error(401, "invalid, expired or revoked token"), None
         if not token.has_scope("ingest"):
             return _error(403, "this token lacks the 'ingest' scope"), None
+        verdict = ratelimit.check(kind="ingest", caller=f"token:{token.pk}", team_id=token.team_id)
+        if not verdict.allowed:
+            message = f"rate limit of the {verdict.which} reached; retry after {verdict.retry_after} s"
+            return _error(429, message, Retry_After=str(verdict.retry_after)), None
         limit = settings.HIVEOPS_INGEST_MAX_BYTES
         if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
             return _error(413, f"request body larger than {limit} bytes", "body"), None
