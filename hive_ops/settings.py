@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hive_ops.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -253,6 +254,14 @@ HIVEOPS_STORM_LIMIT_PER_MINUTE = env_int("HIVEOPS_STORM_LIMIT_PER_MINUTE", 10)
 HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
 # The escalation auditor treats work overdue by this long as lost (worker died, Redis restarted).
 HIVEOPS_STUCK_AFTER_SECONDS = env_int("HIVEOPS_STUCK_AFTER_SECONDS", 120)
+
+# Content-Security-Policy of every response (hive_ops/security.py); "off" turns it off.
+HIVEOPS_CSP = env_str(
+    "HIVEOPS_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+)
 
 # Audit log: behind a reverse proxy, take the client address from X-Forwarded-For.
 HIVEOPS_TRUST_X_FORWARDED_FOR = env_bool("HIVEOPS_TRUST_X_FORWARDED_FOR", False)
