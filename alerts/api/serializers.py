@@ -19,9 +19,9 @@ class EventSerializer(serializers.Serializer):
 
 class AlertSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uid", read_only=True)
-    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    incident = serializers.SlugRelatedField(slug_field="uid", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    incident = serializers.SlugRelatedField(slug_field="uid", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     display_status = serializers.CharField(read_only=True)
 
     class Meta:
@@ -52,7 +52,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class AlertDetailSerializer(AlertSerializer):
     timeline = serializers.SerializerMethodField()
-    silence = serializers.SlugRelatedField(slug_field="uid", read_only=True)
+    silence = serializers.SlugRelatedField(slug_field="uid", read_only=True, allow_null=True)
 
     class Meta(AlertSerializer.Meta):
         fields = [
@@ -73,8 +73,8 @@ class AlertDetailSerializer(AlertSerializer):
 
 class IncidentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uid", read_only=True)
-    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     priority = serializers.IntegerField(source="effective_priority", read_only=True)
     alert_count = serializers.IntegerField(read_only=True)
 
@@ -268,7 +268,7 @@ class AlertRuleSerializer(ModelCleanMixin, serializers.ModelSerializer):
 class SilenceSerializer(ModelCleanMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(source="uid", read_only=True)
     matchers = MatchersField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     active = serializers.SerializerMethodField()
 
     class Meta:

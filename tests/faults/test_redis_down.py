@@ -63,3 +63,20 @@ def test_ingest_survives_redis_going_away_and_everything_catches_up(stack):
     wait_for(lambda: scored(stack)["b"] == (5, 5, 5), timeout=60, what="the sweep to score series b")
     assert "detect_series" in worker.log()
     live.close()
+
+
+def test_ingest_does_not_hang_on_a_redis_that_stopped_answering(stack):
+    """A frozen Redis accepts connections and never answers: every Redis call must time out."""
+    token = stack.seed["token"]
+    web = stack.web()
+    web.wait_until_up()
+    start = minute_now() - 3600
+    assert ingest(web.url, token, batch("cpu", {"name": "a"}, start, 5)).status == 200
+    stack.redis.freeze()
+    try:
+        # Without socket timeouts this request never ended (the broker and pub/sub clients waited forever).
+        answer = ingest(web.url, token, batch("cpu", {"name": "a"}, start + 300, 5), timeout=60)
+    finally:
+        stack.redis.thaw()
+    assert (answer.status, answer.body) == (200, {"accepted": 5, "duplicates": 0, "series": 1})
+    assert stack.scalar("SELECT count(*) FROM metrics_sample") == 10
