@@ -125,7 +125,7 @@ class AnomalyFeedbackView(APIView):
 
     permission_classes = [scope_required("write")]
 
-    @extend_schema(request=NoteSerializer, responses=FeedbackSerializer)
+    @extend_schema(request=NoteSerializer, responses={201: FeedbackSerializer})
     def post(self, request: Request, id: int) -> Response:
         anomaly = Anomaly.objects.filter(team_id__in=request_team_ids(request, "write"), id=id).first()
         if anomaly is None:

@@ -217,7 +217,7 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
         )
         return self._act(alert_services.alert_note, by=actor(request), text="marked as not an anomaly")
 
-    @extend_schema(request=s.AlertSilenceSerializer, responses=s.AlertDetailSerializer)
+    @extend_schema(request=s.AlertSilenceSerializer, responses={201: s.AlertDetailSerializer})
     @action(detail=True, methods=["post"])
     def silence(self, request, id=None):
         alert = self.get_object()
