@@ -4,7 +4,7 @@ so that parsing overlaps with database writes. drf-spectacular calls this as a p
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 
 ERROR = {
     "type": "object",
@@ -143,3 +143,38 @@ def document_error_responses(result, generator, request, public):
             for code, description in _error_codes(path, method, operation).items():
                 responses.setdefault(code, {"description": description, "content": body})
     return result
+
+
+class BlankableURLField(OpenApiSerializerFieldExtension):
+    """A URLField of a `URLField(blank=True)` model field answers "" when unset, which is not a
+    `uri`: document "a URL, or empty". (Read-only fields lose `allow_blank`, so ask the model.)"""
+
+    target_class = "rest_framework.fields.URLField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        url = {"type": "string", "format": "uri"}
+        if field.max_length:
+            url["maxLength"] = field.max_length
+        if not (field.allow_blank or _model_field_is_blank(field)):
+            return url
+        # No top-level type, so drf-spectacular adds no `format: uri` from the field's validators.
+        return {"anyOf": [url, {"type": "string", "maxLength": 0}]}
+
+
+def _model_field_is_blank(field) -> bool:
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    try:
+        return bool(field.read_only and model and model._meta.get_field(field.source).blank)
+    except Exception:  # not a model field (a property, a dotted source)
+        return False
+
+
+class LocalTimeField(OpenApiSerializerFieldExtension):
+    """DRF writes a TimeField as "09:00:00", a local time without an offset; JSON Schema's `time`
+    format requires one, so document the pattern instead."""
+
+    target_class = "rest_framework.fields.TimeField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$", "example": "09:00:00"}
