@@ -123,11 +123,16 @@ def _error_codes(path: str, method: str, operation: dict) -> dict[str, str]:
     }
     if operation.get("parameters") or operation.get("requestBody"):
         codes["400"] = "invalid input: each bad field named with its messages"
-    if "{" in path:
+    if "{" in path or any(_names_an_object(p) for p in operation.get("parameters", ())):
         codes["404"] = "no such object in your teams"
         if method == "post" and not path.endswith("}"):
             codes["409"] = "not possible in the object's current state"
     return codes
+
+
+def _names_an_object(parameter: dict) -> bool:
+    """A query parameter holding an id (e.g. `series=<uuid>`): an unknown one is a 404."""
+    return parameter.get("in") == "query" and parameter.get("schema", {}).get("format") == "uuid"
 
 
 def document_error_responses(result, generator, request, public):
