@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hive_ops.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -149,6 +150,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "hive_ops.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["hive_ops.ratelimit.ApiRateThrottle"],
+}
+# Requests per minute, per caller (token or user) and per team (hive_ops/ratelimit.py). 0 disables.
+HIVEOPS_RATE_LIMITS = {
+    "ingest": {
+        "caller": env_int("HIVEOPS_RATE_INGEST_PER_TOKEN", 1200),
+        "team": env_int("HIVEOPS_RATE_INGEST_PER_TEAM", 6000),
+    },
+    "api": {
+        "caller": env_int("HIVEOPS_RATE_API_PER_CALLER", 3000),
+        "team": env_int("HIVEOPS_RATE_API_PER_TEAM", 12000),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HiveOps API",
@@ -249,6 +262,14 @@ HIVEOPS_STORM_LIMIT_PER_MINUTE = env_int("HIVEOPS_STORM_LIMIT_PER_MINUTE", 10)
 HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
 # The escalation auditor treats work overdue by this long as lost (worker died, Redis restarted).
 HIVEOPS_STUCK_AFTER_SECONDS = env_int("HIVEOPS_STUCK_AFTER_SECONDS", 120)
+
+# Content-Security-Policy of every response (hive_ops/security.py); "off" turns it off.
+HIVEOPS_CSP = env_str(
+    "HIVEOPS_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+)
 
 # Audit log: behind a reverse proxy, take the client address from X-Forwarded-For.
 HIVEOPS_TRUST_X_FORWARDED_FOR = env_bool("HIVEOPS_TRUST_X_FORWARDED_FOR", False)
