@@ -360,10 +360,12 @@ class RunViewSet(TeamScoped, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         return AnalysisRun.objects.filter(team_id__in=self.team_ids())
 
+    @extend_schema(request=None, responses={202: dict})
     def create(self, request, *args, **kwargs):
         team = write_team(request)
         user = None if isinstance(request.auth, ApiToken) else request.user
         return Response(run_data(services.run_create(team=team, user=user)), status=202)
 
+    @extend_schema(responses={200: dict})
     def retrieve(self, request, *args, **kwargs):
         return Response(run_data(self.get_object()))
