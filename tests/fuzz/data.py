@@ -1,7 +1,8 @@
 """A team with a little of everything, so API operations that take an id have real objects to hit.
 
 `team_data` returns the ids to try per collection, keyed by the path segment before the id
-(`/api/v1/alerts/{id}` -> "alerts"), as strings the way they appear in URLs.
+(`/api/v1/alerts/{id}` -> "alerts"), as strings the way they appear in URLs. `integration_keys`
+returns the Bearer key for each alert-intake path (they authenticate an integration, not a token).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from alerts.models import (
     RotationMember,
     Silence,
 )
+from alerts.services.integrations import integration_create
 from forecasting.models import Anomaly, Feedback, Forecast, ForecastModel, PointScore
 from metrics.models import Series
 from tests.alerts.factories import ingest, now_s, raise_alert, rule, service
@@ -112,4 +114,11 @@ def team_data(team, user) -> dict[str, list[str]]:
         "anomalies": [str(a.id) for a in anomalies],
         "anomaly-feedback": [str(f.id) for f in feedback],
         **_escalation(team, user, incidents[0]),
+    }
+
+
+def integration_keys(team) -> dict[str, str]:
+    return {
+        f"/api/v1/integrations/{kind}": integration_create(team=team, kind=kind, name=kind)[1]
+        for kind in ("alertmanager", "webhook")
     }
