@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "alerts",
     "capacity",
     "bi",
+    "insight",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ from bi import urls as bi_urls
 from forecasting import views as forecasting_views
 from hive_ops import pwa
 from hive_ops.audit.api import AuditListView
+from insight import urls as insight_urls
 from metrics import api as metrics_api
 from metrics import views as metrics_views
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
     path("slos/", include("alerts.slo.urls")),
     path("capacity/", include("capacity.urls")),
+    path("business/correlations/", include(insight_urls.pages)),
     path("business/", include(bi_urls.pages)),
     path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
@@ -42,6 +44,7 @@ urlpatterns = [
     path("api/v1/", include("forecasting.urls")),
     path("api/v1/", include("capacity.api_urls")),
     path("api/v1/", include(bi_urls.api)),
+    path("api/v1/", include(insight_urls.api_urls)),
     path("api/v1/audit", AuditListView.as_view(), name="audit-list"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script under the CSP.

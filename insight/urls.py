@@ -1,0 +1,17 @@
+"""Routes of the insight app: the API (`api`, under /api/v1/) and the correlation page (`pages`)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from insight import api, views
+
+api_urls = [
+    path("incidents/<uuid:uid>/related", api.IncidentRelatedView.as_view(), name="incident-related"),
+    path("analysis/rootcause", api.RootCauseView.as_view(), name="analysis-rootcause"),
+    path("analysis/correlations", api.CorrelationsView.as_view(), name="analysis-correlations"),
+    path("changes", api.ChangeListView.as_view(), name="change-list"),
+]
+pages = [
+    path("", views.correlations_page, name="insight-correlations"),
+]
