@@ -1,0 +1,343 @@
+"""Series exports: the samples of a selection of series over a time range as CSV, NDJSON or
+Parquet, streamed with bounded memory.
+
+Reading. Series are read one after another in id order, each in pieces of at most `CHUNK_ROWS`
+samples by keyset (`ts > last ts read`) on the `(series_id, ts)` primary key. Each piece is one
+`COPY (SELECT ts, value …) TO STDOUT (FORMAT BINARY)`, decoded with numpy: no Python object per
+sample, and no cursor or transaction held open between pieces, so any database thread can read
+the next piece. Pieces are gathered into batches of about `CHUNK_ROWS` samples; each batch is
+encoded and handed to the HTTP response before the next is read. What is held at a time is one
+batch (about 2.4 MB of arrays plus its encoded bytes), whatever the size of the export.
+
+Formats (columns in this order):
+- csv: `series,metric,labels,unit,ts,value`; labels as JSON, ts as RFC 3339 UTC, value with the
+  shortest decimal that reads back to the same float.
+- json: NDJSON, one object per line in the shape `POST /api/v1/ingest` accepts for one series
+  (`{"series", "metric", "labels", "unit", "points": [[unix_s, value], ...]}`); a long series is
+  split over several consecutive lines.
+- parquet: columns series, metric, labels, unit (dictionary-encoded strings), ts
+  (timestamp[us, UTC]), value (double); one row group per batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import orjson
+from asgiref.sync import sync_to_async
+from django.db import DataError, connection, transaction
+from django.db.models.fields.json import KeyTextTransform
+
+from metrics.models import Series
+
+CHUNK_ROWS = 100_000
+FORMATS = ("csv", "json", "parquet")
+PG_EPOCH_OFFSET_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
+COPY_HEADER_LEN = 19
+COPY_OUT_ROW = np.dtype([("n", ">i2"), ("l1", ">i4"), ("ts", ">i8"), ("l2", ">i4"), ("v", ">f8")])
+PIECE_SQL = (
+    "COPY (SELECT ts, value FROM metrics_sample WHERE series_id = {sid} AND ts > {after} AND ts <= {end} "
+    "ORDER BY ts LIMIT {limit}) TO STDOUT (FORMAT BINARY)"
+)
+MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
+
+
+class ExportError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    label: str
+    op: str  # =, !=, =~ (regular expression, whole value), !~
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSeries:
+    id: int
+    uid: str
+    metric: str
+    labels: dict[str, str]
+    unit: str
+
+    @property
+    def labels_json(self) -> str:
+        return orjson.dumps(self.labels, option=orjson.OPT_SORT_KEYS).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    series: ExportSeries
+    ts_us: np.ndarray  # int64 Unix microseconds, ascending
+    values: np.ndarray  # float64
+
+
+def parse_matchers(raw: list[str]) -> list[Matcher]:
+    """`service=checkout`, `host!="a"`, `pod=~"api-.*"`, `env!~dev|test` (quotes optional)."""
+    matchers = []
+    for text in raw:
+        found = MATCHER.match(text)
+        if not found:
+            raise ExportError("match[]", f'{text!r} is not a label matcher like service=checkout or pod=~"api-.*"')
+        label, op, value = found.groups()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if op in ("=~", "!~"):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ExportError("match[]", f"{text!r}: bad regular expression ({exc})") from None
+        matchers.append(Matcher(label, op, value))
+    return matchers
+
+
+def series_select(
+    *, team_ids: list[int], metric: str | None, matchers: list[Matcher], series_uids: list[str], max_series: int
+) -> list[ExportSeries]:
+    """The caller's series chosen by metric, label matchers and/or ids, in id order."""
+    qs = Series.objects.filter(team_id__in=team_ids)
+    if metric:
+        qs = qs.filter(metric=metric)
+    if series_uids:
+        qs = qs.filter(uid__in=series_uids)
+    for i, m in enumerate(matchers):
+        name = f"match_{i}"
+        qs = qs.alias(**{name: KeyTextTransform(m.label, "labels")})
+        if m.op in ("=", "!="):
+            # Prometheus semantics: an empty value matches series without the label.
+            condition = {name: m.value} if m.value else {f"{name}__isnull": True}
+        else:
+            condition = {f"{name}__regex": f"^(?:{m.value})$"}
+        qs = qs.filter(**condition) if m.op in ("=", "=~") else qs.exclude(**condition)
+    try:
+        with transaction.atomic():  # a savepoint inside a caller's transaction
+            rows = list(qs.order_by("id").values_list("id", "uid", "metric", "labels", "unit")[: max_series + 1])
+    except DataError:  # PostgreSQL refused a regular expression that Python accepted
+        raise ExportError("match[]", "a regular expression PostgreSQL cannot use") from None
+    if len(rows) > max_series:
+        raise ExportError("series", f"the selection matches more than {max_series} series; narrow it")
+    return [ExportSeries(sid, str(uid), metric, labels, unit) for sid, uid, metric, labels, unit in rows]
+
+
+def decode_copy(payload: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(ts in Unix µs, values) from a binary COPY of `ts timestamptz, value float8` rows."""
+    body = memoryview(payload)[COPY_HEADER_LEN : len(payload) - 2]
+    if len(body) % COPY_OUT_ROW.itemsize:
+        raise ValueError("unexpected COPY layout")
+    rows = np.frombuffer(body, dtype=COPY_OUT_ROW)
+    if len(rows) and not ((rows["n"] == 2).all() and (rows["l1"] == 8).all() and (rows["l2"] == 8).all()):
+        raise ValueError("unexpected COPY row")
+    return rows["ts"].astype(np.int64) + PG_EPOCH_OFFSET_US, rows["v"].astype(np.float64)
+
+
+def piece_read(*, series_id: int, after_us: int, end_us: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to `limit` samples of one series with after < ts <= end, oldest first."""
+    from psycopg import sql
+
+    statement = sql.SQL(PIECE_SQL).format(
+        sid=sql.Literal(series_id),
+        after=sql.Literal(datetime.fromtimestamp(after_us / 1e6, UTC)),
+        end=sql.Literal(datetime.fromtimestamp(end_us / 1e6, UTC)),
+        limit=sql.Literal(limit),
+    )
+    connection.ensure_connection()
+    buffer = bytearray()
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for block in copy:
+            buffer += block
+    return decode_copy(bytes(buffer))
+
+
+async def batches(
+    *, series: list[ExportSeries], start_us: int, end_us: int, chunk_rows: int = CHUNK_ROWS
+) -> AsyncIterator[list[Piece]]:
+    """Pieces of the export grouped into batches of about `chunk_rows` samples, series by series.
+    Database reads run in the request's database thread, one piece at a time."""
+    read = sync_to_async(piece_read)
+    batch: list[Piece] = []
+    size = 0
+    for s in series:
+        after = start_us - 1
+        while True:
+            ts, values = await read(series_id=s.id, after_us=after, end_us=end_us, limit=chunk_rows)
+            if len(ts):
+                batch.append(Piece(s, ts, values))
+                size += len(ts)
+                after = int(ts[-1])
+            if size >= chunk_rows:
+                yield batch
+                batch, size = [], 0
+            if len(ts) < chunk_rows:
+                break
+    if batch:
+        yield batch
+
+
+class CsvEncoder:
+    content_type = "text/csv; charset=utf-8"
+    extension = "csv"
+
+    def begin(self) -> bytes:
+        return b"series,metric,labels,unit,ts,value\n"
+
+    def encode(self, batch: list[Piece]) -> bytes:
+        out = []
+        for piece in batch:
+            line = io.StringIO()
+            s = piece.series
+            csv.writer(line, lineterminator="").writerow([s.uid, s.metric, s.labels_json, s.unit, ""])
+            prefix = line.getvalue()
+            stamps = np.datetime_as_string(piece.ts_us.astype("datetime64[us]"), unit="auto", timezone="UTC")
+            out.extend(f"{prefix}{t},{v!r}\n" for t, v in zip(stamps.tolist(), piece.values.tolist(), strict=True))
+        return "".join(out).encode()
+
+    def finish(self) -> bytes:
+        return b""
+
+
+class NdjsonEncoder:
+    content_type = "application/x-ndjson"
+    extension = "ndjson"
+
+    def begin(self) -> bytes:
+        return b""
+
+    def encode(self, batch: list[Piece]) -> bytes:
+        lines = []
+        for piece in batch:
+            s = piece.series
+            whole = not (piece.ts_us % 1_000_000).any()
+            stamps = (piece.ts_us // 1_000_000).tolist() if whole else (piece.ts_us / 1e6).tolist()
+            item = {
+                "series": s.uid,
+                "metric": s.metric,
+                "labels": s.labels,
+                "unit": s.unit,
+                "points": list(zip(stamps, piece.values.tolist(), strict=True)),
+            }
+            lines.append(orjson.dumps(item) + b"\n")
+        return b"".join(lines)
+
+    def finish(self) -> bytes:
+        return b""
+
+
+class _Sink(io.RawIOBase):
+    """A write-only file that keeps what was written until `drain()`."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def drain(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+class ParquetEncoder:
+    content_type = "application/vnd.apache.parquet"
+    extension = "parquet"
+
+    def __init__(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa = pa
+        text = pa.dictionary(pa.int32(), pa.string())
+        self.schema = pa.schema(
+            [
+                ("series", text),
+                ("metric", text),
+                ("labels", text),
+                ("unit", text),
+                ("ts", pa.timestamp("us", tz="UTC")),
+                ("value", pa.float64()),
+            ]
+        )
+        self.sink = _Sink()
+        self.writer = pq.ParquetWriter(self.sink, self.schema, compression="snappy")
+
+    def begin(self) -> bytes:
+        return self.sink.drain()
+
+    def encode(self, batch: list[Piece]) -> bytes:
+        pa = self.pa
+        lengths = [len(p.ts_us) for p in batch]
+        index = pa.array(np.repeat(np.arange(len(batch), dtype=np.int32), lengths))
+
+        def column(values: list[str]):
+            return pa.DictionaryArray.from_arrays(index, pa.array(values, pa.string()))
+
+        series = [p.series for p in batch]
+        table = pa.Table.from_arrays(
+            [
+                column([s.uid for s in series]),
+                column([s.metric for s in series]),
+                column([s.labels_json for s in series]),
+                column([s.unit for s in series]),
+                pa.array(np.concatenate([p.ts_us for p in batch]), pa.int64()).cast(self.schema.field("ts").type),
+                pa.array(np.concatenate([p.values for p in batch]), pa.float64()),
+            ],
+            schema=self.schema,
+        )
+        self.writer.write_table(table, row_group_size=len(table))
+        return self.sink.drain()
+
+    def finish(self) -> bytes:
+        self.writer.close()
+        return self.sink.drain()
+
+
+ENCODERS = {"csv": CsvEncoder, "json": NdjsonEncoder, "parquet": ParquetEncoder}
+
+
+async def export_stream(
+    *, fmt: str, series: list[ExportSeries], start_us: int, end_us: int, chunk_rows: int = CHUNK_ROWS
+) -> AsyncIterator[bytes]:
+    """The encoded export, as byte chunks for a streaming response."""
+    from hive_ops.observability import metrics as m
+
+    encoder = ENCODERS[fmt]()
+    yield encoder.begin()
+    async for batch in batches(series=series, start_us=start_us, end_us=end_us, chunk_rows=chunk_rows):
+        m.EXPORT_SAMPLES.labels(format=fmt).inc(sum(len(p.ts_us) for p in batch))
+        yield encoder.encode(batch)
+    yield encoder.finish()
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_lines(rows: Iterator[list]) -> Iterator[str]:
+    """Each row as one CSV line, for the incident and alert exports. Text that a spreadsheet would
+    run as a formula (alert summaries come from outside) gets a leading apostrophe."""
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\n")
+    for row in rows:
+        line.seek(0)
+        line.truncate()
+        writer.writerow(
+            [f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell for cell in row]
+        )
+        yield line.getvalue()
