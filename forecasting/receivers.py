@@ -7,6 +7,9 @@ import logging
 
 from django.dispatch import receiver
 
+# Imported here, when the app starts, not on the first ingest: the forecasting code pulls in
+# numpy/pandas, which took over 10 s on a loaded machine and timed that first request out.
+from forecasting.tasks import detect_series
 from metrics.signals import samples_ingested
 
 logger = logging.getLogger(__name__)
@@ -15,8 +18,6 @@ CHUNK = 2000
 
 @receiver(samples_ingested)
 def detect_on_ingest(sender, *, team_id: int, series: dict[str, list[int]], **kwargs) -> None:
-    from forecasting.tasks import detect_series
-
     ids = [sid for ids in series.values() for sid in ids]
     try:
         for i in range(0, len(ids), CHUNK):

@@ -1,6 +1,6 @@
 """The HiveOps forecaster: candidate models, rolling-origin selection, empirical intervals.
 
-Pure numpy/pandas (scipy for one filter, Prophet optional); no Django. Entry points:
+Pure numpy/pandas (Prophet optional); no Django. Entry points:
 
 - `select(y, *, horizon, season, candidates=DEFAULT_CANDIDATES) -> Selection(best, scores, windows)`
 - `forecast(y, *, horizon, season, model=None, candidates=...) -> Prediction(mean, lo80, hi80, lo95, hi95, model)`

@@ -9,7 +9,6 @@ plus half the slope of the linear trend, then reseasonalised.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 from .prepare import Seasons
 
@@ -46,7 +45,13 @@ def decomposition_indices(x: np.ndarray, period: int, multiplicative: bool) -> n
 
 def ses(x: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
     """Final level and the one-step-ahead fitted values (the first is x[0])."""
-    levels, _ = lfilter([alpha], [1, -(1 - alpha)], x[1:], zi=[(1 - alpha) * x[0]])
+    # A plain loop: scipy.signal.lfilter did the same, but importing scipy.signal costs seconds at
+    # start-up (the web process imports this module on its first ingest).
+    levels = np.empty(len(x) - 1)
+    level, keep = float(x[0]), 1.0 - alpha
+    for i, value in enumerate(x[1:].tolist()):
+        level = alpha * value + keep * level
+        levels[i] = level
     return float(levels[-1]), np.r_[x[0], x[0], levels[:-1]][: len(x)]
 
 
