@@ -45,13 +45,11 @@ def decomposition_indices(x: np.ndarray, period: int, multiplicative: bool) -> n
 
 def ses(x: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
     """Final level and the one-step-ahead fitted values (the first is x[0])."""
-    # A plain loop: scipy.signal.lfilter did the same, but importing scipy.signal costs seconds at
-    # start-up (the web process imports this module on its first ingest).
-    levels = np.empty(len(x) - 1)
-    level, keep = float(x[0]), 1.0 - alpha
-    for i, value in enumerate(x[1:].tolist()):
-        level = alpha * value + keep * level
-        levels[i] = level
+    # Imported here: scipy.signal takes seconds to import, and only forecasting workers need it
+    # (the web process imports this module at start-up through the task definitions).
+    from scipy.signal import lfilter
+
+    levels, _ = lfilter([alpha], [1, -(1 - alpha)], x[1:], zi=[(1 - alpha) * x[0]])
     return float(levels[-1]), np.r_[x[0], x[0], levels[:-1]][: len(x)]
 
 
