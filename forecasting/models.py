@@ -38,7 +38,9 @@ class SeriesDetector(models.Model):
     Workers lock the row while scoring, so a series is never scored twice."""
 
     series = models.OneToOneField(Series, on_delete=models.CASCADE, primary_key=True, related_name="detector")
-    state = models.BinaryField(null=True, blank=True)
+    state = models.BinaryField(null=True, blank=True, help_text="the detector, saved every few minutes")
+    state_ts = models.DateTimeField(null=True, blank=True, help_text="the last point the saved state has seen")
+    persisted_at = models.DateTimeField(null=True, blank=True)
     trained_models = models.BinaryField(null=True, blank=True)
     trained_at = models.DateTimeField(null=True, blank=True)
     last_ts = models.DateTimeField(null=True, blank=True)

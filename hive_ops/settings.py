@@ -282,6 +282,8 @@ HIVEOPS_FORECAST_SELECT_HOURS = env_int("HIVEOPS_FORECAST_SELECT_HOURS", 24)
 HIVEOPS_FORECAST_BATCH = env_int("HIVEOPS_FORECAST_BATCH", 50)
 HIVEOPS_FORECAST_MAX_QUEUED = env_int("HIVEOPS_FORECAST_MAX_QUEUED", 1000)
 HIVEOPS_TRAIN_BATCH = env_int("HIVEOPS_TRAIN_BATCH", 100)
+# Detectors each worker keeps in memory (about 12 KB of state each; forecasting/services/detector_cache.py).
+HIVEOPS_DETECTOR_CACHE_SIZE = env_int("HIVEOPS_DETECTOR_CACHE_SIZE", 20_000)
 
 # Live WebSocket: per-team event log kept in Redis for clients that reconnect (hive_ops/live_log.py).
 HIVEOPS_LIVE_LOG_SIZE = env_int("HIVEOPS_LIVE_LOG_SIZE", 1000)

@@ -19,6 +19,8 @@ from django.utils import timezone
 from forecasting.algorithms.detection import Detector, train_models
 from forecasting.events import anomalies_publish
 from forecasting.models import Anomaly, SeriesDetector, TeamDetection
+from forecasting.services import detector_cache
+from forecasting.services.detector_cache import Entry
 from forecasting.signals import points_scored
 from forecasting.thresholds import RECORD_SCORE
 from metrics.selectors import samples_window
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 WARMUP = td(days=7)  # a new detector learns from up to a week of history before scoring live points
 TRAIN_HISTORY = td(days=7)
 TRAIN_EVERY = td(hours=24)
+PERSIST_EVERY = td(minutes=5)  # how often a detector's state is saved (restarts replay since then)
 ANOMALY_KINDS = set(Anomaly.Kind.values)
 
 
@@ -58,34 +61,73 @@ def detect_series(*, series_ids: list[int], now: datetime | None = None) -> Dete
             SeriesDetector.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(series_id__in=ids)
             .select_related("series")
+            .defer("state", "trained_models")
         )
         report.skipped = len(ids) - len(rows)
         if not rows:
             return report
-        start = min(row.last_ts or now - WARMUP for row in rows)
-        window = samples_window(series_ids=[r.series_id for r in rows], start=start, end=now)
+        detectors, replay_from = _detectors(rows)
+        starts = [replay_from.get(r.series_id) or r.last_ts or now - WARMUP for r in rows]
+        window = samples_window(series_ids=[r.series_id for r in rows], start=min(starts), end=now)
         scores: list[tuple] = []
-        touched = []
+        touched, persist = [], []
         for row in rows:
+            detector = detectors[row.series_id]
             ts, values = window.get(row.series_id, (np.empty(0), np.empty(0)))
+            _replay(detector, ts, values, replay_from.get(row.series_id), row.last_ts)
             if row.last_ts is not None:
                 keep = ts > row.last_ts.timestamp()
                 ts, values = ts[keep], values[keep]
-            if len(ts) == 0:
-                continue
-            _score_row(row, ts, values, scores, report)
-            touched.append(row)
-        _write(touched, scores, report.anomalies, now)
+            if len(ts):
+                _score_row(row, detector, ts, values, scores, report)
+                touched.append(row)
+                if row.persisted_at is None or now - row.persisted_at >= PERSIST_EVERY:
+                    row.state, row.state_ts, row.persisted_at = detector.to_bytes(), row.last_ts, now
+                    persist.append(row)
+        _write(touched, persist, scores, report.anomalies, now)
         report.series, report.points = len(touched), len(scores)
         by_team: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for row in touched:
             by_team[row.series.team_id][row.series.metric].append(row.series_id)
-        transaction.on_commit(lambda: _announce(by_team, report.anomalies))
+        entries = {r.series_id: Entry(r.last_ts, r.trained_at, detectors[r.series_id]) for r in rows}
+        transaction.on_commit(lambda: _after_commit(entries, by_team, report.anomalies))
     return report
 
 
-def _score_row(row: SeriesDetector, ts: np.ndarray, values: np.ndarray, scores: list, report: DetectReport) -> None:
-    detector = Detector.from_bytes(bytes(row.state)) if row.state else Detector()
+def _detectors(rows: list[SeriesDetector]) -> tuple[dict[int, Detector], dict[int, datetime]]:
+    """Each row's detector: from this worker's cache when current, else the stored state (with
+    the time it was saved at, from which the samples must be replayed)."""
+    detectors: dict[int, Detector] = {}
+    for row in rows:
+        cached = detector_cache.take(row.series_id, cursor=row.last_ts, trained_at=row.trained_at)
+        if cached is not None:
+            detectors[row.series_id] = cached
+    stale = [r.series_id for r in rows if r.series_id not in detectors]
+    replay_from: dict[int, datetime] = {}
+    stored = SeriesDetector.objects.filter(series_id__in=stale).values_list("series_id", "state", "state_ts")
+    for series_id, state, state_ts in stored:
+        detectors[series_id] = Detector.from_bytes(bytes(state)) if state else Detector()
+        if state and state_ts is not None:
+            replay_from[series_id] = state_ts
+    return detectors, replay_from
+
+
+def _replay(detector, ts: np.ndarray, values: np.ndarray, since: datetime | None, until: datetime | None) -> None:
+    """Feed the detector the points it missed since its state was saved (already scored)."""
+    if since is None or until is None or since >= until:
+        return
+    mask = (ts > since.timestamp()) & (ts <= until.timestamp())
+    for t, v in zip(ts[mask].tolist(), values[mask].tolist(), strict=True):
+        detector.update(t, v)
+
+
+def _after_commit(entries: dict, by_team: dict, anomalies: list[Anomaly]) -> None:
+    for series_id, entry in entries.items():
+        detector_cache.put(series_id, entry)
+    _announce(by_team, anomalies)
+
+
+def _score_row(row, detector, ts: np.ndarray, values: np.ndarray, scores: list, report: DetectReport) -> None:
     last = None
     for t, v in zip(ts.tolist(), values.tolist(), strict=True):
         result = detector.update(t, v)
@@ -93,7 +135,6 @@ def _score_row(row: SeriesDetector, ts: np.ndarray, values: np.ndarray, scores: 
         scores.append((row.series_id, t, result.score, result.expected, result.lower, result.upper))
         if result.score >= RECORD_SCORE:
             report.anomalies.append(_anomaly(row, t, v, result))
-    row.state = detector.to_bytes()
     row.last_ts = datetime.fromtimestamp(ts[-1], UTC)
     row.points += len(ts)
     row.last_score = last.score if last else None
@@ -120,7 +161,8 @@ def _finite(x) -> float | None:
     return float(x) if x is not None and np.isfinite(x) else None
 
 
-def _write(rows: list[SeriesDetector], scores: list[tuple], anomalies: list[Anomaly], now: datetime) -> None:
+def _write(rows: list, persist: list, scores: list[tuple], anomalies: list[Anomaly], now: datetime) -> None:
+    """Point scores by COPY; every touched row's cursor; the state of the rows due a save."""
     if not rows:
         return
     buffer = io.StringIO()
@@ -133,19 +175,25 @@ def _write(rows: list[SeriesDetector], scores: list[tuple], anomalies: list[Anom
         ) as copy:
             copy.write(buffer.getvalue())
         cursor.execute(
-            "UPDATE forecasting_seriesdetector d SET state = u.state, last_ts = u.last_ts, points = u.points,"
+            "UPDATE forecasting_seriesdetector d SET last_ts = u.last_ts, points = u.points,"
             " last_score = u.last_score, updated_at = %s"
-            " FROM unnest(%s::bigint[], %s::bytea[], %s::timestamptz[], %s::bigint[], %s::float8[])"
-            " AS u(series_id, state, last_ts, points, last_score) WHERE d.series_id = u.series_id",
+            " FROM unnest(%s::bigint[], %s::timestamptz[], %s::bigint[], %s::float8[])"
+            " AS u(series_id, last_ts, points, last_score) WHERE d.series_id = u.series_id",
             [
                 now,
                 [r.series_id for r in rows],
-                [bytes(r.state) for r in rows],
                 [r.last_ts for r in rows],
                 [r.points for r in rows],
                 [r.last_score for r in rows],
             ],
         )
+        if persist:
+            cursor.execute(
+                "UPDATE forecasting_seriesdetector d SET state = u.state, state_ts = u.state_ts, persisted_at = %s"
+                " FROM unnest(%s::bigint[], %s::bytea[], %s::timestamptz[]) AS u(series_id, state, state_ts)"
+                " WHERE d.series_id = u.series_id",
+                [now, [r.series_id for r in persist], [r.state for r in persist], [r.state_ts for r in persist]],
+            )
     if anomalies:
         Anomaly.objects.bulk_create(anomalies, ignore_conflicts=True)
 
