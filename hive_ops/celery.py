@@ -11,6 +11,8 @@ app = Celery("hive_ops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+import hive_ops.observability.celery_hooks  # noqa: E402, F401  (task metrics, beat heartbeat)
+
 
 @task_prerun.connect
 @task_postrun.connect

@@ -42,6 +42,7 @@ from channels.layers import get_channel_layer
 
 from hive_ops import live_log
 from hive_ops.live_hub import Batch, hub_for, team_group
+from hive_ops.observability import metrics as m
 
 logger = logging.getLogger(__name__)
 
@@ -164,12 +165,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.hub is not None:
             await self.hub.join(self)  # before accepting: an open socket means "subscribed"
         await self.accept()
+        m.ws_opened(self)
         if since is not None:
             await self._catch_up(since)
         else:
             self._go_live()
 
     async def disconnect(self, code: int) -> None:
+        m.ws_closed(self)
         self.ready = False
         if getattr(self, "hub", None) is not None:
             await self.hub.leave(self)

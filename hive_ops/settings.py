@@ -229,9 +229,10 @@ CELERY_BEAT_SCHEDULE = {
     "capacity-analyse-fleet": {"task": "capacity.tasks.analyse_fleet", "schedule": 3600.0},
     "capacity-send-digests": {"task": "capacity.tasks.send_digests", "schedule": 3600.0},
     "bi-send-executive-reports": {"task": "bi.tasks.send_executive_reports", "schedule": 3600.0},
+    "observability-heartbeat": {"task": "hive_ops.observability.tasks.heartbeat", "schedule": 30.0},
 }
 # Task modules outside an app's tasks.py (autodiscovery only finds <app>.tasks).
-CELERY_IMPORTS = ["alerts.slo.tasks"]
+CELERY_IMPORTS = ["alerts.slo.tasks", "hive_ops.observability.tasks"]
 # SLOs: minutes newer than the settle delay are not evaluated yet (their rollups may be incomplete);
 # a new SLO's per-minute SLI is backfilled this far (previous calendar month included).
 HIVEOPS_SLO_SETTLE_SECONDS = env_int("HIVEOPS_SLO_SETTLE_SECONDS", 60)
@@ -322,3 +323,11 @@ HIVEOPS_EXECUTIVE_REPORT_EMAILS = env_list("HIVEOPS_EXECUTIVE_REPORT_EMAILS", []
 HIVEOPS_CAPACITY_HISTORY_DAYS = env_int("HIVEOPS_CAPACITY_HISTORY_DAYS", 60)
 HIVEOPS_CAPACITY_DIGEST_WEEKDAY = env_int("HIVEOPS_CAPACITY_DIGEST_WEEKDAY", 0)
 HIVEOPS_CAPACITY_DIGEST_HOUR = env_int("HIVEOPS_CAPACITY_DIGEST_HOUR", 8)
+
+# Self-observability (docs/deployment.md, "Health, readiness and metrics"): heartbeats older than
+# this make /readyz answer 503; who may read /metrics; caps of one series export.
+HIVEOPS_HEARTBEAT_MAX_AGE_S = env_int("HIVEOPS_HEARTBEAT_MAX_AGE_S", 90)
+HIVEOPS_METRICS_TOKEN = env_str("HIVEOPS_METRICS_TOKEN", "") or None
+HIVEOPS_METRICS_ALLOW = env_list("HIVEOPS_METRICS_ALLOW", [])
+HIVEOPS_EXPORT_MAX_SERIES = env_int("HIVEOPS_EXPORT_MAX_SERIES", 1000)
+HIVEOPS_EXPORT_MAX_DAYS = env_int("HIVEOPS_EXPORT_MAX_DAYS", 31)

@@ -11,12 +11,17 @@ from bi import urls as bi_urls
 from forecasting import views as forecasting_views
 from hive_ops import pwa
 from hive_ops.audit.api import AuditListView
+from hive_ops.observability import health, prometheus
 from insight import urls as insight_urls
 from metrics import api as metrics_api
+from metrics import export_views
 from metrics import views as metrics_views
 
 urlpatterns = [
     path("", metrics_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", prometheus.metrics_view, name="prometheus-metrics"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -39,6 +44,9 @@ urlpatterns = [
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
     path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),
     path("api/v1/query_range", metrics_api.QueryRangeView.as_view(), name="query-range"),
+    path("api/v1/export/series", export_views.SeriesExportView.as_view(), name="export-series"),
+    path("api/v1/export/incidents.csv", export_views.IncidentExportView.as_view(), name="export-incidents"),
+    path("api/v1/export/alerts.csv", export_views.AlertExportView.as_view(), name="export-alerts"),
     path("api/v1/", include("alerts.urls")),
     path("api/v1/", include("alerts.slo.api_urls")),
     path("api/v1/", include("forecasting.urls")),

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from hive_ops import ratelimit
 from hive_ops.api import RETRY_AFTER_SECONDS
 from hive_ops.live import publish_async
+from hive_ops.observability import metrics as m
 from hive_ops.teams.auth import bearer_secret, request_team_ids, scope_required
 from hive_ops.teams.selectors import api_token_authenticate
 from metrics.ingest import Batch, IngestError, parse_json
@@ -87,7 +88,9 @@ def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[Jso
 async def _ingest(request: HttpRequest, parse: Callable[..., Batch]) -> JsonResponse:
     if request.method != "POST":
         return _error(405, "use POST")
+    started = time.perf_counter()
     response, team_id = await sync_to_async(_ingest_sync, thread_sensitive=False)(request, parse)
+    m.ingest_done(parse, response, time.perf_counter() - started)
     if team_id is not None:
         now = time.monotonic()
         if now - _last_tick.get(team_id, 0.0) >= TICK_INTERVAL_S:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from alerts.links import ack_url, incident_url
 from alerts.models import Incident, Notification, NotificationChannel
 from alerts.transports.base import Message, PermanentError, TransientError, transport_for
+from hive_ops.observability import metrics as m
 
 logger = logging.getLogger(__name__)
 RETRY_BASE_S = 5
@@ -106,6 +107,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
 
 
 def _finish(notification: Notification, status: str, error: str, started: float | None = None) -> None:
+    m.delivery_done(notification, status)
     notification.status, notification.error = status, error[:2000]
     if started is not None:
         notification.duration_ms = int((time.monotonic() - started) * 1000)
@@ -121,6 +123,7 @@ def _transient(notification: Notification, error: str, now: datetime) -> str:
         _channel_failing(notification, error)
         return "failed"
     delay = td(seconds=RETRY_BASE_S * 2 ** (notification.attempts - 1))
+    m.delivery_done(notification, "retrying")
     notification.status, notification.error, notification.not_before = Notification.Status.RETRYING, error, now + delay
     notification.save(update_fields=["status", "error", "not_before"])
     eta = notification.not_before

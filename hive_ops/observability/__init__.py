@@ -1,0 +1,1 @@
+"""HiveOps observing itself: /healthz, /readyz (heartbeats of beat and workers) and /metrics."""
