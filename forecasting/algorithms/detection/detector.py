@@ -13,7 +13,9 @@ learns from it. Sub-detectors (each a score in [0, 1], reported in `Score.compon
 - ``level``: a short exponential mean of the residual from that baseline (level shifts);
 - ``variance`` / ``trend``: fast against slow averages of the absolute and signed changes;
 - ``iforest`` / ``ocsvm``: periodically trained models (see models.py), looked up per point;
-- ``context``: novelty of the last CONTEXT_LEN value levels as a sequence (as in CAD OSE).
+- ``context``: contextual novelty (context.py, in the spirit of CAD OSE): the share of the point's
+  contexts (its value level after the sets of levels of the last few points) never seen before;
+  not calibrated by rarity, but discounted by ctx_rate when RATE_POW > 0.
 
 Calibration: a deviation only counts when it is rare *for this series*. Each component keeps a
 decayed log2 histogram of its past deviations; its score is the -log10 frequency of deviations at
@@ -24,7 +26,8 @@ of (a) the anomaly likelihood of the recent mean raw surprise against its long-r
 (as in Numenta's approach), on a log scale so that 0.5 is a 1e-5 tail, and (b) the raw surprise of
 the point itself. After a score reaches FIRE the detector rests for REST points (scores damped by
 REST_DAMP) so one anomaly makes one alert, not a burst; only evidence ESCALATE stronger than the
-alert fires again while resting.
+alert fires again while resting, and an episode that goes on (scores still >= FIRE) keeps it
+resting for at least EXTEND more points.
 
 Feedback: `Detector(desensitise=f)` and `suppress(kind, f)` (kind=None: every kind) make the series
 less sensitive: deviations of that kind are divided by f (>= 1) and count as f² times more common
@@ -39,6 +42,7 @@ import struct
 from array import array
 from bisect import bisect_left, insort
 
+from forecasting.algorithms.detection import context
 from forecasting.algorithms.detection.models import LAG, ModelTables
 from forecasting.algorithms.detection.score import KINDS, Score
 
@@ -54,6 +58,7 @@ FIRE = 0.5
 REST = 100
 REST_DAMP = 0.4
 ESCALATE = 0.1
+EXTEND = 50
 DAY, WEEK = 86400.0, 604800.0
 DAY_BINS = 96  # time-of-day profile: quarter-hours (hourly data fills one bin an hour)
 FIRST_TRAIN, RETRAIN_EVERY = 300, 1000
@@ -70,9 +75,8 @@ FLOORS = (3.0, 1.5, 3.0, 3.0, 0.7, 1.0, 7.7, 7.7)
 BINS, BINS_PER_OCTAVE = 24, 2
 HIST_DECAY = 0.99965
 TAIL_LO, TAIL_HI = 2.0, 3.3  # -log10 tail frequency: 1 % scores 0, ~0.05 % scores 1
-LEVELS, CONTEXT_LEN = 12, 3
-CONTEXTS = LEVELS**CONTEXT_LEN
-W_CONTEXT = 0.3
+W_CONTEXT = 0.6
+RATE_ALPHA, RATE_POW = 0.01, 0.0
 DIRECT = 1.0
 _FEEDBACK_KEYS = ("*", *KINDS)
 
@@ -102,13 +106,15 @@ _SCALARS = (
     "lo",
     "hi",
     "ctx",
+    "ctx_fill",
+    "ctx_rate",
     "inc",
     "total",
     "lvl",
     "rest_level",
 )
 _HEAD = struct.Struct(f"<4sI{len(_SCALARS)}d")
-_MAGIC = b"HD01"
+_MAGIC = b"HD02"
 
 
 def _clip01(v: float) -> float:
@@ -130,7 +136,8 @@ class Detector:
         "factors",
         "lik_ring",
         "hist",
-        "seen",
+        "mem_new",
+        "mem_old",
         "models",
         "ring",
         "window",
@@ -154,7 +161,8 @@ class Detector:
         self.factors = array("d", [1.0] * len(_FEEDBACK_KEYS))
         self.hist = array("d", bytes(8 * BINS * len(COMPONENTS)))
         self.inc, self.total = 1.0, 0.0
-        self.seen = bytearray((CONTEXTS + 7) // 8)
+        self.mem_new = bytearray(context.memory_bytes())
+        self.mem_old = bytearray(context.memory_bytes())
         self.factors[0] = max(1.0, float(desensitise))
         self.models: ModelTables | None = None
 
@@ -243,15 +251,7 @@ class Detector:
         z_level = self.lvl + LEVEL_ALPHA * (resid - self.lvl)
 
         # Context novelty (as in CAD OSE): has this sequence of CONTEXT_LEN value levels been seen?
-        level = self._level(x) if n else 0
-        ctx = (int(self.ctx) * LEVELS + level) % CONTEXTS
-        novel = 0.0 if self.seen[ctx >> 3] & (1 << (ctx & 7)) else 1.0
-        self.seen[ctx >> 3] |= 1 << (ctx & 7)
-        self.ctx = float(ctx % (LEVELS ** (CONTEXT_LEN - 1)))
-        if n == 0 or x < self.lo:
-            self.lo = x
-        if n == 0 or x > self.hi:
-            self.hi = x
+        novel = self._novelty(x)
 
         u_forest = u_svm = 0.0
         if self.models is not None and n >= LAG:
@@ -297,7 +297,10 @@ class Detector:
         self.inc = inc / HIST_DECAY
         if self.inc > 1e12:
             self._rescale()
-        comps["context"] = c = novel / f if n >= CONTEXT_LEN else 0.0
+        # Novelty counts less in a series where novel contexts are common (still learning, or noisy).
+        c = novel * (1.0 - self.ctx_rate) ** RATE_POW / f if n >= WARMUP else 0.0
+        self.ctx_rate += RATE_ALPHA * (novel - self.ctx_rate)
+        comps["context"] = c
         keep *= 1.0 - W_CONTEXT * c
         raw = 1.0 - keep
 
@@ -317,7 +320,8 @@ class Detector:
         confidence = self._confidence()
         score = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
         if self.rest > 0 and score < self.rest_level + ESCALATE:
-            self.rest -= 1
+            # An episode that goes on keeps the detector resting: one episode, one alert.
+            self.rest = max(self.rest - 1, EXTEND if score >= FIRE else 0)
             score *= REST_DAMP
         elif score >= FIRE:
             # Fire, then rest; while resting only clearly stronger evidence fires again.
@@ -411,13 +415,24 @@ class Detector:
         self.total *= scale
         self.inc = 1.0
 
-    def _level(self, x: float) -> int:
-        lo, hi = self.lo, self.hi
-        if x < lo or x > hi:
-            return LEVELS - 1
-        if hi <= lo:
-            return 0
-        return int((x - lo) / (hi - lo) * (LEVELS - 1.001))
+    def _novelty(self, x: float) -> float:
+        """Contextual novelty of x (context.py), then x joins the history and the learned range."""
+        n = self.n
+        novel = 0.0
+        if n:
+            level = context.level_of(x, self.lo, self.hi)
+            novel, added = context.novelty(int(self.ctx), n, level, self.mem_new, self.mem_old)
+            self.ctx_fill += added
+            if self.ctx_fill >= context.FILL:
+                self.mem_old[:] = self.mem_new
+                self.mem_new[:] = bytes(len(self.mem_new))
+                self.ctx_fill = 0.0
+        if n == 0 or x < self.lo:
+            self.lo = x
+        if n == 0 or x > self.hi:
+            self.hi = x
+        self.ctx = float(context.push(int(self.ctx), context.level_of(x, self.lo, self.hi)))
+        return novel
 
     def _confidence(self) -> float:
         c = min(1.0, self.n / FIRST_TRAIN)
@@ -440,7 +455,8 @@ class Detector:
                 self.lik_ring.tobytes(),
                 self.factors.tobytes(),
                 self.hist.tobytes(),
-                self.seen,
+                self.mem_new,
+                self.mem_old,
                 blob,
             )
         )
@@ -473,8 +489,9 @@ class Detector:
             det.factors,
             det.hist,
         ) = parts
-        size = (CONTEXTS + 7) // 8
-        det.seen = bytearray(view[pos : pos + size])
-        pos += size
+        size = context.memory_bytes()
+        det.mem_new = bytearray(view[pos : pos + size])
+        det.mem_old = bytearray(view[pos + size : pos + 2 * size])
+        pos += 2 * size
         det.models = ModelTables(bytes(view[pos:])) if pos < len(data) else None
         return det
