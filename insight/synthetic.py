@@ -2,7 +2,7 @@
 
 One case: a target A that breaches (a level shift up) at minute `t0`, a cause B whose level
 shifts `lead` minutes earlier, and `unrelated` other series: random walks, seasonal noise
-(a daily and a faster cycle) and, for a share of them, white noise with a level shift of the
+(a daily and a faster cycle) and, for `shift_share` of them (5 %), white noise with a level shift of the
 same size as B's at a uniformly random minute of the whole day (so a few land in or near the
 incident window by chance). Values are 1-minute samples over `minutes` ending 30 minutes after t0.
 """
@@ -28,7 +28,7 @@ def make_case(
     unrelated: int = 500,
     minutes: int = 1440,
     lead: int = 3,
-    shift_share: float = 0.1,
+    shift_share: float = 0.05,
     after: int = 30,
 ) -> Case:
     rng = np.random.default_rng(seed)
