@@ -15,8 +15,8 @@ Database `hiveops_pipebench` (created and migrated when missing; data is loaded 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import io
+import multiprocessing
 import statistics
 import sys
 import time
@@ -94,10 +94,11 @@ def forecast_run(database_url: str, ids: list[int], workers: int, now: datetime)
 
 
 def detection(team, count: int, now: datetime) -> dict:
-    from django.db import connection
+    from django.db import connection, transaction
 
     from forecasting.algorithms.detection import Detector
     from forecasting.models import PointScore, SeriesDetector
+    from forecasting.services import detector_cache
     from forecasting.services.detection import detect_series
     from metrics.ingest import parse_json
     from metrics.models import Series
@@ -114,7 +115,7 @@ def detection(team, count: int, now: datetime) -> dict:
     # A learned state (300 points of a noisy cycle), the same for every series: realistic size.
     detector = Detector()
     rng = np.random.default_rng(1)
-    start = now.timestamp() - 300 * 60
+    start = now.timestamp() - 400 * 60  # ends well before the two measured points
     for i in range(300):
         detector.update(start + 60 * i, 50 + 10 * np.sin(i / 40) + rng.normal(0, 1))
     state = detector.to_bytes()
@@ -125,30 +126,44 @@ def detection(team, count: int, now: datetime) -> dict:
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM forecasting_pointscore WHERE series_id = ANY(%s)", [ids])
-    ts = now.timestamp() - 30
-    body = {"series": [{"metric": s.metric, "labels": s.labels, "points": [[ts, 51.0]]} for s in series]}
-    samples_ingest(team_id=team.id, batch=parse_json(orjson.dumps(body), max_points=len(series)))
-    read_start = time.perf_counter()
-    for i in range(0, len(ids), DETECT_CHUNK):
-        samples_window(series_ids=ids[i : i + DETECT_CHUNK], start=last, end=now)
-    read_s = time.perf_counter() - read_start
-    started = time.perf_counter()
-    points = 0
-    for i in range(0, len(ids), DETECT_CHUNK):
-        points += detect_series(series_ids=ids[i : i + DETECT_CHUNK], now=now).points
-    took = time.perf_counter() - started
-    assert points == len(ids), f"scored {points} points for {len(ids)} series"
-    assert PointScore.objects.filter(series_id__in=ids).count() == len(ids)
+        cursor.execute("DELETE FROM metrics_sample WHERE series_id = ANY(%s)", [ids])  # earlier runs' points
+    detector_cache.clear()
+
+    def one_round(ts: float, at: datetime) -> tuple[float, float]:
+        body = {"series": [{"metric": s.metric, "labels": s.labels, "points": [[ts, 51.0]]} for s in series]}
+        samples_ingest(team_id=team.id, batch=parse_json(orjson.dumps(body), max_points=len(series)))
+        read_start = time.perf_counter()
+        for i in range(0, len(ids), DETECT_CHUNK):
+            samples_window(series_ids=ids[i : i + DETECT_CHUNK], start=at - timedelta(seconds=40), end=at)
+        read_s = time.perf_counter() - read_start
+        started, cpu = time.perf_counter(), time.process_time()
+        points = 0
+        for i in range(0, len(ids), DETECT_CHUNK):
+            with transaction.atomic():  # as a Celery task: its commit puts the detectors in the cache
+                points += detect_series(series_ids=ids[i : i + DETECT_CHUNK], now=at).points
+        assert points == len(ids), f"scored {points} points for {len(ids)} series"
+        cpu_s[0] = time.process_time() - cpu
+        return time.perf_counter() - started, read_s
+
+    cpu_s = [0.0]  # CPU time of this (worker) process in the last round; the database's is not in it
+
+    # First point: a worker that just started (loads and saves every state); then the usual case.
+    cold, _ = one_round(now.timestamp() - 60, now - timedelta(seconds=30))
+    warm, read_s = one_round(now.timestamp() - 30, now)
+    assert PointScore.objects.filter(series_id__in=ids).count() == 2 * len(ids)
     return {
         "series": len(ids),
-        "points_scored": points,
-        "seconds": round(took, 3),
-        "per_series_us": round(1e6 * took / len(ids), 1),
+        "cold_worker_s": round(cold, 3),
+        "seconds": round(warm, 3),
+        "per_series_us": round(1e6 * warm / len(ids), 1),
+        "worker_cpu_s": round(cpu_s[0], 3),
+        "load_average_1m": round(__import__("os").getloadavg()[0], 2),
         "baseline_read_only_s": round(read_s, 3),
-        "ratio_to_read": round(took / read_s, 2),
+        "ratio_to_read": round(warm / read_s, 2),
         "state_bytes": len(state),
+        "cached_detectors": detector_cache.size(),
         "goal_s_per_core": 1.0,
-        "met": took <= 1.0,
+        "met": warm <= 1.0,
     }
 
 
