@@ -84,6 +84,8 @@ def check_labels(labels: object, where: str) -> dict[str, str]:
             raise IngestError(f"{where}.{name}", "label values must be strings")
         if len(value) > MAX_LABEL_VALUE_LEN:
             raise IngestError(f"{where}.{name}", f"label value longer than {MAX_LABEL_VALUE_LEN} characters")
+        if "\x00" in value:
+            raise IngestError(f"{where}.{name}", "label values cannot contain NUL characters")
     return labels
 
 
@@ -183,8 +185,8 @@ def parse_json(body: bytes, *, max_points: int, now_s: float | None = None) -> B
         metric = check_metric(item["metric"], f"{where}.metric")
         labels = check_labels(item.get("labels"), f"{where}.labels")
         unit = item.get("unit") or ""
-        if not isinstance(unit, str) or len(unit) > MAX_UNIT_LEN:
-            raise IngestError(f"{where}.unit", f"unit must be a string of at most {MAX_UNIT_LEN} characters")
+        if not isinstance(unit, str) or len(unit) > MAX_UNIT_LEN or "\x00" in unit:
+            raise IngestError(f"{where}.unit", f"unit must be a string of at most {MAX_UNIT_LEN} characters, no NUL")
         flat.extend(check_points(item["points"], f"{where}.points"))
         offsets.append(len(flat))
         meta.append((metric, canonical_labels(labels), unit))

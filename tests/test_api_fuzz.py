@@ -19,6 +19,7 @@ import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 
+import orjson
 import pytest
 import schemathesis
 from django.core.signals import got_request_exception
@@ -36,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+from metrics.ingest import IngestError, parse_json
 from tests.alerts.factories import ingest, now_s, rule, service
 from tests.fuzz.data import integration_keys, team_data
 
@@ -212,3 +214,15 @@ def test_backtest_of_an_absence_rule_with_no_samples_yet_is_json(token_client, t
     response = token_client(ALL_SCOPES).get(f"/api/v1/rules/{absent.uid}/backtest", {"days": 1})
     assert response.status_code == 200
     assert [f["peak"] for f in response.json()["firings"]][:1] == [None]
+
+
+@pytest.mark.parametrize(
+    ("labels", "unit", "item"),
+    [({"host": "a\x00"}, "", "series[0].labels.host"), ({}, "ms\x00", "series[0].unit")],
+)
+def test_a_nul_in_a_label_value_or_unit_is_a_400_not_a_503(labels, unit, item):
+    """PostgreSQL refuses NUL in text; the write failed and ingest answered 503 "retry later" forever."""
+    body = orjson.dumps({"series": [{"metric": "cpu", "labels": labels, "unit": unit, "points": [[1.7e9, 1.0]]}]})
+    with pytest.raises(IngestError) as raised:
+        parse_json(body, max_points=10, now_s=1.7e9)
+    assert (raised.value.status, raised.value.item) == (400, item)
