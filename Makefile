@@ -11,7 +11,8 @@ export HIVEOPS_HOST := $(HOST)
 
 run: migrate
 	@$(PY) manage.py demo_setup --url http://$(HOST):$(PORT)/
-	@exec $(VENV)/bin/honcho start -f Procfile
+	@rm -rf .run/prometheus && mkdir -p .run/prometheus  # /metrics adds up web and worker processes
+	@PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/prometheus exec $(VENV)/bin/honcho start -f Procfile
 
 # Tests use their own Redis database so they never touch a running instance's queue or cache.
 test: migrate browser

@@ -2,12 +2,13 @@
 Parquet, streamed with bounded memory.
 
 Reading. Series are read one after another in id order, each in pieces of at most `CHUNK_ROWS`
-samples by keyset (`ts > last ts read`) on the `(series_id, ts)` primary key. Each piece is one
-`COPY (SELECT ts, value …) TO STDOUT (FORMAT BINARY)`, decoded with numpy: no Python object per
-sample, and no cursor or transaction held open between pieces, so any database thread can read
-the next piece. Pieces are gathered into batches of about `CHUNK_ROWS` samples; each batch is
-encoded and handed to the HTTP response before the next is read. What is held at a time is one
-batch (about 2.4 MB of arrays plus its encoded bytes), whatever the size of the export.
+samples by keyset (`ts > last ts read`) on the `(series_id, ts)` primary key. PostgreSQL packs a
+piece into one bytea of binary (ts, value) pairs that numpy decodes: no Python object per sample,
+and no cursor or transaction held open between pieces. Pieces are gathered into batches (100,000
+samples for Parquet, one row group each; 25,000 for CSV and NDJSON). A batch is encoded in the
+process's encoding thread (never on the event loop) while the next one is read, then handed to
+the HTTP response (`metrics/export_flow.py` makes that wait for a slow client). What is held at a
+time is two batches plus one encoded batch, whatever the size of the export.
 
 Formats (columns in this order):
 - csv: `series,metric,labels,unit,ts,value`; labels as JSON, ts as RFC 3339 UTC, value with the
@@ -21,10 +22,12 @@ Formats (columns in this order):
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,13 +40,16 @@ from django.db.models.fields.json import KeyTextTransform
 from metrics.models import Series
 
 CHUNK_ROWS = 100_000
+TEXT_BATCH_ROWS = 25_000  # CSV and NDJSON: ~3 MB of text per batch
+CSV_SLICE = 10_000
 FORMATS = ("csv", "json", "parquet")
 PG_EPOCH_OFFSET_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
-COPY_HEADER_LEN = 19
-COPY_OUT_ROW = np.dtype([("n", ">i2"), ("l1", ">i4"), ("ts", ">i8"), ("l2", ">i4"), ("v", ">f8")])
+PAIR = np.dtype([("ts", ">i8"), ("v", ">f8")])  # PostgreSQL's binary timestamptz and float8
+# One row, one bytea per piece: a few messages instead of one per sample (measured: 420,000
+# samples/s against 245,000 with a binary COPY, which psycopg hands over row by row).
 PIECE_SQL = (
-    "COPY (SELECT ts, value FROM metrics_sample WHERE series_id = {sid} AND ts > {after} AND ts <= {end} "
-    "ORDER BY ts LIMIT {limit}) TO STDOUT (FORMAT BINARY)"
+    "SELECT string_agg(timestamptz_send(ts) || float8send(value), ''::bytea ORDER BY ts) FROM ("
+    " SELECT ts, value FROM metrics_sample WHERE series_id = %s AND ts > %s AND ts <= %s ORDER BY ts LIMIT %s) x"
 )
 MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 
@@ -129,33 +135,27 @@ def series_select(
     return [ExportSeries(sid, str(uid), metric, labels, unit) for sid, uid, metric, labels, unit in rows]
 
 
-def decode_copy(payload: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(ts in Unix µs, values) from a binary COPY of `ts timestamptz, value float8` rows."""
-    body = memoryview(payload)[COPY_HEADER_LEN : len(payload) - 2]
-    if len(body) % COPY_OUT_ROW.itemsize:
-        raise ValueError("unexpected COPY layout")
-    rows = np.frombuffer(body, dtype=COPY_OUT_ROW)
-    if len(rows) and not ((rows["n"] == 2).all() and (rows["l1"] == 8).all() and (rows["l2"] == 8).all()):
-        raise ValueError("unexpected COPY row")
+def decode_pairs(payload: bytes | None) -> tuple[np.ndarray, np.ndarray]:
+    """(ts in Unix µs, values) from the concatenated `timestamptz_send(ts) || float8send(value)`."""
+    if not payload:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    if len(payload) % PAIR.itemsize:
+        raise ValueError("unexpected sample layout")
+    rows = np.frombuffer(payload, dtype=PAIR)
     return rows["ts"].astype(np.int64) + PG_EPOCH_OFFSET_US, rows["v"].astype(np.float64)
 
 
 def piece_read(*, series_id: int, after_us: int, end_us: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Up to `limit` samples of one series with after < ts <= end, oldest first."""
-    from psycopg import sql
-
-    statement = sql.SQL(PIECE_SQL).format(
-        sid=sql.Literal(series_id),
-        after=sql.Literal(datetime.fromtimestamp(after_us / 1e6, UTC)),
-        end=sql.Literal(datetime.fromtimestamp(end_us / 1e6, UTC)),
-        limit=sql.Literal(limit),
-    )
-    connection.ensure_connection()
-    buffer = bytearray()
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for block in copy:
-            buffer += block
-    return decode_copy(bytes(buffer))
+    params = [
+        series_id,
+        datetime.fromtimestamp(after_us / 1e6, UTC),
+        datetime.fromtimestamp(end_us / 1e6, UTC),
+        limit,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(PIECE_SQL, params)
+        return decode_pairs(cursor.fetchone()[0])
 
 
 async def batches(
@@ -186,6 +186,7 @@ async def batches(
 class CsvEncoder:
     content_type = "text/csv; charset=utf-8"
     extension = "csv"
+    batch_rows = TEXT_BATCH_ROWS
 
     def begin(self) -> bytes:
         return b"series,metric,labels,unit,ts,value\n"
@@ -197,9 +198,12 @@ class CsvEncoder:
             s = piece.series
             csv.writer(line, lineterminator="").writerow([s.uid, s.metric, s.labels_json, s.unit, ""])
             prefix = line.getvalue()
-            stamps = np.datetime_as_string(piece.ts_us.astype("datetime64[us]"), unit="auto", timezone="UTC")
-            out.extend(f"{prefix}{t},{v!r}\n" for t, v in zip(stamps.tolist(), piece.values.tolist(), strict=True))
-        return "".join(out).encode()
+            for i in range(0, len(piece.ts_us), CSV_SLICE):  # bounded lists of row strings
+                ts, values = piece.ts_us[i : i + CSV_SLICE], piece.values[i : i + CSV_SLICE]
+                stamps = np.datetime_as_string(ts.astype("datetime64[us]"), unit="auto", timezone="UTC").tolist()
+                text = "".join([f"{prefix}{t},{v!r}\n" for t, v in zip(stamps, values.tolist(), strict=True)])
+                out.append(text.encode())
+        return b"".join(out)
 
     def finish(self) -> bytes:
         return b""
@@ -208,6 +212,7 @@ class CsvEncoder:
 class NdjsonEncoder:
     content_type = "application/x-ndjson"
     extension = "ndjson"
+    batch_rows = TEXT_BATCH_ROWS
 
     def begin(self) -> bytes:
         return b""
@@ -258,6 +263,7 @@ class _Sink(io.RawIOBase):
 class ParquetEncoder:
     content_type = "application/vnd.apache.parquet"
     extension = "parquet"
+    batch_rows = CHUNK_ROWS  # one row group each
 
     def __init__(self) -> None:
         import pyarrow as pa
@@ -312,18 +318,33 @@ class ParquetEncoder:
 ENCODERS = {"csv": CsvEncoder, "json": NdjsonEncoder, "parquet": ParquetEncoder}
 
 
+# One thread encodes for every export of the process: each thread that allocates gets its own
+# malloc arena, which keeps its high-water mark (measured: CSV batches encoded in 3 threads took
+# RSS from 224 to 309 MB; in one thread it stays flat). Concurrent exports take turns.
+ENCODE_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-encode")
+
+
 async def export_stream(
-    *, fmt: str, series: list[ExportSeries], start_us: int, end_us: int, chunk_rows: int = CHUNK_ROWS
+    *, fmt: str, series: list[ExportSeries], start_us: int, end_us: int, chunk_rows: int | None = None
 ) -> AsyncIterator[bytes]:
-    """The encoded export, as byte chunks for a streaming response."""
+    """The encoded export, as byte chunks for a streaming response. Batch k is encoded in the
+    encoding thread while batch k+1 is read; one encoding at a time (the Parquet writer is not
+    thread-safe)."""
     from hive_ops.observability import metrics as m
 
+    loop = asyncio.get_running_loop()
     encoder = ENCODERS[fmt]()
+    chunk_rows = chunk_rows or encoder.batch_rows
     yield encoder.begin()
+    pending: asyncio.Future[bytes] | None = None
     async for batch in batches(series=series, start_us=start_us, end_us=end_us, chunk_rows=chunk_rows):
+        if pending is not None:
+            yield await pending
         m.EXPORT_SAMPLES.labels(format=fmt).inc(sum(len(p.ts_us) for p in batch))
-        yield encoder.encode(batch)
-    yield encoder.finish()
+        pending = loop.run_in_executor(ENCODE_POOL, encoder.encode, batch)
+    if pending is not None:
+        yield await pending
+    yield await loop.run_in_executor(ENCODE_POOL, encoder.finish)
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

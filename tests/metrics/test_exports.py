@@ -14,7 +14,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from rest_framework.test import APIClient
 
-from metrics.exports import CsvEncoder, ExportSeries, NdjsonEncoder, ParquetEncoder, Piece, decode_copy
+from metrics.exports import CsvEncoder, ExportSeries, NdjsonEncoder, ParquetEncoder, Piece, decode_pairs
 from metrics.ingest import parse_json
 from metrics.models import Series
 from metrics.services import samples_ingest
@@ -162,9 +162,16 @@ def _v(values):
     return np.asarray(values, dtype=np.float64)
 
 
-def test_decode_copy_rejects_an_unexpected_layout():
+def test_decode_pairs_reads_postgres_binary_and_rejects_a_torn_payload():
+    import struct
+
+    payload = struct.pack(">qd", 0, 1.5) + struct.pack(">qd", 60_000_000, -2.0)  # 2000-01-01T00:00 and +1 min
+    ts, values = decode_pairs(payload)
+    assert (ts // 1_000_000).tolist() == [946_684_800, 946_684_860]
+    assert values.tolist() == [1.5, -2.0]
+    assert [len(a) for a in decode_pairs(None)] == [0, 0]
     with pytest.raises(ValueError, match="layout"):
-        decode_copy(b"x" * 19 + b"\x00\x03" + b"\x00" * 5 + b"\xff\xff")
+        decode_pairs(payload[:-1])
 
 
 # --- who may export ---------------------------------------------------------------------------
