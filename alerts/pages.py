@@ -19,12 +19,13 @@ TIMELINE_MAX = 200
 def _feed_context(request: HttpRequest) -> dict:
     team_ids = team_ids_for_user(user=request.user)
     filters = console.Filters.from_query(request.GET)
+    groups = console.open_alert_groups(team_ids=team_ids)
     return {
         "filters": filters,
-        "counts": console.severity_counts(team_ids=team_ids),
+        "counts": console.severity_counts(groups=groups),
         "incidents": console.open_incidents(team_ids=team_ids, filters=filters),
         "alerts": console.open_alerts(team_ids=team_ids, filters=filters),
-        "health": console.service_health(team_ids=team_ids),
+        "health": console.service_health(team_ids=team_ids, groups=groups),
         "max_rows": console.MAX_ROWS,
     }
 

@@ -97,6 +97,15 @@ class Alert(models.Model):
                 fields=["status", "last_seen"], condition=models.Q(status__in=OPEN_STATUSES), name="alert_open_age"
             ),
             models.Index(fields=["team", "dedup_key"], name="alert_dedup_key"),
+            # The operator console: open unmuted alerts counted by severity, and the newest open ones.
+            models.Index(
+                fields=["team", "service", "severity"],
+                condition=models.Q(status__in=OPEN_STATUSES, muted=""),
+                name="alert_console_counts",
+            ),
+            models.Index(
+                fields=["team", "-last_seen"], condition=models.Q(status__in=OPEN_STATUSES), name="alert_console_open"
+            ),
             # The list's `q` search also has trigram indexes: migration 0004 (raw SQL).
         ]
 
