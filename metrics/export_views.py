@@ -73,7 +73,12 @@ class SeriesExportView(ExportView):
             OpenApiParameter("start", str, required=True, description="unix seconds, RFC 3339, or -24h / -7d"),
             OpenApiParameter("end", str, description="unix seconds or RFC 3339 (default now)"),
         ],
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="format=csv"),
+            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="format=json"),
+            (200, "application/vnd.apache.parquet"): OpenApiResponse(OpenApiTypes.BINARY, description="format=parquet"),
+            404: OpenApiResponse(description="no series of your teams match the selection"),
+        },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         params = request.query_params
