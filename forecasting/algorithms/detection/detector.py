@@ -69,6 +69,8 @@ _SQRT2 = math.sqrt(2.0)
 # (z units; for the models 1 / tail probability).
 COMPONENTS = ("ewma", "iqr", "seasonal", "level", "variance", "trend", "iforest", "ocsvm")
 WEIGHTS = (0.6, 0.6, 0.8, 0.6, 0.5, 0.3, 0.5, 0.5)
+# ewma, iqr and seasonal measure the same point deviation: only the strongest of them counts.
+GROUP = (1, 1, 1, 0, 0, 0, 0, 0)
 FLOORS = (3.0, 1.5, 3.0, 3.0, 0.7, 1.0, 7.7, 7.7)
 # Each component's deviation is scored by how rarely this series has deviated as much before: a
 # decayed histogram of past deviations (BINS log2 bins per component, half-life ~2,000 points).
@@ -78,6 +80,9 @@ TAIL_LO, TAIL_HI = 2.0, 3.3  # -log10 tail frequency: 1 % scores 0, ~0.05 % scor
 W_CONTEXT = 0.6
 RATE_ALPHA, RATE_POW = 0.01, 0.0
 DIRECT = 1.0
+LIK_WEIGHT = 1.0
+LIK_OF_SHORT = False
+LIK_FLOOR = 0.02
 _FEEDBACK_KEYS = ("*", *KINDS)
 
 _SCALARS = (
@@ -279,6 +284,7 @@ class Detector:
         total = self.total
         comps = {}
         keep = 1.0
+        group = 0.0
         for j, name in enumerate(COMPONENTS):
             v = devs[j] / FLOORS[j]
             c = 0.0
@@ -292,7 +298,11 @@ class Detector:
                 if n >= WARMUP:
                     hist[base + b] += inc
             comps[name] = c
-            keep *= 1.0 - WEIGHTS[j] * c
+            if GROUP[j]:
+                group = max(group, WEIGHTS[j] * c)
+            else:
+                keep *= 1.0 - WEIGHTS[j] * c
+        keep *= 1.0 - group
         self.total = total + inc
         self.inc = inc / HIST_DECAY
         if self.inc > 1e12:
@@ -309,16 +319,16 @@ class Detector:
         self.lik_sum += raw - self.lik_ring[slot]
         self.lik_ring[slot] = raw
         short = self.lik_sum / min(n + 1, LIK_SHORT)
-        z_lik = (short - self.lik_mean) / max(math.sqrt(self.lik_var), 0.02)
+        z_lik = (short - self.lik_mean) / max(math.sqrt(self.lik_var), LIK_FLOOR)
         tail = 0.5 * math.erfc(z_lik / _SQRT2)
         likelihood = math.log(max(tail, 1e-10)) / _LOG_TINY
-        d = raw - self.lik_mean
+        d = (short if LIK_OF_SHORT else raw) - self.lik_mean
         self.lik_mean += LIK_ALPHA * d
         self.lik_var = (1.0 - LIK_ALPHA) * (self.lik_var + LIK_ALPHA * d * d)
         comps["likelihood"] = likelihood
 
         confidence = self._confidence()
-        score = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
+        score = max(LIK_WEIGHT * likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
         if self.rest > 0 and score < self.rest_level + ESCALATE:
             # An episode that goes on keeps the detector resting: one episode, one alert.
             self.rest = max(self.rest - 1, EXTEND if score >= FIRE else 0)
