@@ -27,6 +27,7 @@ PROFILES: dict[str, dict[str, float]] = {
     "reward_low_FP_rate": {"tp": 1.0, "fn": 1.0, "fp": 0.22},
     "reward_low_FN_rate": {"tp": 1.0, "fn": 2.0, "fp": 0.11},
 }
+SHORT_NAMES = {"standard": "standard", "reward_low_FP_rate": "low_fp", "reward_low_FN_rate": "low_fn"}
 PROBATION_FRACTION = 0.15
 PROBATION_MAX_ROWS = 750
 
@@ -137,6 +138,41 @@ def corpus_score(files: Mapping[str, tuple[Sequence, Sequence[float], Iterable[t
     for name, profile in PROFILES.items():
         raw, thr = sweep(rows, profile)
         out[name] = {"score": round(normalised(raw, n_windows, profile), 2), "threshold": thr, "raw": raw}
+    return out
+
+
+def raw_at(rows: list[FileRows], profile: Mapping[str, float], threshold: float) -> tuple[float, int]:
+    """(raw score, false positives) of the files at one threshold (earliest detection per window)."""
+    raw, false_positives = 0.0, 0
+    for r in rows:
+        fired = r.scores >= threshold
+        outside = fired & (r.window < 0)
+        false_positives += int(outside.sum())
+        raw -= profile["fp"] * float(r.fp_unit[outside].sum())
+        for w in range(r.n_windows):
+            hits = np.flatnonzero(fired & (r.window == w))
+            raw += profile["tp"] * float(r.tp_unit[hits[0]]) if len(hits) else -profile["fn"]
+    return raw, false_positives
+
+
+def category_scores(
+    files: Mapping[str, tuple[Sequence, Sequence[float], Iterable[tuple]]], thresholds: Mapping[str, float]
+) -> dict[str, dict]:
+    """Per category (the folder of `<category>/<name>.csv`), each profile's normalised score at the
+    corpus-wide threshold of that profile (None for a category without windows), and the false
+    positives at the standard threshold."""
+    groups: dict[str, list[FileRows]] = {}
+    for rel, (ts, sc, win) in sorted(files.items()):
+        groups.setdefault(rel.split("/")[0], []).append(file_rows(ts, sc, win))
+    out = {}
+    for category, rows in groups.items():
+        n_windows = sum(r.n_windows for r in rows)
+        entry: dict = {}
+        for name, profile in PROFILES.items():
+            raw, false_positives = raw_at(rows, profile, thresholds[name])
+            entry[SHORT_NAMES[name]] = round(normalised(raw, n_windows, profile), 2) if n_windows else None
+            entry.setdefault("false_positives", false_positives)  # at the standard threshold
+        out[category] = entry
     return out
 
 

@@ -7,6 +7,8 @@ import json
 import numpy as np
 from django.core.management import call_command
 
+from forecasting.models import EvaluationRun
+
 
 def write_series(path, stamps, values) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,7 +32,7 @@ def make_corpus(root):
     return {"synthetic/spiky.csv": (stamps, spiky), "other/flat.csv": (repeated, [5.0] * 350)}
 
 
-def test_it_writes_one_scored_row_per_input_row_in_order_and_prints_nab_scores(tmp_path):
+def test_it_writes_one_scored_row_per_input_row_in_order_and_prints_and_records_nab_scores(db, tmp_path):
     corpus = make_corpus(tmp_path)
     out = io.StringIO()
     call_command(
@@ -58,9 +60,21 @@ def test_it_writes_one_scored_row_per_input_row_in_order_and_prints_nab_scores(t
     # The spike is detected at the row it happens and nothing else fires: a perfect-ish score.
     standard = next(line for line in text.splitlines() if line.startswith("standard"))
     assert float(standard.split()[1]) > 80
+    assert "synthetic" in text  # per-category lines
+    run = EvaluationRun.objects.get()  # kept for the model card
+    assert run.kind == "nab"
+    assert run.dataset == str(tmp_path / "data")
+    assert run.series == 2
+    assert set(run.scores) == {"standard", "low_fp", "low_fn"}
+    assert run.scores["standard"] == float(standard.split()[1])
+    assert run.details["categories"]["synthetic"]["standard"] == run.scores["standard"]
+    assert run.details["categories"]["other"]["standard"] is None  # no windows there
+    assert run.details["categories"]["other"]["false_positives"] == 0
+    assert 0 < run.details["thresholds"]["standard"] <= 1
+    assert run.duration_s > 0
 
 
-def test_two_workers_give_the_same_output(tmp_path):
+def test_two_workers_give_the_same_output(db, tmp_path):
     make_corpus(tmp_path)
     for workers, target in (("1", "one"), ("2", "two")):
         call_command(
@@ -74,3 +88,4 @@ def test_two_workers_give_the_same_output(tmp_path):
         )
     for rel in ("synthetic/spiky.csv", "other/flat.csv"):
         assert (tmp_path / "one" / rel).read_text() == (tmp_path / "two" / rel).read_text()
+    assert not EvaluationRun.objects.exists()  # nothing to record without labels

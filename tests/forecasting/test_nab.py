@@ -82,3 +82,20 @@ def test_load_windows_normalises_timestamps(tmp_path):
     path = tmp_path / "w.json"
     path.write_text('{"c/a.csv": [["2020-01-01 00:10:00.000000", "2020-01-01 00:13:00.000000"]]}')
     assert nab.load_windows(path) == {"c/a.csv": [("2020-01-01 00:10:00", "2020-01-01 00:13:00")]}
+
+
+def test_category_scores_use_the_corpus_thresholds():
+    files = {
+        "good/a.csv": (STAMPS, scores_with(r10=0.8), WINDOW),
+        "noisy/b.csv": (STAMPS, scores_with(r5=0.9, r12=0.8), WINDOW),
+        "quiet/c.csv": (STAMPS, scores_with(r6=0.9), []),
+    }
+    thresholds = {"standard": 0.8, "reward_low_FP_rate": 0.85, "reward_low_FN_rate": 0.8}
+    result = nab.category_scores(files, thresholds)
+    credit = sigmoid(-(13 - 12 + 1) / 4) / sigmoid(-1.0)
+    assert result["good"]["standard"] == 100.0
+    assert result["noisy"]["standard"] == pytest.approx(100 * (credit - 0.11 + 1) / 2, abs=0.01)
+    # At 0.85 only b's false positive fires and its window is missed.
+    assert result["noisy"]["low_fp"] == pytest.approx(100 * (-0.22 - 1 + 1) / 2, abs=0.01)
+    assert result["noisy"]["false_positives"] == 1
+    assert result["quiet"] == {"standard": None, "low_fp": None, "low_fn": None, "false_positives": 1}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
@@ -8,12 +9,14 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from forecasting.evaluation import nab
+from forecasting.services.evaluation import evaluation_record
 
 
 class Command(BaseCommand):
     help = (
         "Stream every DATA_DIR/<category>/<name>.csv through the production anomaly detector and write "
-        "OUT_DIR/<category>/<name>.csv (timestamp,value,anomaly_score); with --labels, print NAB scores."
+        "OUT_DIR/<category>/<name>.csv (timestamp,value,anomaly_score); with --labels, print NAB scores "
+        "(overall and per category) and record them for the model card."
     )
 
     def add_arguments(self, parser) -> None:
@@ -23,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="processes across files (default 2)")
 
     def handle(self, *args, data_dir: str, out_dir: str, labels: str | None, workers: int, **opts):
+        started = time.monotonic()
         files = nab.corpus_files(data_dir)
         if not files:
             raise CommandError(f"no <category>/<name>.csv files under {data_dir}")
@@ -42,7 +46,27 @@ class Command(BaseCommand):
         progress.close()
         self.stdout.write(f"wrote {len(results)} files to {out_dir}")
         if labels:
-            windows = nab.load_windows(labels)
-            scored = {rel: (stamps, scores, windows.get(rel, [])) for rel, (stamps, scores) in results.items()}
-            for profile, result in nab.corpus_score(scored).items():
-                self.stdout.write(f"{profile:20s} {result['score']:7.2f}  (threshold {result['threshold']:.6g})")
+            self.report(data_dir, labels, results, started)
+
+    def report(self, data_dir: str, labels: str, results: dict, started: float) -> None:
+        windows = nab.load_windows(labels)
+        scored = {rel: (stamps, scores, windows.get(rel, [])) for rel, (stamps, scores) in results.items()}
+        overall = nab.corpus_score(scored)
+        for profile, result in overall.items():
+            self.stdout.write(f"{profile:20s} {result['score']:7.2f}  (threshold {result['threshold']:.6g})")
+        thresholds = {profile: result["threshold"] for profile, result in overall.items()}
+        categories = nab.category_scores(scored, thresholds)
+        for category, entry in categories.items():
+            figures = "  ".join(f"{k} {'-' if v is None else v}" for k, v in entry.items())
+            self.stdout.write(f"  {category:28s} {figures}")
+        evaluation_record(
+            kind="nab",
+            dataset=str(data_dir),
+            series=len(results),
+            scores={nab.SHORT_NAMES[p]: result["score"] for p, result in overall.items()},
+            details={
+                "categories": categories,
+                "thresholds": {nab.SHORT_NAMES[p]: round(t, 6) for p, t in thresholds.items()},
+            },
+            duration_s=time.monotonic() - started,
+        )
