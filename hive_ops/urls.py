@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from alerts import pages as alerts_pages
 from alerts import views as alerts_views
+from alerts.quality import api as quality_api
+from alerts.quality import views as quality_views
 from bi import urls as bi_urls
 from forecasting import views as forecasting_views
 from hive_ops import pwa
@@ -36,6 +38,7 @@ urlpatterns = [
     path("series/<uuid:uid>/", forecasting_views.series_page, name="series"),
     path("anomalies/", forecasting_views.anomalies_page, name="anomalies"),
     path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
+    path("quality/", quality_views.quality_page, name="quality"),
     path("slos/", include("alerts.slo.urls")),
     path("capacity/", include("capacity.urls")),
     path("business/correlations/", include(insight_urls.pages)),
@@ -47,6 +50,7 @@ urlpatterns = [
     path("api/v1/export/series", export_views.SeriesExportView.as_view(), name="export-series"),
     path("api/v1/export/incidents.csv", export_views.IncidentExportView.as_view(), name="export-incidents"),
     path("api/v1/export/alerts.csv", export_views.AlertExportView.as_view(), name="export-alerts"),
+    path("api/v1/quality", quality_api.QualityView.as_view(), name="quality-api"),
     path("api/v1/", include("alerts.urls")),
     path("api/v1/", include("alerts.slo.api_urls")),
     path("api/v1/", include("forecasting.urls")),

@@ -73,3 +73,13 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
+
+
+class Profile(models.Model):
+    """Per-person settings: the time zone that off-hours and sleep-hours pages are counted in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hiveops_profile")
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA name, e.g. Europe/Paris")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.timezone}"

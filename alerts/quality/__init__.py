@@ -1,0 +1,1 @@
+"""Alert-quality analytics (the noise budget) and the noisy-rules page."""
