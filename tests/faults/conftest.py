@@ -96,6 +96,6 @@ def stack(cluster, tmp_path) -> Stack:
             yield stack
         finally:
             for process in reversed(stack.processes):
-                stop_process(process)
+                stop_process(process, timeout=5)
             with contextlib.suppress(Exception):
                 cluster.pg.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
