@@ -1,5 +1,8 @@
-"""Score new points soon after they arrive: one detection task per ingest batch (chunked).
-Must be cheap and must never fail the ingest; the periodic sweep catches anything missed."""
+"""Score new points soon after they arrive, without one task per ingest batch: the batch's
+series go into a per-team set in Redis and at most one detection task per team is queued every
+couple of seconds (it takes the whole set). A busy sender used to queue tasks faster than a
+worker could run them (the soak bench saw the queue grow to 25,000). Must be cheap and must never
+fail the ingest; when Redis is away the sweep (every 30 s) scores what was missed."""
 
 from __future__ import annotations
 
@@ -9,18 +12,35 @@ from django.dispatch import receiver
 
 # Imported here, when the app starts, not on the first ingest: the forecasting code pulls in
 # numpy/pandas, which took over 10 s on a loaded machine and timed that first request out.
-from forecasting.tasks import detect_series
+from forecasting.tasks import detect_team
+from hive_ops import fastredis
 from metrics.signals import samples_ingested
 
 logger = logging.getLogger(__name__)
-CHUNK = 2000
+COALESCE_S = 2
+
+
+def dirty_key(team_id: int) -> str:
+    return f"hiveops:detect:dirty:{team_id}"
+
+
+def queued_key(team_id: int) -> str:
+    """Set while a detection run of the team is queued and has not started (expires as a safety)."""
+    return f"hiveops:detect:queued:{team_id}"
 
 
 @receiver(samples_ingested)
 def detect_on_ingest(sender, *, team_id: int, series: dict[str, list[int]], **kwargs) -> None:
     ids = [sid for ids in series.values() for sid in ids]
+    if not ids:
+        return
     try:
-        for i in range(0, len(ids), CHUNK):
-            detect_series.delay(ids[i : i + CHUNK])
-    except Exception:  # broker down: the sweep (every 30 s) scores what was missed
-        logger.warning("could not enqueue detection for team %s", team_id, exc_info=True)
+        redis = fastredis.client()
+        pipe = redis.pipeline(transaction=False)
+        pipe.sadd(dirty_key(team_id), *ids)
+        pipe.set(queued_key(team_id), 1, nx=True, ex=30)
+        _, first = pipe.execute()
+        if first:
+            detect_team.apply_async((team_id,), countdown=COALESCE_S)
+    except Exception:  # Redis or the broker away: the sweep (every 30 s) scores what was missed
+        logger.warning("could not queue detection for team %s", team_id, exc_info=True)

@@ -17,6 +17,24 @@ def detect_series(series_ids: list[int]) -> str:
 
 
 @shared_task(acks_late=True)
+def detect_team(team_id: int) -> str:
+    """Score every series of the team that received samples since the last run (a Redis set the
+    ingest fills). Taking the set is atomic; if this task dies after, the sweep scores them."""
+    from forecasting.receivers import dirty_key, queued_key
+    from hive_ops import fastredis
+
+    pipe = fastredis.client().pipeline(transaction=True)
+    pipe.delete(queued_key(team_id))  # samples from now on queue the next run
+    pipe.smembers(dirty_key(team_id))
+    pipe.delete(dirty_key(team_id))
+    ids = sorted(int(i) for i in pipe.execute()[1])
+    points = 0
+    for i in range(0, len(ids), CHUNK * 4):
+        points += detection.detect_series(series_ids=ids[i : i + CHUNK * 4]).points
+    return f"{points} point(s) in {len(ids)} series"
+
+
+@shared_task(acks_late=True)
 def detect_sweep() -> str:
     """Every 30 s: series with samples newer than their detector's cursor (missed or expired tasks)."""
     behind = detection.series_behind(now=timezone.now())

@@ -16,18 +16,17 @@ import redis
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from hive_ops import fastredis
+
 logger = logging.getLogger(__name__)
 WINDOW_S = 60
 BREAK_S = 5.0  # after a Redis error, skip the counters this long
-_client: redis.Redis | None = None
+_client: redis.Redis | None = None  # tests point this at a dead port
 _broken_until = 0.0
 
 
 def client() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.25, socket_connect_timeout=0.25)
-    return _client
+    return _client or fastredis.client()
 
 
 @dataclass(frozen=True)
