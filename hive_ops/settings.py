@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "capacity",
     "bi",
     "insight",
+    "recommendations",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ from insight import urls as insight_urls
 from metrics import api as metrics_api
 from metrics import export_views
 from metrics import views as metrics_views
+from recommendations import urls as recommendations_urls
 
 urlpatterns = [
     path("", metrics_views.home, name="home"),
@@ -39,6 +40,7 @@ urlpatterns = [
     path("anomalies/", forecasting_views.anomalies_page, name="anomalies"),
     path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
     path("quality/", quality_views.quality_page, name="quality"),
+    path("recommendations/", include(recommendations_urls.pages)),
     path("slos/", include("alerts.slo.urls")),
     path("capacity/", include("capacity.urls")),
     path("business/correlations/", include(insight_urls.pages)),
@@ -51,6 +53,7 @@ urlpatterns = [
     path("api/v1/export/incidents.csv", export_views.IncidentExportView.as_view(), name="export-incidents"),
     path("api/v1/export/alerts.csv", export_views.AlertExportView.as_view(), name="export-alerts"),
     path("api/v1/quality", quality_api.QualityView.as_view(), name="quality-api"),
+    path("api/v1/", include(recommendations_urls.api_urls)),
     path("api/v1/", include("alerts.urls")),
     path("api/v1/", include("alerts.slo.api_urls")),
     path("api/v1/", include("forecasting.urls")),

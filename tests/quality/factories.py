@@ -19,13 +19,12 @@ def alert(team, *, at: datetime, rule=None, service=None, ack_after=None, resolv
         source="test",
         fingerprint=fingerprint_for("test", n, labels),
         labels=labels,
-        summary=f"alert {n}",
         status="resolved" if resolve_after is not None else "firing",
         first_seen=at,
         fired_at=at,
         acknowledged_at=at + ack_after if ack_after is not None else None,
         resolved_at=at + resolve_after if resolve_after is not None else None,
-        **kw,
+        **{"summary": f"alert {n}", **kw},
     )
 
 
