@@ -22,7 +22,7 @@ from metrics.models import Series
 from metrics.selectors import buckets_many, samples_window, series_for_teams
 
 STEP_S = 60
-RAW_MAX_SPAN = td(hours=8)  # longer windows read the 1-minute rollups
+RAW_MAX_SPAN = td(hours=25)  # longer windows read the 1-minute rollups (see docs/insight.md)
 BASELINE = td(hours=6)
 AFTER = td(minutes=30)
 MAX_LAG_MIN = 30
@@ -55,7 +55,7 @@ class Grid:
 
 def grid_load(*, series_ids: list[int], start: datetime, end: datetime, step_s: int = STEP_S) -> Grid:
     """1-minute (or `step_s`) bucket averages of several series in [start, end), as one matrix.
-    Raw samples for windows up to 8 h, the 1-minute rollups beyond."""
+    Raw samples for windows up to 25 h, the 1-minute rollups beyond."""
     start_s = int(start.timestamp()) // step_s * step_s
     n = max(1, -(-(int(end.timestamp()) - start_s) // step_s))
     if end - start <= RAW_MAX_SPAN:
