@@ -4,6 +4,11 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _no_detection(monkeypatch):
+def _no_detection():
     """Scoring every stored point is the forecasting app's business and slow here: skip it."""
-    monkeypatch.setattr("forecasting.receivers.detect_series.delay", lambda *a, **k: None)
+    from forecasting.receivers import detect_on_ingest
+    from metrics.signals import samples_ingested
+
+    samples_ingested.disconnect(detect_on_ingest)
+    yield
+    samples_ingested.connect(detect_on_ingest)
