@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from forecasting.algorithms.detection import KINDS, Detector, Score, train_models
+from forecasting.algorithms.detection.detector import WINDOW
 
 STEP = 300  # 5-minute samples
 START = 1_700_000_000
@@ -155,3 +156,30 @@ def test_non_finite_values_are_ignored():
 def test_from_bytes_rejects_garbage():
     with pytest.raises(ValueError, match="not a detector state"):
         Detector.from_bytes(b"x" * 400)
+
+
+def test_context_novelty_fades_on_a_repeating_pattern_and_returns_for_a_new_one():
+    det = Detector()
+    pattern = [1.0, 5.0, 3.0, 9.0, 2.0, 7.0]
+    novelty = [det.update(START + STEP * i, pattern[i % 6]).components["context"] for i in range(600)]
+    assert sum(novelty[100:200]) == 0.0  # learned
+    new = det.update(START + STEP * 600, 9.0)  # 9 after 7, 2, 9: never seen in that context
+    assert new.components["context"] > 0.5
+    assert len(det.to_bytes()) < 16_000  # bounded memory
+
+
+def test_context_memory_stays_bounded_and_forgets():
+    pattern = [1.0, 5.0, 3.0, 9.0, 2.0, 7.0]
+    rng = np.random.default_rng(5)
+    det = Detector()
+    sizes = set()
+    values = [pattern[i % 6] for i in range(600)] + [*rng.uniform(1, 9, 8000)] + pattern * 10  # one range
+    novelty = []
+    for i, v in enumerate(values):
+        novelty.append(det.update(START + STEP * i, float(v)).components["context"])
+        if i >= WINDOW:
+            sizes.add(len(det.to_bytes()))
+    assert len(sizes) == 1  # fixed-size state once the window is full
+    again = novelty[8600 + 8 : 8600 + 14]  # the pattern's own contexts, back after the noise
+    assert max(again) > 0  # were forgotten
+    assert max(novelty[-12:]) == 0  # and learned again

@@ -15,13 +15,14 @@ learns from it. Sub-detectors (each a score in [0, 1], reported in `Score.compon
 - ``iforest`` / ``ocsvm``: periodically trained models (see models.py), looked up per point;
 - ``context``: contextual novelty (context.py, in the spirit of CAD OSE): the share of the point's
   contexts (its value level after the sets of levels of the last few points) never seen before;
-  not calibrated by rarity, but discounted by ctx_rate when RATE_POW > 0.
+  not calibrated by rarity (a context is novel once), weighted W_CONTEXT.
 
 Calibration: a deviation only counts when it is rare *for this series*. Each component keeps a
 decayed log2 histogram of its past deviations; its score is the -log10 frequency of deviations at
 least as large, mapped from [TAIL_LO, TAIL_HI] to [0, 1].
 
-Ensemble: a noisy-OR of the component scores gives the raw surprise; the final score is the larger
+Ensemble: a noisy-OR of the component scores (ewma, iqr and seasonal, which see the same deviation,
+count once, by the strongest) gives the raw surprise; the final score is the larger
 of (a) the anomaly likelihood of the recent mean raw surprise against its long-run distribution
 (as in Numenta's approach), on a log scale so that 0.5 is a 1e-5 tail, and (b) the raw surprise of
 the point itself. After a score reaches FIRE the detector rests for REST points (scores damped by
@@ -78,10 +79,7 @@ BINS, BINS_PER_OCTAVE = 24, 2
 HIST_DECAY = 0.99965
 TAIL_LO, TAIL_HI = 2.0, 3.3  # -log10 tail frequency: 1 % scores 0, ~0.05 % scores 1
 W_CONTEXT = 0.6
-RATE_ALPHA, RATE_POW = 0.01, 0.0
 DIRECT = 1.0
-LIK_WEIGHT = 1.0
-LIK_OF_SHORT = False
 LIK_FLOOR = 0.02
 _FEEDBACK_KEYS = ("*", *KINDS)
 
@@ -112,7 +110,6 @@ _SCALARS = (
     "hi",
     "ctx",
     "ctx_fill",
-    "ctx_rate",
     "inc",
     "total",
     "lvl",
@@ -307,10 +304,7 @@ class Detector:
         self.inc = inc / HIST_DECAY
         if self.inc > 1e12:
             self._rescale()
-        # Novelty counts less in a series where novel contexts are common (still learning, or noisy).
-        c = novel * (1.0 - self.ctx_rate) ** RATE_POW / f if n >= WARMUP else 0.0
-        self.ctx_rate += RATE_ALPHA * (novel - self.ctx_rate)
-        comps["context"] = c
+        comps["context"] = c = novel / f if n >= WARMUP else 0.0
         keep *= 1.0 - W_CONTEXT * c
         raw = 1.0 - keep
 
@@ -322,13 +316,13 @@ class Detector:
         z_lik = (short - self.lik_mean) / max(math.sqrt(self.lik_var), LIK_FLOOR)
         tail = 0.5 * math.erfc(z_lik / _SQRT2)
         likelihood = math.log(max(tail, 1e-10)) / _LOG_TINY
-        d = (short if LIK_OF_SHORT else raw) - self.lik_mean
+        d = raw - self.lik_mean
         self.lik_mean += LIK_ALPHA * d
         self.lik_var = (1.0 - LIK_ALPHA) * (self.lik_var + LIK_ALPHA * d * d)
         comps["likelihood"] = likelihood
 
         confidence = self._confidence()
-        score = max(LIK_WEIGHT * likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
+        score = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
         if self.rest > 0 and score < self.rest_level + ESCALATE:
             # An episode that goes on keeps the detector resting: one episode, one alert.
             self.rest = max(self.rest - 1, EXTEND if score >= FIRE else 0)
