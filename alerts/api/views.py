@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta as td
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
@@ -88,7 +89,11 @@ class ScopedMixin:
             return
         model = self.get_queryset().model
         visible = model.objects.filter(team_id__in=request_team_ids(self.request, "read"))
-        team_id = visible.filter(uid=self.kwargs.get(self.lookup_url_kwarg)).values_list("team_id", flat=True).first()
+        lookup = {self.lookup_field: self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)}
+        try:
+            team_id = visible.filter(**lookup).values_list("team_id", flat=True).first()
+        except (ValueError, ValidationError, DjangoValidationError):
+            return
         if team_id is not None:
             raise role_denied(self.request, team_id, self.needed())
 
