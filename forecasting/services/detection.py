@@ -127,10 +127,23 @@ def _detectors(rows: list[SeriesDetector]) -> tuple[dict[int, Detector], dict[in
     replay_from: dict[int, datetime] = {}
     stored = SeriesDetector.objects.filter(series_id__in=stale).values_list("series_id", "state", "state_ts")
     for series_id, state, state_ts in stored:
-        detectors[series_id] = Detector.from_bytes(bytes(state)) if state else Detector()
-        if state and state_ts is not None:
+        detector = _restore(state)
+        detectors[series_id] = detector or Detector()
+        if detector is not None and state_ts is not None:
             replay_from[series_id] = state_ts
     return detectors, replay_from
+
+
+def _restore(state) -> Detector | None:
+    """The saved detector, or None when there is none or it was saved by an older detector
+    version (the format changes with the algorithm): the series then starts learning afresh."""
+    if not state:
+        return None
+    try:
+        return Detector.from_bytes(bytes(state))
+    except Exception:  # another format or damaged: scoring must go on (struct.error, ValueError …)
+        logger.warning("unreadable detector state (older format?): starting afresh")
+        return None
 
 
 def _replay(detector, ts: np.ndarray, values: np.ndarray, since: datetime | None, until: datetime | None) -> None:
@@ -254,8 +267,8 @@ def detector_train(*, series_id: int, now: datetime | None = None) -> str:
         if row is None:
             return "no detector"
         row.trained_at = now
-        if blob is not None and row.state:
-            detector = Detector.from_bytes(bytes(row.state))
+        detector = _restore(row.state)
+        if blob is not None and detector is not None:
             detector.set_models(blob)
             row.state = detector.to_bytes()
             row.trained_models = blob

@@ -115,3 +115,16 @@ def test_training_hands_models_to_the_detector(storage_clean, team, frozen):
     assert row.trained_at == NOW
     assert row.trained_models
     assert bytes(row.state) != before
+
+
+def test_a_state_saved_by_an_older_detector_starts_afresh(storage_clean, team, frozen):
+    series, ts, _ = history(team, hours=2)
+    SeriesDetector.objects.create(
+        series=series,
+        state=b"HD01 from an older release",
+        state_ts=datetime.fromtimestamp(ts[5], UTC),
+        last_ts=datetime.fromtimestamp(ts[10], UTC),
+    )
+    report = detect_series(series_ids=[series.id])
+    assert report.points == len(ts) - 11
+    assert bytes(SeriesDetector.objects.get(series=series).state).startswith(b"HD")
