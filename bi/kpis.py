@@ -264,6 +264,8 @@ class Summary:
     trend: list[TrendPoint]
     capacity_available: bool
     notes: list[str] = field(default_factory=list)
+    # Open items of the recommendations feed: {"count", "monthly_savings": {currency: amount}, "pages_avoided"}
+    recommendations: dict = field(default_factory=dict)
 
 
 def change(current: float | None, previous: float | None) -> float | None:
@@ -368,4 +370,9 @@ def summary_dict(s: Summary) -> dict:
         ],
         "capacity_available": s.capacity_available,
         "notes": s.notes,
+        "recommendations": {
+            "count": s.recommendations.get("count", 0),
+            "monthly_savings": {k: str(v) for k, v in s.recommendations.get("monthly_savings", {}).items()},
+            "pages_avoided": s.recommendations.get("pages_avoided", 0),
+        },
     }

@@ -219,6 +219,12 @@ def _figures(inc: dict, stake: float, slos: list[tuple], slas: list[kpis.SLARow]
     )
 
 
+def recommendations_summary(team_ids: list[int]) -> dict:
+    from recommendations.selectors import summary as feed_summary
+
+    return feed_summary(team_ids)
+
+
 def summary(*, team_ids: list[int], period: str, now: datetime | None = None) -> kpis.Summary:
     """Every figure of the dashboard for `period` (7d, 30d, 90d, quarter) and the one before it.
     Raises kpis.PeriodError for an unknown period."""
@@ -250,6 +256,7 @@ def summary(*, team_ids: list[int], period: str, now: datetime | None = None) ->
         health=kpis.health_of(current, p.days, len(top)),
         previous_health=kpis.health_of(previous, p.days, len(top)),
         slos=slo_list,
+        recommendations=recommendations_summary(team_ids),
         slas=slas,
         risks=top,
         trend=trend(team_ids=team_ids, period=p),
