@@ -445,5 +445,6 @@ class EscalationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+
 # SLOs and SLAs register their admin pages there.
 from alerts.slo import admin as slo_admin  # noqa: E402, F401
