@@ -16,21 +16,27 @@ def detect_series(series_ids: list[int]) -> str:
     return f"{report.points} point(s) in {report.series} series, {len(report.anomalies)} anomalies"
 
 
-@shared_task(acks_late=True)
-def detect_team(team_id: int) -> str:
+@shared_task(acks_late=True, bind=True)
+def detect_team(self, team_id: int) -> str:
     """Score every series of the team that received samples since the last run (a Redis set the
-    ingest fills). Taking the set is atomic; if this task dies after, the sweep scores them."""
+    ingest fills). The set is moved, atomically, to a key of this task and deleted only when the
+    scoring is done: a run that dies is redelivered with the same id and takes the same series
+    again (the cursor makes that harmless)."""
     from forecasting.receivers import dirty_key, queued_key
     from hive_ops import fastredis
 
+    mine = f"hiveops:detect:taken:{team_id}:{self.request.id}"
     pipe = fastredis.client().pipeline(transaction=True)
     pipe.delete(queued_key(team_id))  # samples from now on queue the next run
-    pipe.smembers(dirty_key(team_id))
+    pipe.sunionstore(mine, [mine, dirty_key(team_id)])
     pipe.delete(dirty_key(team_id))
-    ids = sorted(int(i) for i in pipe.execute()[1])
+    pipe.expire(mine, 86400)  # a run lost for good: the sweep scores those series anyway
+    pipe.smembers(mine)
+    ids = sorted(int(i) for i in pipe.execute()[-1])
     points = 0
     for i in range(0, len(ids), CHUNK * 4):
         points += detection.detect_series(series_ids=ids[i : i + CHUNK * 4]).points
+    fastredis.client().delete(mine)
     return f"{points} point(s) in {len(ids)} series"
 
 

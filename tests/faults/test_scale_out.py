@@ -14,7 +14,7 @@ from tests.processes import send_task, wait_for
 
 SERIES = 16
 POINTS = 1000
-SCORED = re.compile(r"detect_series\[[^]]+\] succeeded in [0-9.e-]+s: '(\d+) point\(s\)")
+SCORED = re.compile(r"detect_(?:series|team)\[[^]]+\] succeeded in [0-9.e-]+s: '(\d+) point\(s\)")
 
 
 def test_two_web_processes_and_two_workers_share_the_work(stack):
@@ -38,12 +38,15 @@ def test_two_web_processes_and_two_workers_share_the_work(stack):
     live.close()
 
     start = minute_now() - POINTS * 60
-    for n in range(0, SERIES, 2):  # each request queues one detection task for its two series
-        series = [{"metric": "m", "labels": {"n": str(i)}, "points": points(start, POINTS)} for i in (n, n + 1)]
-        web = web_a if n % 4 == 0 else web_b
-        assert ingest(web.url, stack.seed["token"], {"series": series}, timeout=120).status == 200
+    # One request (48,000 points): its coalesced detection run for the team starts 2 s later.
+    series = [{"metric": "m", "labels": {"n": str(i)}, "points": points(start, POINTS)} for i in range(SERIES)]
+    assert ingest(web_b.url, stack.seed["token"], {"series": series}, timeout=120).status == 200
     ids = [row[0] for row in stack.query("SELECT id FROM metrics_series ORDER BY id")]
-    for _ in range(4):  # the same series again, as a sweep racing the ingest tasks would queue them
+    # As the sweep queues it (chunks), before the ingest's coalesced run starts (2 s later): one
+    # chunk per worker, then the same series again, as racing sweeps and ingest runs would.
+    for half in (ids[: SERIES // 2], ids[SERIES // 2 :]):
+        send_task(stack.redis.url(), "forecasting.tasks.detect_series", [half])
+    for _ in range(4):
         send_task(stack.redis.url(), "forecasting.tasks.detect_series", [ids])
 
     def done() -> bool:
@@ -56,9 +59,9 @@ def test_two_web_processes_and_two_workers_share_the_work(stack):
 
     wait_for(done, timeout=180, interval=0.5, what="every point to be scored")
     wait_for(
-        lambda: sum(w.log().count("detect_series[") for w in workers) == 2 * (SERIES // 2 + 4),
+        lambda: sum(sum(int(n) for n in SCORED.findall(w.log())) for w in workers) == SERIES * POINTS,
         timeout=60,
-        what="every detection task to finish",
+        what="the workers to report every point",
     )
     by_worker = [sum(int(n) for n in SCORED.findall(w.log())) for w in workers]
     assert sum(by_worker) == SERIES * POINTS  # exactly once, across both workers

@@ -47,8 +47,9 @@ def all_scored(stack) -> bool:
 
 
 def task_running(worker) -> bool:
+    """A detection task received and not finished (ingest queues one detect_team run per team)."""
     log = worker.log()
-    return log.count("detect_series[") > 2 * log.count("] succeeded")  # received, not finished
+    return log.count("detect_team[") > 2 * log.count("] succeeded")
 
 
 def pool_children(pid: int) -> list[int]:
@@ -58,7 +59,7 @@ def pool_children(pid: int) -> list[int]:
 def test_killing_the_pool_process_mid_task_requeues_it_and_scores_once(stack):
     web = stack.web()
     web.wait_until_up()
-    ingest_history(stack, web.url)  # two detection tasks wait in Redis: no worker yet
+    ingest_history(stack, web.url)  # one detection run for the team waits in Redis: no worker yet
     worker = stack.worker(pool="prefork", concurrency=1)
     wait_for(lambda: task_running(worker), timeout=90, what="a detection task to start")
     children = pool_children(worker.process.pid)
