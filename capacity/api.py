@@ -18,45 +18,15 @@ from capacity import services
 from capacity.models import MAX_HORIZON_DAYS, Analysis, AnalysisRun, Resource, Scenario, scenario_of
 from capacity.selectors import fleet, fleet_summary, latest_run, resources_for_teams, scenarios_for_teams
 from capacity.views import chart_data
-from hive_ops.teams.auth import request_team_ids, scope_required
-from hive_ops.teams.models import ApiToken, Team
+from hive_ops.api import ModelCleanMixin
+from hive_ops.teams.auth import TOKEN_SCOPE, request_team_ids, scope_required, write_team
+from hive_ops.teams.models import ApiToken
 from metrics.models import Series
 
 
-def _needed(request) -> str:
-    return "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
-
-
-def write_team(request) -> Team:
-    """The team a new object belongs to: the token's, or the user's (named by `team` if several)."""
-    team_ids = request_team_ids(request, "write")
-    slug = request.data.get("team") if hasattr(request.data, "get") else None
-    teams = Team.objects.filter(id__in=team_ids)
-    if slug:
-        team = teams.filter(slug=slug).first()
-        if team is None:
-            raise ValidationError({"team": f"you are not a member of team {slug!r}"})
-        return team
-    if len(team_ids) != 1:
-        raise ValidationError({"team": "you are in several teams (or none): name the team's slug"})
-    return teams.get()
-
-
-class CleanMixin:
-    """Run the model's clean() so the API and the admin share one set of rules."""
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        instance = self.instance or self.Meta.model()
-        for name, value in attrs.items():
-            setattr(instance, name, value)
-        if "team" in self.context:
-            instance.team = self.context["team"]
-        try:
-            instance.clean()
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
-        return attrs
+def _needed(request, write: str = "configure") -> str:
+    """Resources and scenarios are configuration (managers); starting a run is `write`."""
+    return "read" if request.method in ("GET", "HEAD", "OPTIONS") else write
 
 
 def analysis_data(a: Analysis | None) -> dict | None:
@@ -93,7 +63,7 @@ def analysis_data(a: Analysis | None) -> dict | None:
     }
 
 
-class ResourceSerializer(CleanMixin, serializers.ModelSerializer):
+class ResourceSerializer(ModelCleanMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(source="uid", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     series = serializers.SlugRelatedField(slug_field="uid", queryset=Series.objects.none(), allow_null=False)
@@ -151,7 +121,7 @@ class ResourceSerializer(CleanMixin, serializers.ModelSerializer):
         return data
 
 
-class ScenarioSerializer(CleanMixin, serializers.ModelSerializer):
+class ScenarioSerializer(ModelCleanMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(source="uid", read_only=True)
 
     class Meta:
@@ -177,7 +147,7 @@ class ScenarioSerializer(CleanMixin, serializers.ModelSerializer):
         return value
 
 
-class AdHocScenarioSerializer(CleanMixin, serializers.ModelSerializer):
+class AdHocScenarioSerializer(ModelCleanMixin, serializers.ModelSerializer):
     class Meta:
         model = Scenario
         fields = ["name", "growth_pct_per_month", "event_date", "event_days", "event_multiplier", "added_allocation"]
@@ -193,12 +163,14 @@ class TeamScoped:
 
     lookup_field = "uid"
     lookup_url_kwarg = "id"
+    write_scope = "configure"
 
     def get_permissions(self):
-        return [scope_required(_needed(self.request))()]
+        needed = _needed(self.request, self.write_scope)
+        return [scope_required(TOKEN_SCOPE.get(needed, needed))()]
 
     def team_ids(self) -> list[int]:
-        return request_team_ids(self.request, _needed(self.request))
+        return request_team_ids(self.request, _needed(self.request, self.write_scope))
 
     def get_object(self):
         try:
@@ -209,7 +181,7 @@ class TeamScoped:
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if self.request.method == "POST" and not self.kwargs.get("id"):
-            context["team"] = write_team(self.request)
+            context["team"] = write_team(self.request, _needed(self.request, self.write_scope))
         elif self.kwargs.get("id"):
             context["team"] = self.get_object().team
         return context
@@ -356,6 +328,7 @@ class RunViewSet(TeamScoped, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
     """POST starts an analysis of your team's resources; GET <id> reports its progress."""
 
     serializer_class = serializers.Serializer
+    write_scope = "write"  # anyone who may act may ask for a fresh analysis
 
     def get_queryset(self):
         return AnalysisRun.objects.filter(team_id__in=self.team_ids())

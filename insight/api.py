@@ -16,11 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts.api.intake import IntakeView, _invalid, _rate_limited
-from alerts.api.views import write_team
 from alerts.models import Incident, Integration, Service
 from alerts.services.intake import PayloadError
 from alerts.services.integrations import integration_authenticate
-from hive_ops.teams.auth import request_team_ids, scope_required
+from hive_ops.teams.auth import request_team_ids, scope_required, write_team
 from insight import selectors
 from insight.models import ChangeEvent
 from insight.services import ChangeInput, change_event_record, links_validate, pagerduty_change_enqueue

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from alerts import matchers as label_matchers
 from alerts.evaluators import registry
 from alerts.models import Alert, AlertEvent, AlertRule, Incident, IncidentEvent, Service, Silence
+from hive_ops.api import ModelCleanMixin
 
 
 class EventSerializer(serializers.Serializer):
@@ -203,23 +203,6 @@ class ServiceSerializer(serializers.ModelSerializer):
         if team is not None and taken.exists():
             raise serializers.ValidationError(f"this team already has a service {slug!r}")
         return slug
-
-
-class ModelCleanMixin:
-    """Run the model's clean() so API and admin share one set of rules."""
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        instance = self.instance or self.Meta.model()
-        for name, value in attrs.items():
-            setattr(instance, name, value)
-        if "team" in self.context:
-            instance.team = self.context["team"]
-        try:
-            instance.clean()
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
-        return attrs
 
 
 class AlertRuleSerializer(ModelCleanMixin, serializers.ModelSerializer):

@@ -22,8 +22,8 @@ from alerts.services import incidents as incident_services
 from alerts.services import muting
 from alerts.services.rules import rule_backtest
 from forecasting.services.feedback import feedback_record
-from hive_ops.teams.auth import TOKEN_SCOPE, request_team_ids, role_denied, scope_required
-from hive_ops.teams.models import ApiToken, Team
+from hive_ops.teams.auth import TOKEN_SCOPE, request_team_ids, role_denied, scope_required, write_team
+from hive_ops.teams.models import ApiToken
 
 
 def actor(request: Request):
@@ -40,21 +40,6 @@ def validated(serializer_class, data, **kwargs) -> dict:
     body = serializer_class(data=data, **kwargs)
     body.is_valid(raise_exception=True)
     return body.validated_data
-
-
-def write_team(request: Request, scope: str = "write") -> Team:
-    """The team a new object belongs to: the token's, or the user's (named by `team` if several)."""
-    team_ids = request_team_ids(request, scope)
-    slug = request.data.get("team") if hasattr(request.data, "get") else None
-    teams = Team.objects.filter(id__in=team_ids)
-    if slug:
-        team = teams.filter(slug=slug).first()
-        if team is None:
-            raise ValidationError({"team": f"you are not a member of team {slug!r}"})
-        return team
-    if len(team_ids) != 1:
-        raise ValidationError({"team": "you are in several teams (or none): name the team's slug"})
-    return teams.get()
 
 
 class ScopedMixin:

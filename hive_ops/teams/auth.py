@@ -73,6 +73,26 @@ def request_team_ids(request, scope: str) -> list[int]:
     return team_ids_for_user(user=request.user, min_role=SCOPE_ROLE[scope])
 
 
+def write_team(request, scope: str = "write"):
+    """The team a new object belongs to: the token's, or the person's (named by `team` when they
+    are in several teams where `scope` is allowed)."""
+    from rest_framework.exceptions import ValidationError
+
+    from hive_ops.teams.models import Team
+
+    team_ids = request_team_ids(request, scope)
+    slug = request.data.get("team") if hasattr(request.data, "get") else None
+    teams = Team.objects.filter(id__in=team_ids)
+    if slug:
+        team = teams.filter(slug=slug).first()
+        if team is None:
+            raise ValidationError({"team": f"you are not a member of team {slug!r} (with a role that may do this)"})
+        return team
+    if len(team_ids) != 1:
+        raise ValidationError({"team": "you are in several teams (or none): name the team's slug"})
+    return teams.get()
+
+
 def role_denied(request, team_id: int, scope: str) -> exceptions.PermissionDenied:
     """403 for a member whose role is too low (who may see the object, so a 404 would confuse)."""
     role = role_in_team(user=request.user, team_id=team_id) or "none"
