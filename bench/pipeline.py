@@ -187,6 +187,9 @@ def main() -> None:
     from metrics.signals import samples_ingested
 
     samples_ingested.disconnect(detect_on_ingest)  # the bench calls the services itself
+    from hive_ops.celery import tune_gc
+
+    tune_gc()  # as in a Celery worker process
     from alerts.receivers import evaluate_on_ingest
 
     samples_ingested.disconnect(evaluate_on_ingest)

@@ -126,11 +126,15 @@ def _detectors(rows: list[SeriesDetector]) -> tuple[dict[int, Detector], dict[in
     stale = [r.series_id for r in rows if r.series_id not in detectors]
     replay_from: dict[int, datetime] = {}
     stored = SeriesDetector.objects.filter(series_id__in=stale).values_list("series_id", "state", "state_ts")
+    unreadable = 0
     for series_id, state, state_ts in stored:
         detector = _restore(state)
+        unreadable += bool(state) and detector is None
         detectors[series_id] = detector or Detector()
         if detector is not None and state_ts is not None:
             replay_from[series_id] = state_ts
+    if unreadable:
+        logger.warning("%d detector state(s) unreadable (older format?): those series start afresh", unreadable)
     return detectors, replay_from
 
 
@@ -142,7 +146,7 @@ def _restore(state) -> Detector | None:
     try:
         return Detector.from_bytes(bytes(state))
     except Exception:  # another format or damaged: scoring must go on (struct.error, ValueError …)
-        logger.warning("unreadable detector state (older format?): starting afresh")
+        logger.debug("unreadable detector state (older format?): starting afresh")
         return None
 
 
