@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hive_ops.settings")
 
@@ -38,6 +38,7 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-@worker_process_init.connect
+@worker_init.connect  # the solo pool runs tasks in the main process
+@worker_process_init.connect  # prefork children
 def _tune_gc_in_worker(**kwargs) -> None:
     tune_gc()
