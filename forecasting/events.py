@@ -23,6 +23,17 @@ class AnomalyDetected(TypedDict):
     upper: float | None
 
 
+class ForecastUpdated(TypedDict):
+    type: Literal["forecast.updated"]
+    series: list[str]
+
+
+def forecasts_publish(team_id: int, series_uids: list[str]) -> None:
+    """Call after commit: these series have fresh forecasts (and forecast-breach rules re-ran)."""
+    event: ForecastUpdated = {"type": "forecast.updated", "series": series_uids[: MAX_PER_MESSAGE * 10]}
+    publish(team_id, event)
+
+
 def anomalies_publish(anomalies: list) -> None:
     """Call after commit. One event per anomaly, at most 50 per team and batch (the newest)."""
     by_team = defaultdict(list)

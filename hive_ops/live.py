@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["LiveConsumer", "publish", "publish_async", "team_group"]
 
-VOLATILE_TYPES = frozenset({"metric.tick"})
+VOLATILE_TYPES = frozenset({"metric.tick", "slo.status", "forecast.updated"})
 LIVE_LAYER = "live"  # settings.CHANNEL_LAYERS alias (Redis pub/sub); the default layer if missing
 MAX_FILTER_VALUES = 50
 

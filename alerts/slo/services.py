@@ -16,6 +16,7 @@ from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.alerts import Signal, alert_raise, alert_resolve, fingerprint_for
 from alerts.slo import calculations as calc
 from alerts.slo import recording
+from alerts.slo.events import slo_statuses_publish
 from alerts.slo.selectors import settled_end, statuses
 from alerts.slo.windows import window_length_s
 
@@ -60,6 +61,7 @@ def slos_evaluate(*, now: datetime | None = None, slo_ids: list[int] | None = No
     for slo in slos:
         report.transitions += slo_alert_update(slo=slo, status=by_id[slo.id], now=now, firing=firing)
     SLO.objects.filter(id__in=[s.id for s in slos]).update(evaluated_at=now)
+    slo_statuses_publish(slos, by_id)
     return report
 
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from forecasting.algorithms.forecast import forecast, select
+from forecasting.events import forecasts_publish
 from forecasting.models import Forecast, ForecastModel, ForecastScore, SeriesDetector, TeamDetection
 from forecasting.signals import forecasts_refreshed
 from metrics.selectors import buckets_many
@@ -213,10 +214,14 @@ def _announce(series_ids: list[int]) -> None:
     from metrics.models import Series
 
     by_team: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for sid, team_id, metric in Series.objects.filter(id__in=series_ids).values_list("id", "team_id", "metric"):
+    uids: dict[int, list[str]] = defaultdict(list)
+    rows = Series.objects.filter(id__in=series_ids).values_list("id", "team_id", "metric", "uid")
+    for sid, team_id, metric, uid in rows:
         by_team[team_id][metric].append(sid)
+        uids[team_id].append(str(uid))
     for team_id, series in by_team.items():
         try:
             forecasts_refreshed.send(sender=Forecast, team_id=team_id, series=dict(series))
         except Exception:
             logger.exception("forecasts_refreshed receiver failed for team %s", team_id)
+        forecasts_publish(team_id, uids[team_id])
