@@ -4,6 +4,7 @@ grow with the number of alerts. The maths is in bi.kpis."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from datetime import timedelta as td
 
@@ -16,6 +17,8 @@ from alerts.selectors import incidents_for_teams, open_forecast_alerts, services
 from alerts.slo import calculations as slo_calc
 from alerts.slo.selectors import settled_end, slas_for_teams, slos_for_teams, statuses, window_sums
 from bi import kpis
+
+logger = logging.getLogger(__name__)
 
 RISK_LIMIT = 10
 SLO_RISK_HORIZON = td(days=7)  # an SLO whose budget runs out within this is a top risk
@@ -219,10 +222,29 @@ def _figures(inc: dict, stake: float, slos: list[tuple], slas: list[kpis.SLARow]
     )
 
 
+RECOMMENDATIONS_CACHE_S = 300
+
+
 def recommendations_summary(team_ids: list[int]) -> dict:
+    """The feed's open items, cached for 5 minutes: building the feed (quality analytics over every
+    alert, SLO statuses, capacity) took 1.3 s with 100,000 alerts, ten times the rest of the page."""
+    from django.core.cache import cache
+
     from recommendations.selectors import summary as feed_summary
 
-    return feed_summary(team_ids)
+    key = "bi:recommendations:" + ",".join(map(str, sorted(team_ids)))
+    try:
+        cached = cache.get(key)
+    except Exception:  # Redis away: compute it
+        cached = None
+    if cached is not None:
+        return cached
+    value = feed_summary(team_ids)
+    try:
+        cache.set(key, value, RECOMMENDATIONS_CACHE_S)
+    except Exception:
+        logger.warning("recommendations summary not cached (Redis away?)")
+    return value
 
 
 def summary(*, team_ids: list[int], period: str, now: datetime | None = None) -> kpis.Summary:
