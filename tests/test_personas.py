@@ -13,6 +13,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from hive_ops.teams.services import membership_ensure, team_get_or_create
+from metrics.models import Series
+from tests.capacity.factories import resource
 from tests.fuzz.data import team_data
 
 PATH_PARAM = re.compile(r"\{([^}]+)\}")
@@ -36,6 +38,9 @@ def world(db, django_user_model, storage_clean):
     membership_ensure(team=other, user=bob)  # admin of his own team
     charlie = django_user_model.objects.create_user("charlie")
     ids = team_data(team, alice)
+    series = Series.objects.filter(team=team).order_by("id").first()
+    ids["capacity"] = [str(resource(team, series).uid)]  # the page's path segment
+    ids["resources"] = ids["capacity"]  # the API's
     return alice, bob, charlie, ids
 
 
