@@ -64,9 +64,8 @@ def series_due(*, now: datetime, limit: int) -> list[int]:
     refresh = td(minutes=settings.HIVEOPS_FORECAST_REFRESH_MINUTES)
     disabled = TeamDetection.objects.filter(forecasts_enabled=False).values_list("team_id", flat=True)
     active = SeriesDetector.objects.filter(last_ts__gte=now - td(days=1)).exclude(series__team_id__in=disabled)
-    ForecastModel.objects.bulk_create(
-        [ForecastModel(series_id=sid) for sid in active.values_list("series_id", flat=True)], ignore_conflicts=True
-    )
+    missing = active.filter(series__forecast_model__isnull=True).values_list("series_id", flat=True)
+    ForecastModel.objects.bulk_create([ForecastModel(series_id=sid) for sid in missing], ignore_conflicts=True)
     with transaction.atomic():
         due = list(
             ForecastModel.objects.select_for_update(skip_locked=True)
