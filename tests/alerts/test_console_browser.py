@@ -180,8 +180,8 @@ def test_offline_the_app_shows_the_last_known_incidents_and_resyncs(browser, res
         page.evaluate("window.dispatchEvent(new Event('online'))")
         expect(page).to_have_url(re.compile(r"/console/$"), timeout=10_000)
         expect(page.locator("#alerts")).to_contain_text("search is flaky")
-        page.get_by_role("button", name=re.compile("Log out")).click()  # a shared phone keeps nothing
-        page.wait_for_load_state()
+        with page.expect_navigation():  # a shared phone keeps nothing
+            page.get_by_role("button", name=re.compile("Log out")).click()
         kept = page.evaluate(
             "caches.keys().then(async (names) => (await Promise.all(names.map(async (n) =>"
             " (await (await caches.open(n)).keys()).map((r) => r.url)))).flat())"
