@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from alerts.api.serializers import MatchersField, ModelCleanMixin
 from alerts.api.views import TeamOwnedViewSet
 from alerts.models import SLA, SLO, Service
+from alerts.models.slo import DEFINITION_FIELDS
 from alerts.slo import reports
 from alerts.slo.calculations import Status
 from alerts.slo.selectors import slo_history, statuses
@@ -63,20 +64,7 @@ class SLOSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "description",
             "enabled",
             "service",
-            "sli_kind",
-            "good_metric",
-            "good_matchers",
-            "bad_metric",
-            "bad_matchers",
-            "total_metric",
-            "total_matchers",
-            "counter_type",
-            "metric",
-            "matchers",
-            "latency_threshold",
-            "latency_source",
-            "bound_op",
-            "bound",
+            *DEFINITION_FIELDS,
             "objective",
             "window",
             "timezone",
