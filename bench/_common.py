@@ -63,6 +63,19 @@ def check_isolation(database_url: str, port: int) -> None:
         raise SystemExit(f"refusing to use port {port}: use 8100")
 
 
+def check_named_isolation(database_url: str, port: int, redis_url: str, *, database: str, redis_db: int) -> None:
+    """check_isolation, plus: the script's own database (name prefix) and a local, non-0 Redis db."""
+    check_isolation(database_url, port)
+    name = urlparse(database_url).path.lstrip("/")
+    if not name.startswith(database):
+        raise SystemExit(f"refusing to use database {name!r}: use {database}")
+    redis = urlparse(redis_url)
+    if redis.hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise SystemExit(f"refusing to use a non-local Redis host {redis.hostname!r}")
+    if redis.path.strip("/") in ("", "0"):
+        raise SystemExit(f"refusing Redis database 0 (shared with the development server): use /{redis_db}")
+
+
 def psycopg_conninfo(database_url: str, dbname: str | None = None) -> str:
     """The URL as a libpq connection string (optionally for another database on the same server)."""
     parsed = urlparse(database_url)

@@ -49,7 +49,7 @@ from _common import (
     ROOT,
     CpuMeter,
     add_common_arguments,
-    check_isolation,
+    check_named_isolation,
     emit,
     ensure_database,
     log,
@@ -95,15 +95,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def check_soak_isolation(args: argparse.Namespace) -> None:
-    check_isolation(args.database_url, args.port)
-    name = urlparse(args.database_url).path.lstrip("/")
-    if not name.startswith("hiveops_soakbench"):
-        raise SystemExit(f"refusing to use database {name!r}: use hiveops_soakbench")
-    redis = urlparse(args.redis_url)
-    if redis.hostname not in {"127.0.0.1", "localhost", "::1"}:
-        raise SystemExit(f"refusing to use a non-local Redis host {redis.hostname!r}")
-    if redis.path.strip("/") in ("", "0"):
-        raise SystemExit("refusing Redis database 0 (shared with the development server): use /5")
+    check_named_isolation(args.database_url, args.port, args.redis_url, database="hiveops_soakbench", redis_db=5)
 
 
 # --- set-up ------------------------------------------------------------------------------------

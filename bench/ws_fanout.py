@@ -48,7 +48,7 @@ from _common import (
     PYTHON,
     CpuMeter,
     add_common_arguments,
-    check_isolation,
+    check_named_isolation,
     emit,
     ensure_database,
     log,
@@ -88,15 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def check_ws_isolation(args: argparse.Namespace) -> None:
-    check_isolation(args.database_url, args.port)
-    name = urlparse(args.database_url).path.lstrip("/")
-    if not name.startswith("hiveops_wsbench"):
-        raise SystemExit(f"refusing to use database {name!r}: use hiveops_wsbench")
-    redis = urlparse(args.redis_url)
-    if redis.hostname not in {"127.0.0.1", "localhost", "::1"}:
-        raise SystemExit(f"refusing to use a non-local Redis host {redis.hostname!r}")
-    if redis.path.strip("/") in ("", "0"):
-        raise SystemExit("refusing Redis database 0 (shared with the development server): use /7")
+    check_named_isolation(args.database_url, args.port, args.redis_url, database="hiveops_wsbench", redis_db=7)
 
 
 # --- client processes --------------------------------------------------------------------------
