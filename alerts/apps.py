@@ -7,16 +7,19 @@ class AlertsConfig(AppConfig):
     name = "alerts"
 
     def ready(self) -> None:
-        from alerts import receivers  # noqa: F401  evaluates rules when samples arrive
+        from alerts import receivers, tasks  # noqa: F401  evaluates rules when samples arrive; registers tasks
         from alerts.evaluators import registry
         from alerts.evaluators.absence import AbsenceEvaluator
         from alerts.evaluators.anomaly import AnomalyEvaluator
         from alerts.evaluators.capacity import CapacityEvaluator
         from alerts.evaluators.forecast_breach import ForecastBreachEvaluator
         from alerts.evaluators.threshold import ThresholdEvaluator
+        from alerts.services.escalation import on_incident_changed
+        from alerts.signals import incident_changed
 
         registry.register(ThresholdEvaluator())
         registry.register(AbsenceEvaluator())
         registry.register(AnomalyEvaluator())
         registry.register(ForecastBreachEvaluator())
         registry.register(CapacityEvaluator())
+        incident_changed.connect(on_incident_changed, dispatch_uid="paging-follows-incidents")

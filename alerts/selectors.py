@@ -62,3 +62,16 @@ def open_forecast_alerts(*, team_ids: list[int], limit: int = 20) -> list[Alert]
     """Open, unmuted alerts raised by `forecast_breach` rules (predicted breaches), newest first."""
     qs = Alert.objects.filter(team_id__in=team_ids, status__in=OPEN_STATUSES, muted="", rule__kind="forecast_breach")
     return list(qs.select_related("service", "rule").order_by("-last_seen")[:limit])
+
+
+def paging_wanted(incident: Incident) -> tuple[bool, str]:
+    """Whether the incident should be paging now, and if not, why (shown on its page)."""
+    if incident.status != Incident.Status.TRIGGERED:
+        return False, f"incident {incident.status}"
+    firing = incident.alerts.filter(status="firing")
+    if not firing.exists():
+        return False, "no firing alert"
+    if not firing.filter(muted="").exists():
+        kinds = sorted(set(firing.values_list("muted", flat=True)))
+        return False, f"every firing alert is {' or '.join(kinds)}"
+    return True, ""

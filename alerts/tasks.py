@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from alerts.models import AlertRule
-from alerts.services import housekeeping, muting, rules
+from alerts.services import delivery, escalation, housekeeping, muting, oncall, rules
 
 
 @shared_task(acks_late=True)
@@ -48,43 +48,31 @@ def alert_housekeeping() -> str:
 @shared_task(acks_late=True)
 def escalation_step(escalation_id: int, fence: str) -> str:
     """One escalation level. Fenced by the escalation's current fence; safe to run twice."""
-    from alerts.services.escalation import escalation_step as step
-
-    return step(escalation_id=escalation_id, fence=fence)
+    return escalation.escalation_step(escalation_id=escalation_id, fence=fence)
 
 
 @shared_task(acks_late=True)
 def deliver_notification(notification_id: int) -> str:
-    from alerts.services.delivery import notification_deliver
-
-    return notification_deliver(notification_id=notification_id)
+    return delivery.notification_deliver(notification_id=notification_id)
 
 
 @shared_task(acks_late=True)
 def audit_escalations() -> str:
     """Every 30 s: run due steps whose tasks were lost, re-send stranded deliveries, report stuck ones."""
-    from alerts.services.escalation import escalations_audit
-
-    return str(escalations_audit())
+    return str(escalation.escalations_audit())
 
 
 @shared_task(acks_late=True)
 def send_digests() -> str:
-    from alerts.services.delivery import digests_send
-
-    return f"{digests_send()} digest(s) sent"
+    return f"{delivery.digests_send()} digest(s) sent"
 
 
 @shared_task(acks_late=True)
 def notify_handoffs() -> str:
-    from alerts.services.oncall import handoffs_notify
-
-    return f"{handoffs_notify()} handoff(s) announced"
+    return f"{oncall.handoffs_notify()} handoff(s) announced"
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=5, max_retries=5)
 def forward_incident_state(incident_id: int, action: str) -> str:
     """acknowledge/resolve to the PagerDuty channels that were paged (idempotent on their side)."""
-    from alerts.services.delivery import pagerduty_forward_state
-
-    return f"told {pagerduty_forward_state(incident_id=incident_id, action=action)} PagerDuty channel(s)"
+    return f"told {delivery.pagerduty_forward_state(incident_id=incident_id, action=action)} PagerDuty channel(s)"

@@ -11,7 +11,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from alerts.evaluation import CRITICAL, OK, WARNING
+from alerts.evaluation import CRITICAL, OK, WARNING, breaches
 from forecasting.selectors import breach_risk, forecasts_for
 from metrics.selectors import series_latest
 
@@ -30,6 +30,7 @@ class ForecastBreachEvaluator:
 
     def __init__(self) -> None:
         self._risks: dict[int, object] = {}
+        self._latest: dict[int, float] = {}
 
     def validate(self, rule) -> None:
         horizon, probability, warning = settings_of(rule)
@@ -65,6 +66,8 @@ class ForecastBreachEvaluator:
                 latest=current[1] if current else None,
             )
             self._risks[s.id] = risk
+            if current is not None:
+                self._latest[s.id] = current[1]
             values[s.id] = risk.probability if risk else None
         return values
 
@@ -95,6 +98,13 @@ class ForecastBreachEvaluator:
         if risk is None or value is None:
             return {}
         verb = "exceed" if rule.comparator in ("gt", "gte") else "fall below"
+        latest = self._latest.get(series.id)
+        if latest is not None and breaches(latest, rule.comparator, rule.critical_threshold):
+            side = "above" if rule.comparator in ("gt", "gte") else "below"
+            return {
+                "summary": f"{series} is {side} {rule.critical_threshold:g} now (value {latest:.4g}): breached",
+                "annotations": {"breach_probability": f"{value:.3f}", "breached": "true", "forecast_model": risk.model},
+            }
         if risk.eta is not None:
             minutes = max(0, round((risk.eta - now).total_seconds() / 60))
             when = f"in about {minutes} min"

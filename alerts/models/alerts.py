@@ -37,6 +37,7 @@ class Alert(models.Model):
         SILENCED = "silenced"
         SUPPRESSED = "suppressed", "suppressed (inhibited)"
         MAINTENANCE = "maintenance"
+        SNOOZED = "snoozed"
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="alerts")
@@ -77,6 +78,8 @@ class Alert(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_alerts"
     )
+    snoozed_until = models.DateTimeField(null=True, blank=True, help_text="quiet (no paging) until then")
+    snoozed_until_clear = models.BooleanField(default=False, help_text="quiet until the source clears")
 
     class Meta:
         ordering = ["-last_seen", "-id"]

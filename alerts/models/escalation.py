@@ -83,12 +83,14 @@ class Escalation(models.Model):
 
     class State(models.TextChoices):
         ACTIVE = "active"
+        PAUSED = "paused", "paused (every firing alert muted)"
         STOPPED = "stopped"
         FINISHED = "finished"
+        UNROUTED = "unrouted", "not started (no route matches)"
 
     incident = models.ForeignKey("alerts.Incident", on_delete=models.CASCADE, related_name="escalations")
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.SET_NULL, null=True)
-    snapshot = models.JSONField()
+    snapshot = models.JSONField(default=dict, blank=True, help_text="the policy as routed at the first step")
     fence = models.UUIDField(default=uuid.uuid4, help_text="step tasks carrying another fence exit")
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
     next_level = models.PositiveSmallIntegerField(default=0, help_text="index into snapshot levels")

@@ -10,14 +10,17 @@ from datetime import timedelta as td
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from alerts import events
-from alerts.models import Alert, AlertEvent, Silence
+from alerts.machines import alert as machine
+from alerts.models import Alert, AlertEvent, Service
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.incidents import incident_attach, incident_refresh
 from alerts.services.muting import alert_refresh_muting
 from alerts.services.timeline import alert_event
+from hive_ops.queue import enqueue
 
 FLAP_KINDS = ("firing", "resolved", "reopened")
 
@@ -83,6 +86,8 @@ def _raise(signal: Signal) -> Alert:
     _check_flapping(alert, now)
     alert_refresh_muting(alert=alert, now=now)
     if alert.status != Alert.Status.PENDING:
+        if alert.incident_id is not None and alert.incident.status == "resolved":
+            alert.incident = None  # its incident was closed meanwhile: it goes to an open one
         if alert.incident_id is None:
             incident_attach(alert=alert, now=now)
         else:
@@ -99,11 +104,12 @@ def _update(alert: Alert, signal: Signal, now: datetime) -> None:
             alert, "severity_changed", actor_name=signal.actor_name, message=f"{alert.severity} → {signal.severity}"
         )
         alert.severity = signal.severity
-    if alert.status == Alert.Status.PENDING and signal.status == Alert.Status.FIRING:
-        alert.status, alert.fired_at = Alert.Status.FIRING, now
-        alert_event(alert, "firing", actor_name=signal.actor_name, message=signal.summary, value=signal.value)
     alert.summary = signal.summary[:1024]
+    if alert.service_id is None:
+        alert.service_id = service_for(signal)
     alert.save()
+    if alert.status == Alert.Status.PENDING and signal.status == Alert.Status.FIRING:
+        machine.apply(alert, "fire", actor_name=signal.actor_name, at=now, message=signal.summary, value=signal.value)
 
 
 def _reopen_recent(signal: Signal, now: datetime) -> Alert | None:
@@ -122,14 +128,23 @@ def _reopen_recent(signal: Signal, now: datetime) -> Alert | None:
     )
     if alert is None:
         return None
-    alert.status, alert.resolved_at, alert.resolved_by = signal.status, None, None
-    alert.acknowledged_at = alert.acknowledged_by = None
     alert.occurrences += 1
     alert.last_seen, alert.value, alert.severity = now, signal.value, signal.severity
-    alert.fired_at = now if signal.status == Alert.Status.FIRING else None
-    alert.save()
-    alert_event(alert, "reopened", actor_name=signal.actor_name, message=signal.summary, value=signal.value)
+    event = "refire" if signal.status == Alert.Status.FIRING else "rearm"
+    machine.apply(alert, event, actor_name=signal.actor_name, at=now, message=signal.summary, value=signal.value)
     return alert
+
+
+def service_for(signal: Signal) -> int | None:
+    """The alert's service: the one its source names, else the team's service whose slug (or
+    name) is the `service` label."""
+    if signal.service_id is not None:
+        return signal.service_id
+    label = (signal.labels.get("service") or "").strip()
+    if not label:
+        return None
+    found = Service.objects.filter(team_id=signal.team_id).filter(Q(slug=label) | Q(name__iexact=label))
+    return found.values_list("id", flat=True).first()
 
 
 def _create(signal: Signal, now: datetime) -> Alert:
@@ -147,7 +162,7 @@ def _create(signal: Signal, now: datetime) -> Alert:
         labels=signal.labels,
         annotations=signal.annotations,
         value=signal.value,
-        service_id=signal.service_id,
+        service_id=service_for(signal),
         rule_id=signal.rule_id,
         integration_id=signal.integration_id,
         series_id=signal.series_id,
@@ -191,95 +206,73 @@ def _locked(alert: Alert) -> Alert:
     return Alert.objects.select_for_update(of=("self",)).select_related("service", "incident").get(pk=alert.pk)
 
 
-@transaction.atomic
-def alert_acknowledge(*, alert: Alert, by, actor_name: str | None = None, via_incident: bool = False) -> Alert:
+def _transition(alert: Alert, event: str, *, by, actor_name: str | None, message: str = "", channel: str = "") -> Alert:
+    """Apply an alert event by hand, then let the incident follow (one direction: alert -> incident)."""
     alert = _locked(alert)
-    if alert.status not in (Alert.Status.FIRING, Alert.Status.PENDING):
-        raise AlertError(f"alert is {alert.status}; only firing or pending alerts can be acknowledged")
-    alert.status, alert.acknowledged_at, alert.acknowledged_by = Alert.Status.ACKNOWLEDGED, timezone.now(), by
-    alert.save()
-    alert_event(alert, "acknowledged", by=by, actor_name=actor_name, message="via incident" if via_incident else "")
-    if not via_incident and alert.incident_id:
-        _sync_incident_ack(alert, by)
+    if not machine.MACHINE.allows(alert.status, event):
+        raise AlertError(str(_refusal(alert, event)))
+    extra = {"channel": channel} if channel else {}
+    machine.apply(alert, event, by=by, actor_name=actor_name, message=message, **extra)
+    if alert.incident_id:
+        if alert.incident.status == "resolved" and alert.is_open:
+            alert.incident = None
+            alert.save(update_fields=["incident"])
+            incident_attach(alert=alert)
+        else:
+            incident_refresh(incident=alert.incident, by=by, actor_name=actor_name, channel=channel)
+    elif alert.status == Alert.Status.FIRING:
+        incident_attach(alert=alert)
     events.alert_changed(alert)
     return alert
 
 
-def _sync_incident_ack(alert: Alert, by) -> None:
-    from alerts.services.incidents import incident_acknowledge
+def _refusal(alert: Alert, event: str) -> str:
+    if event == "acknowledge":
+        return f"alert is {alert.status}; only firing or pending alerts can be acknowledged"
+    if event == "unacknowledge":
+        return f"alert is {alert.status}, not acknowledged"
+    return f"alert is {alert.status}, not resolved"
 
-    incident = alert.incident
-    if incident.status == "triggered" and not incident.alerts.filter(status="firing").exists():
-        incident_acknowledge(incident=incident, by=by)
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by, actor_name: str | None = None, channel: str = "") -> Alert:
+    return _transition(alert, "acknowledge", by=by, actor_name=actor_name, channel=channel)
 
 
 @transaction.atomic
 def alert_unacknowledge(*, alert: Alert, by, actor_name: str | None = None) -> Alert:
-    alert = _locked(alert)
-    if alert.status != Alert.Status.ACKNOWLEDGED:
-        raise AlertError(f"alert is {alert.status}, not acknowledged")
-    alert.status, alert.acknowledged_at, alert.acknowledged_by = Alert.Status.FIRING, None, None
-    alert.save()
-    alert_event(alert, "unacknowledged", by=by, actor_name=actor_name)
-    if alert.incident_id:
-        incident_refresh(incident=alert.incident, by=by)
-    events.alert_changed(alert)
-    return alert
+    return _transition(alert, "unacknowledge", by=by, actor_name=actor_name)
 
 
 @transaction.atomic
 def alert_resolve(
-    *, alert: Alert, by=None, actor_name: str | None = None, reason: str = "", via_incident: bool = False
+    *, alert: Alert, by=None, actor_name: str | None = None, reason: str = "", channel: str = ""
 ) -> Alert:
-    alert = _locked(alert)
-    if alert.status == Alert.Status.RESOLVED:
-        return alert  # resolving twice is harmless (retries, Alertmanager repeats)
-    alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.RESOLVED, timezone.now(), by
-    alert.save()
-    alert_event(alert, "resolved", by=by, actor_name=actor_name, message=reason)
-    expired = Silence.objects.filter(for_alert=alert, expire_on_resolve=True, expired_at=None).update(
-        expired_at=timezone.now()
-    )
-    if expired:
-        alert_event(alert, "silence_expired", actor_name="system", message="silence ended with the alert")
-    if alert.incident_id and not via_incident:
-        incident_refresh(incident=alert.incident, by=by, actor_name=actor_name)
-    events.alert_changed(alert)
+    """Resolve (twice is harmless: retries, Alertmanager repeats). A rule alert resolved by hand
+    while its rule still breaches fires again at the next evaluation; snooze keeps it quiet."""
+    if Alert.objects.filter(pk=alert.pk, status=Alert.Status.RESOLVED).exists():
+        return alert
+    alert = _transition(alert, "resolve", by=by, actor_name=actor_name, message=reason, channel=channel)
     transaction.on_commit(lambda: _refresh_team_muting(alert.team_id))
     return alert
 
 
 def _refresh_team_muting(team_id: int) -> None:
-    """An inhibiting alert resolving may unmute others; done by a task, best effort."""
-    from alerts.tasks import refresh_muting
-
-    try:
-        refresh_muting.delay(team_id)
-    except Exception:  # broker down: the periodic refresh catches up within a minute
-        return
+    """An inhibiting alert resolving may unmute others; done by a task, best effort (the
+    housekeeping run refreshes muting every minute anyway)."""
+    enqueue("alerts.tasks.refresh_muting", team_id)
 
 
 @transaction.atomic
 def alert_reopen(*, alert: Alert, by, actor_name: str | None = None) -> Alert:
-    alert = _locked(alert)
-    if alert.status != Alert.Status.RESOLVED:
-        raise AlertError(f"alert is {alert.status}, not resolved")
-    if Alert.objects.filter(team_id=alert.team_id, fingerprint=alert.fingerprint, status__in=OPEN_STATUSES).exists():
+    locked = _locked(alert)
+    if locked.status == Alert.Status.RESOLVED and (
+        Alert.objects.filter(team_id=locked.team_id, fingerprint=locked.fingerprint, status__in=OPEN_STATUSES)
+        .exclude(pk=locked.pk)
+        .exists()
+    ):
         raise AlertError("another open alert has the same fingerprint")
-    alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.FIRING, None, None
-    alert.acknowledged_at = alert.acknowledged_by = None
-    alert.last_seen = timezone.now()
-    alert.save()
-    alert_event(alert, "reopened", by=by, actor_name=actor_name)
-    if alert.incident_id and alert.incident.status == "resolved":
-        alert.incident = None
-        alert.save(update_fields=["incident"])
-    if alert.incident_id is None:
-        incident_attach(alert=alert)
-    else:
-        incident_refresh(incident=alert.incident, by=by)
-    events.alert_changed(alert)
-    return alert
+    return _transition(locked, "reopen", by=by, actor_name=actor_name)
 
 
 @transaction.atomic

@@ -10,13 +10,16 @@ from datetime import timedelta as td
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from alerts.links import ack_url, incident_url
+from alerts.machines import delivery as machine
 from alerts.models import Incident, Notification, NotificationChannel
+from alerts.services.alerts import Signal, alert_raise, fingerprint_for
 from alerts.transports.base import Message, PermanentError, TransientError, transport_for
 from hive_ops.observability import metrics as m
+from hive_ops.queue import enqueue
+from hive_ops.teams.models import Membership
 
 logger = logging.getLogger(__name__)
 RETRY_BASE_S = 5
@@ -32,17 +35,9 @@ def message_for(incident: Incident, notification: Notification, action: str = "t
         service=incident.service.name if incident.service_id else "",
         summary_lines=[f"[{a.severity}] {a.summary}" for a in alerts],
         incident_url=incident_url(incident),
-        ack_url=ack_url(incident_uid=str(incident.uid), user_id=notification.user_id),
+        ack_url=ack_url(notification_id=notification.pk),
         resolve_url=incident_url(incident),
         action=action,
-    )
-
-
-def _claim(notification_id: int, now: datetime) -> bool:
-    return bool(
-        Notification.objects.filter(pk=notification_id, status__in=["pending", "retrying"], not_before__lte=now).update(
-            status=Notification.Status.SENDING, attempts=F("attempts") + 1
-        )
     )
 
 
@@ -75,10 +70,10 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
     """Deliver once. The incident row is share-locked while sending, so an acknowledgement
     (which takes its row lock) commits either before the check here or after the send."""
     now = now or timezone.now()
-    if not _claim(notification_id, now):
+    if not machine.claim(notification_id, due_before=now):
         return "not due or already handled"
     with transaction.atomic():
-        notification = Notification.objects.select_related("channel").get(pk=notification_id)
+        notification = Notification.objects.select_related("channel", "user").get(pk=notification_id)
         incident = (
             Incident.objects.select_for_update(no_key=True, of=("self",))
             .select_related("service")
@@ -86,6 +81,10 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
         )
         if incident.status != Incident.Status.TRIGGERED:
             _finish(notification, Notification.Status.CANCELLED, f"incident {incident.status} before sending")
+            return "cancelled"
+        refusal = recipient_refusal(notification.user, incident) if notification.user_id else ""
+        if refusal:
+            _finish(notification, Notification.Status.CANCELLED, refusal)
             return "cancelled"
         if _storm(notification, now):
             _finish(notification, Notification.Status.DIGEST_QUEUED, "storm control: goes out in the next digest")
@@ -106,14 +105,26 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
     return "sent"
 
 
+def recipient_refusal(user, incident: Incident) -> str:
+    """Why a person may no longer be paged for (or act on) an incident; "" when they may."""
+    if user is None or not user.is_active:
+        return "the person was deactivated"
+    if not Membership.objects.filter(user=user, team_id=incident.team_id).exists():
+        return "the person is no longer in the team"
+    return ""
+
+
+FINISH_EVENT = {"sent": "sent", "failed": "fail", "cancelled": "cancel", "digest_queued": "hold"}
+
+
 def _finish(notification: Notification, status: str, error: str, started: float | None = None) -> None:
     m.delivery_done(notification, status)
-    notification.status, notification.error = status, error[:2000]
+    fields = {"error": error[:2000]}
     if started is not None:
-        notification.duration_ms = int((time.monotonic() - started) * 1000)
+        fields["duration_ms"] = int((time.monotonic() - started) * 1000)
     if status == Notification.Status.SENT:
-        notification.sent_at = timezone.now()
-    notification.save(update_fields=["status", "error", "duration_ms", "sent_at"])
+        fields["sent_at"] = timezone.now()
+    machine.move(notification, FINISH_EVENT[status], **fields)
 
 
 def _transient(notification: Notification, error: str, now: datetime) -> str:
@@ -124,26 +135,14 @@ def _transient(notification: Notification, error: str, now: datetime) -> str:
         return "failed"
     delay = td(seconds=RETRY_BASE_S * 2 ** (notification.attempts - 1))
     m.delivery_done(notification, "retrying")
-    notification.status, notification.error, notification.not_before = Notification.Status.RETRYING, error, now + delay
-    notification.save(update_fields=["status", "error", "not_before"])
-    eta = notification.not_before
-
-    def retry() -> None:
-        from alerts.tasks import deliver_notification
-
-        try:
-            deliver_notification.apply_async((notification.pk,), eta=eta)
-        except Exception:  # broker down: the auditor picks it up
-            logger.warning("retry of notification %s not enqueued", notification.pk)
-
-    transaction.on_commit(retry)
+    machine.move(notification, "retry", error=error[:2000], not_before=now + delay)
+    pk, eta = notification.pk, notification.not_before
+    transaction.on_commit(lambda: enqueue("alerts.tasks.deliver_notification", pk, eta=eta))
     return f"retry in {delay.total_seconds():.0f} s"
 
 
 def _channel_failing(notification: Notification, error: str) -> None:
     """A permanent failure marks the channel failing and raises an internal alert for the team."""
-    from alerts.services.alerts import Signal, alert_raise, fingerprint_for
-
     name = notification.channel.name if notification.channel_id else notification.target
     if notification.channel_id:
         NotificationChannel.objects.filter(pk=notification.channel_id, failing_since=None).update(
@@ -187,7 +186,7 @@ def digests_send(*, now: datetime | None = None) -> int:
             service="",
             summary_lines=[f"P{i.effective_priority} {i.title} ({i.status})" for i in incidents],
             incident_url=incident_url(first.incident),
-            ack_url=ack_url(incident_uid=str(first.incident.uid), user_id=first.user_id),
+            ack_url=ack_url(notification_id=first.pk),
             resolve_url=incident_url(first.incident),
         )
         config = first.channel.config if first.channel_id else {}

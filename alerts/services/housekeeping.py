@@ -7,12 +7,12 @@ from datetime import timedelta as td
 
 from django.db import transaction
 
+from alerts.machines import alert as machine
 from alerts.models import Alert, Service
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.alerts import alert_resolve, alerts_settle_flapping
 from alerts.services.incidents import incident_refresh
 from alerts.services.muting import muting_refresh_team, silences_expire
-from alerts.services.timeline import alert_event
 
 DEFAULT_ACK_TIMEOUT = Service._meta.get_field("ack_timeout").default
 DEFAULT_AUTO_RESOLVE = Service._meta.get_field("auto_resolve_timeout").default
@@ -33,25 +33,25 @@ def auto_resolve_stale(*, now: datetime) -> int:
 def retrigger_unacknowledged(*, now: datetime) -> int:
     """Acknowledged but unresolved past the acknowledgement timeout: back to firing."""
     count = 0
-    acked = Alert.objects.filter(status=Alert.Status.ACKNOWLEDGED).select_related("service", "incident")
+    acked = Alert.objects.filter(status=Alert.Status.ACKNOWLEDGED).select_related("service")
     for alert in acked.filter(acknowledged_at__lt=now - td(minutes=1)):
         timeout = alert.service.ack_timeout if alert.service_id else DEFAULT_ACK_TIMEOUT
         if alert.acknowledged_at >= now - timeout:
             continue
         with transaction.atomic():
-            claimed = Alert.objects.filter(
-                pk=alert.pk, status=Alert.Status.ACKNOWLEDGED, acknowledged_at=alert.acknowledged_at
-            ).update(status=Alert.Status.FIRING, acknowledged_at=None, acknowledged_by=None)
-            if claimed:
-                alert_event(
-                    alert,
-                    "ack_timeout",
-                    actor_name="system",
-                    message=f"acknowledged more than {timeout} ago and not resolved; firing again",
-                )
-                if alert.incident_id:
-                    incident_refresh(incident=alert.incident)
-                count += 1
+            locked = (
+                Alert.objects.select_for_update(of=("self",))
+                .select_related("incident")
+                .filter(pk=alert.pk, status=Alert.Status.ACKNOWLEDGED, acknowledged_at=alert.acknowledged_at)
+                .first()
+            )
+            if locked is None:
+                continue
+            message = f"acknowledged more than {timeout} ago and not resolved; firing again"
+            machine.apply(locked, "ack_timeout", actor_name="system", at=now, message=message)
+            if locked.incident_id:
+                incident_refresh(incident=locked.incident)
+            count += 1
     return count
 
 

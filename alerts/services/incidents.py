@@ -8,10 +8,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts import events
+from alerts.machines import alert as alert_machine
+from alerts.machines import incident as machine
 from alerts.matchers import matches
 from alerts.models import Alert, GroupingRule, Incident, Severity
 from alerts.models.alerts import OPEN_STATUSES
-from alerts.services.escalation import escalation_start, escalation_stop
 from alerts.services.timeline import alert_event, incident_event
 
 DEFAULT_CRITICALITY = 2
@@ -44,7 +45,9 @@ def _title(alert: Alert) -> str:
     return (f"{alert.service.name}: " if alert.service_id else "") + alert.summary
 
 
-def _open_or_reopen(alert: Alert, rule: GroupingRule | None, key: str, now: datetime) -> Incident:
+def _open_or_reopen(alert: Alert, rule: GroupingRule | None, key: str, now: datetime) -> tuple[Incident, str]:
+    """The open incident of the group, a recently resolved one reopened, or a new one; and the
+    event paging hears about it ("" when it was open already)."""
     incident = (
         Incident.objects.select_for_update()
         .filter(team_id=alert.team_id, group_key=key)
@@ -52,7 +55,7 @@ def _open_or_reopen(alert: Alert, rule: GroupingRule | None, key: str, now: date
         .first()
     )
     if incident:
-        return incident
+        return incident, ""
     window = rule.group_window if rule else GroupingRule._meta.get_field("group_window").default
     recent = (
         Incident.objects.select_for_update()
@@ -61,11 +64,15 @@ def _open_or_reopen(alert: Alert, rule: GroupingRule | None, key: str, now: date
         .first()
     )
     if recent:
-        recent.status, recent.resolved_at, recent.resolved_by, recent.time_to_resolve = "triggered", None, None, None
-        recent.save()
-        incident_event(recent, "reopened", actor_name="system", message=f"new alert within {window} of resolving")
-        escalation_start(incident=recent, reason="incident reopened", now=now)
-        return recent
+        machine.apply(
+            recent,
+            "reopen",
+            actor_name="system",
+            at=now,
+            message=f"new alert within {window} of resolving",
+            silent=True,
+        )
+        return recent, "reopen"
     incident = Incident.objects.create(
         team_id=alert.team_id,
         service=alert.service,
@@ -75,124 +82,88 @@ def _open_or_reopen(alert: Alert, rule: GroupingRule | None, key: str, now: date
         priority=priority_for(alert.severity, alert.service.criticality if alert.service_id else None),
         opened_at=now,
     )
-    incident_event(incident, "triggered", actor_name="system", message=f"opened by alert: {alert.summary}")
-    transaction.on_commit(lambda: _start_escalation_later(incident.pk))
-    return incident
-
-
-def _start_escalation_later(incident_id: int) -> None:
-    """Start after commit, once the first alert is attached (routes match on its labels)."""
-    with transaction.atomic():
-        incident = Incident.objects.select_for_update().filter(pk=incident_id, status="triggered").first()
-        if incident is not None and not incident.escalations.exists():
-            escalation_start(incident=incident, reason="incident triggered")
+    machine.opened(incident, message=f"opened by alert: {alert.summary}")
+    return incident, "trigger"
 
 
 def incident_attach(*, alert: Alert, now: datetime | None = None) -> Incident:
     """Put a firing alert into the open incident of its group (creating or reopening one)."""
     now = now or timezone.now()
     rule, key = group_key_for(alert)
-    for _ in range(3):
+    for attempt in range(3):
         try:
             with transaction.atomic():
-                incident = _open_or_reopen(alert, rule, key, now)
+                incident, event = _open_or_reopen(alert, rule, key, now)
             break
         except IntegrityError:  # another process opened it first; take theirs
-            continue
+            if attempt == 2:
+                raise
     alert.incident = incident
     alert.save(update_fields=["incident"])
     alert_event(alert, "grouped", actor_name="system", message=f"added to incident {incident.uid}")
     incident_event(incident, "alert_added", actor_name="system", message=alert.summary, alert=str(alert.uid))
-    incident_refresh(incident=incident)
-    return incident
+    if incident.service_id is None and alert.service_id is not None:
+        incident.service = alert.service
+        incident.save(update_fields=["service"])
+    return incident_refresh(incident=incident, event=event or "alerts_changed")
 
 
-def incident_refresh(*, incident: Incident, by=None, actor_name: str | None = None) -> Incident:
-    """Derive priority and status from the alerts: resolved when all resolved, triggered when
-    an unacknowledged alert fires again."""
+def incident_refresh(
+    *, incident: Incident, by=None, actor_name: str | None = None, event: str = "alerts_changed", channel: str = ""
+) -> Incident:
+    """Derive the incident from its alerts: resolved when all are resolved, acknowledged when
+    every open one is, triggered again when an acknowledged incident has a firing alert. Then
+    tell paging (which starts, keeps or stops the escalation)."""
     alerts = list(incident.alerts.all())
     open_alerts = [a for a in alerts if a.status in OPEN_STATUSES]
-    fields = []
     if alerts:
         criticality = incident.service.criticality if incident.service_id else None
         priority = min(priority_for(a.severity, criticality) for a in (open_alerts or alerts))
         if priority != incident.priority:
             incident.priority = priority
-            fields.append("priority")
+            incident.save(update_fields=["priority"])
+    name = actor_name or "system"
     if alerts and not open_alerts and incident.status != Incident.Status.RESOLVED:
-        _mark_resolved(incident, by=by, note="")
-        incident_event(incident, "resolved", by=by, actor_name=actor_name or "system", message="all alerts resolved")
-        fields += ["status", "resolved_at", "resolved_by", "time_to_resolve"]
+        machine.apply(incident, "resolve", by=by, actor_name=name, message="all alerts resolved", channel=channel)
     elif incident.status == Incident.Status.ACKNOWLEDGED and any(a.status == "firing" for a in open_alerts):
-        incident.status = Incident.Status.TRIGGERED
-        incident_event(incident, "retriggered", actor_name=actor_name or "system", message="an alert fired again")
-        fields.append("status")
-        escalation_start(incident=incident, reason="an alert fired again")
-    if fields:
-        incident.save(update_fields=fields)
-        events.incident_changed(incident)
+        machine.apply(incident, "retrigger", actor_name=name, message="an alert fired again")
+    elif (
+        incident.status == Incident.Status.TRIGGERED
+        and open_alerts
+        and all(a.status == "acknowledged" for a in open_alerts)
+    ):
+        machine.apply(
+            incident, "acknowledge", by=by, actor_name=actor_name, message="every alert acknowledged", channel=channel
+        )
+    else:
+        machine.announce(incident, event or "alerts_changed", by=by, channel=channel)
     return incident
 
 
-def _forward_state(incident: Incident, action: str) -> None:
-    """After commit: PagerDuty channels that were paged learn the new state (best effort)."""
-    from alerts.tasks import forward_incident_state
-
-    def enqueue() -> None:
-        try:
-            forward_incident_state.delay(incident.pk, action)
-        except Exception:  # broker down: PagerDuty's own auto-resolve covers it
-            return
-
-    transaction.on_commit(enqueue)
-
-
-def _mark_resolved(incident: Incident, *, by, note: str) -> None:
-    escalation_stop(incident=incident, reason="incident resolved")
-    _forward_state(incident, "resolve")
-    now = timezone.now()
-    incident.status, incident.resolved_at, incident.resolved_by = Incident.Status.RESOLVED, now, by
-    incident.time_to_resolve = now - incident.opened_at
-    if note:
-        incident.resolution_note = note
-
-
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident, by) -> Incident:
-    from alerts.services.alerts import alert_acknowledge
-
+def incident_acknowledge(*, incident: Incident, by, channel: str = "") -> Incident:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.status != Incident.Status.TRIGGERED:
         raise IncidentError(f"incident is {incident.status}, not triggered")
     now = timezone.now()
-    incident.status, incident.acknowledged_at, incident.acknowledged_by = Incident.Status.ACKNOWLEDGED, now, by
-    incident.time_to_acknowledge = incident.time_to_acknowledge or now - incident.opened_at
-    incident.save()
-    escalation_stop(incident=incident, reason=f"acknowledged by {by or 'token'}")
-    _forward_state(incident, "acknowledge")
-    incident_event(incident, "acknowledged", by=by)
-    for alert in incident.alerts.filter(status="firing"):
-        alert_acknowledge(alert=alert, by=by, via_incident=True)
-    events.incident_changed(incident)
-    return incident
+    for alert in incident.alerts.select_for_update().filter(status__in=["firing", "pending"]):
+        alert_machine.apply(alert, "acknowledge", by=by, at=now, message="via incident")
+        events.alert_changed(alert)
+    return machine.apply(incident, "acknowledge", by=by, at=now, channel=channel)
 
 
 @transaction.atomic
-def incident_resolve(*, incident: Incident, by, note: str = "") -> Incident:
-    from alerts.services.alerts import alert_resolve
-
+def incident_resolve(*, incident: Incident, by, note: str = "", channel: str = "") -> Incident:
     incident = Incident.objects.select_for_update(of=("self",)).select_related("team").get(pk=incident.pk)
     if incident.status == Incident.Status.RESOLVED:
         raise IncidentError("incident is already resolved")
     if incident.team.require_resolution_note and not note.strip():
         raise IncidentError("this team requires a resolution note", status=400)
-    _mark_resolved(incident, by=by, note=note)
-    incident.save()
-    incident_event(incident, "resolved", by=by, message=note)
-    for alert in incident.alerts.filter(status__in=OPEN_STATUSES):
-        alert_resolve(alert=alert, by=by, reason="incident resolved", via_incident=True)
-    events.incident_changed(incident)
-    return incident
+    now = timezone.now()
+    for alert in incident.alerts.select_for_update().filter(status__in=OPEN_STATUSES):
+        alert_machine.apply(alert, "resolve", by=by, at=now, message="incident resolved")
+        events.alert_changed(alert)
+    return machine.apply(incident, "resolve", by=by, at=now, message=note, note=note, channel=channel)
 
 
 @transaction.atomic
@@ -246,9 +217,8 @@ def incident_merge(*, target: Incident, sources: list[Incident], by) -> Incident
             raise IncidentError("incidents of different teams cannot be merged")
         moved = list(source.alerts.all())
         source.alerts.update(incident=target)
-        _mark_resolved(source, by=by, note=f"merged into {target.uid}")
-        source.save()
         incident_event(source, "merged", by=by, message=f"merged into {target.uid}", into=str(target.uid))
+        machine.apply(source, "resolve", by=by, message=f"merged into {target.uid}", note=f"merged into {target.uid}")
         incident_event(
             target, "merged_in", by=by, message=f"{len(moved)} alert(s) from {source.uid}", source=str(source.uid)
         )
@@ -279,4 +249,4 @@ def incident_split(*, incident: Incident, alerts: list[Alert], by) -> Incident:
     incident_event(new, "split", by=by, message=f"split from {incident.uid}", source=str(incident.uid))
     incident_event(incident, "split_off", by=by, message=f"{len(ids)} alert(s) to {new.uid}", into=str(new.uid))
     incident_refresh(incident=incident, by=by)
-    return incident_refresh(incident=new, by=by)
+    return incident_refresh(incident=new, by=by, event="trigger" if new.status == Incident.Status.TRIGGERED else "")

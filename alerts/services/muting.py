@@ -12,6 +12,7 @@ from alerts import events
 from alerts.matchers import matches
 from alerts.models import Alert, InhibitionRule, MaintenanceWindow, Silence
 from alerts.models.alerts import OPEN_STATUSES
+from alerts.services.incidents import incident_refresh
 from alerts.services.timeline import alert_event
 
 INHIBITING_STATUSES = ("firing", "acknowledged")
@@ -46,7 +47,13 @@ class MuteRules:
         return [a for a in self.open_alerts if a.status in INHIBITING_STATUSES]
 
 
+def snoozed(alert: Alert, now: datetime) -> bool:
+    return alert.snoozed_until_clear or (alert.snoozed_until is not None and alert.snoozed_until > now)
+
+
 def mute_reason(alert: Alert, *, now: datetime, rules: MuteRules) -> tuple[str, Silence | None]:
+    if snoozed(alert, now):
+        return Alert.Muted.SNOOZED, None
     for silence in rules.silences:
         if matches(silence.matchers, alert.labels):
             return Alert.Muted.SILENCED, silence
@@ -81,6 +88,8 @@ def alert_refresh_muting(*, alert: Alert, now: datetime | None = None, rules: Mu
     else:
         alert_event(alert, f"un{before}" if before != "maintenance" else "maintenance_ended", actor_name="system")
     events.alert_changed(alert)
+    if alert.incident_id is not None and alert.status == Alert.Status.FIRING:
+        incident_refresh(incident=alert.incident)  # paging pauses or resumes with the mute
     return True
 
 

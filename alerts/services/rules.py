@@ -123,6 +123,8 @@ def _apply(rule: AlertRule, series, value: float, now: datetime) -> int:
     )
     state_row.last_value, state_row.evaluated_at = value, now
     state_row.save()
+    if step.transition is None and step.state.level != OK:
+        return _refire_if_closed(rule, series, value, step.state.level, now)
     if step.transition in ("pending", "firing", "changed"):
         level = step.state.level if step.transition != "pending" else step.state.pending_level
         status = Alert.Status.PENDING if step.transition == "pending" else Alert.Status.FIRING
@@ -135,6 +137,16 @@ def _apply(rule: AlertRule, series, value: float, now: datetime) -> int:
             shown = f" (value {value:.4g})" if value is not None else ""
             alert_resolve(alert=alert, actor_name=f"rule {rule.name}", reason=why + shown)
     return 1 if step.transition else 0
+
+
+def _refire_if_closed(rule: AlertRule, series, value: float, level: str, now: datetime) -> int:
+    """Still breaching but no open alert (resolved by hand): fire again, as Alertmanager and
+    PagerDuty do. A snoozed alert stays open, so snoozing is how a person keeps it quiet."""
+    fingerprint = fingerprint_for("rule", rule.id, alert_labels(rule, series))
+    if Alert.objects.filter(team_id=rule.team_id, fingerprint=fingerprint, status__in=OPEN_STATUSES).exists():
+        return 0
+    alert_raise(signal=_signal(rule, series, level, value, Alert.Status.FIRING, now))
+    return 1
 
 
 def rules_for_metrics(*, team_id: int, metrics: list[str], kinds: list[str] | None = None) -> list[AlertRule]:

@@ -12,13 +12,17 @@ from rest_framework.test import APIClient
 
 from alerts.links import ack_token
 from alerts.models import (
+    Escalation,
     EscalationPolicy,
     Incident,
+    Notification,
     NotificationChannel,
     OnCallRotation,
     RotationMember,
     RotationOverride,
 )
+from alerts.services.alerts import alert_unacknowledge
+from hive_ops.teams.models import Membership
 from tests.alerts.factories import raise_alert
 
 
@@ -109,10 +113,20 @@ def test_other_teams_see_no_rotations_or_policies(bob, team):
     assert client.get("/api/v1/escalation-policies").json()["count"] == 0
 
 
+def _paged(team, user):
+    """An incident whose escalation sent `user` an email; returns (incident, that delivery)."""
+    incident = raise_alert(team).incident
+    escalation = Escalation.objects.filter(incident=incident).first()
+    notification = Notification.objects.create(
+        incident=incident, escalation=escalation, user=user, kind="email", target="a@x", dedup_key=f"t{incident.pk}"
+    )
+    return incident, notification
+
+
 class TestAckLink:
     def test_get_shows_a_button_and_post_acknowledges(self, client, team, alice):
-        incident = raise_alert(team).incident
-        url = f"/ack/{ack_token(incident_uid=str(incident.uid), user_id=alice.pk)}"
+        incident, notification = _paged(team, alice)
+        url = f"/ack/{ack_token(notification_id=notification.pk)}"
         page = client.get(url)
         assert page.status_code == 200
         assert b'id="ack"' in page.content
@@ -121,23 +135,77 @@ class TestAckLink:
         assert b"Acknowledged" in done.content
         incident.refresh_from_db()
         assert (incident.status, incident.acknowledged_by) == ("acknowledged", alice)
-        assert b"Already acknowledged" in client.get(url).content
+        event = incident.events.get(kind="acknowledged")
+        assert (event.actor, event.actor_name, event.data["channel"]) == (alice, "alice", "email link")
+        assert b"Already acknowledged by alice" in client.get(url).content
 
-    def test_bad_and_expired_links(self, client, team, settings):
-        incident = raise_alert(team).incident
+    def test_bad_and_expired_links(self, client, team, alice):
+        incident, notification = _paged(team, alice)
         assert client.get("/ack/forged").status_code == 400
         with time_machine.travel(datetime.now(UTC) - td(days=2)):
-            old = ack_token(incident_uid=str(incident.uid), user_id=None)
+            old = ack_token(notification_id=notification.pk)
         assert client.post(f"/ack/{old}").status_code == 410
         incident.refresh_from_db()
         assert incident.status == "triggered"
 
-    def test_the_link_allows_nothing_else(self, client, team):
-        incident = raise_alert(team).incident
-        token = ack_token(incident_uid=str(incident.uid), user_id=None)
+    def test_the_link_allows_nothing_else(self, client, team, alice):
+        _, notification = _paged(team, alice)
+        token = ack_token(notification_id=notification.pk)
         with pytest.raises(signing.BadSignature):
             signing.TimestampSigner(salt="other").unsign_object(token)
         assert client.get("/api/v1/incidents", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+    def test_a_deactivated_person_is_refused(self, client, team, alice):
+        incident, notification = _paged(team, alice)
+        alice.is_active = False
+        alice.save()
+        page = client.post(f"/ack/{ack_token(notification_id=notification.pk)}")
+        assert page.status_code == 403
+        assert b"deactivated" in page.content
+        assert Incident.objects.get(pk=incident.pk).status == "triggered"
+
+    def test_a_person_no_longer_in_the_team_is_refused(self, client, team, alice):
+        incident, notification = _paged(team, alice)
+        Membership.objects.filter(user=alice, team=team).delete()
+        page = client.post(f"/ack/{ack_token(notification_id=notification.pk)}")
+        assert page.status_code == 403
+        assert b"no longer in the team" in page.content
+        assert Incident.objects.get(pk=incident.pk).status == "triggered"
+
+    def test_a_link_of_an_earlier_episode_is_refused_after_a_retrigger(self, client, team, alice):
+        incident, old = _paged(team, alice)
+        url = f"/ack/{ack_token(notification_id=old.pk)}"
+        assert client.post(url).status_code == 200  # acknowledged through the first page
+        alert = incident.alerts.get()
+        alert_unacknowledge(alert=alert, by=None)  # fires again: a new episode, new links
+        incident.refresh_from_db()
+        assert incident.status == "triggered"
+        page = client.post(url)
+        assert page.status_code == 410
+        assert b"earlier page" in page.content
+        assert Incident.objects.get(pk=incident.pk).status == "triggered"
+
+    def test_a_channel_link_needs_a_login_and_acts_as_that_person(self, client, team, alice):
+        incident = raise_alert(team).incident
+        notification = Notification.objects.create(
+            incident=incident, escalation=incident.escalations.first(), kind="slack", target="#ops", dedup_key="c1"
+        )
+        url = f"/ack/{ack_token(notification_id=notification.pk)}"
+        assert client.post(url).status_code == 302  # to the login page
+        assert Incident.objects.get(pk=incident.pk).status == "triggered"
+        client.force_login(alice)
+        assert client.post(url).status_code == 200
+        incident.refresh_from_db()
+        assert incident.acknowledged_by == alice
+
+    def test_snooze_from_the_link_pauses_paging(self, client, team, alice):
+        incident, notification = _paged(team, alice)
+        page = client.post(f"/ack/{ack_token(notification_id=notification.pk)}", {"snooze": "1h"})
+        assert b"Snoozed 1 alert(s) 1 h" in page.content
+        alert = incident.alerts.get()
+        assert alert.muted == "snoozed"
+        assert not Escalation.objects.filter(incident=incident, state="active").exists()
+        assert Escalation.objects.filter(incident=incident).first().state == "paused"
 
 
 def test_oncall_page_shows_who_and_gaps(client, alice, team):

@@ -84,6 +84,7 @@ def test_levels_repeat_and_stop_at_acknowledgement(
         assert (escalation.state, escalation.stop_reason) == ("stopped", "acknowledged by alice")
         assert list(escalation.log.values_list("action", flat=True)) == [
             "started",
+            "routed",
             "level_notified",
             "level_notified",
             "stopped",
