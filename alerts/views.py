@@ -61,9 +61,7 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
         return _ack_page(request, {"error": "This link has expired. Log in to acknowledge."}, status=410)
     except signing.BadSignature:
         return _ack_page(request, {"error": "This link is not valid."}, status=400)
-    notification = (
-        Notification.objects.select_related("incident__service", "user").filter(pk=notification_id).first()
-    )
+    notification = Notification.objects.select_related("incident__service", "user").filter(pk=notification_id).first()
     if notification is None:
         return _ack_page(request, {"error": "This incident no longer exists."}, status=404)
     if notification.user_id is None and not request.user.is_authenticated:
