@@ -4,15 +4,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
-export HIVEOPS_PORT := $(PORT)
-export HIVEOPS_HOST := $(HOST)
+MAIL_PORT ?= 8025
+# Every link in a notification starts with this; a wildcard bind is reached at 127.0.0.1.
+HIVEOPS_BASE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-.PHONY: run test setup services database migrate browser lint format bench clean-run
+# The environment of every `make run` process (web, worker, beat, mail sink, demo data). honcho
+# gives each process its own PORT, so nothing may be derived from PORT: the base URL is set here.
+# Development mode is on explicitly; mail goes to the local sink (the "Mail" page lists it).
+RUN_ENV = HIVEOPS_HOST=$(HOST) HIVEOPS_PORT=$(PORT) HIVEOPS_BASE_URL=$(HIVEOPS_BASE_URL) DEBUG=true \
+	EMAIL_HOST=127.0.0.1 EMAIL_PORT=$(MAIL_PORT) HIVEOPS_MAILSINK=true \
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/prometheus
+
+.PHONY: run run-env test setup services database migrate browser lint format bench clean-run
 
 run: migrate
-	@$(PY) manage.py demo_setup --url http://$(HOST):$(PORT)/
+	@env $(RUN_ENV) $(PY) manage.py demo_setup
 	@rm -rf .run/prometheus && mkdir -p .run/prometheus  # /metrics adds up web and worker processes
-	@PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/prometheus exec $(VENV)/bin/honcho start -f Procfile
+	@exec env $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
+
+# Prints the environment `make run` gives its processes, one VAR=value a line (tests/e2e use it).
+run-env:
+	@printf '%s\n' $(RUN_ENV)
 
 # Tests use their own Redis database so they never touch a running instance's queue or cache.
 test: migrate browser

@@ -14,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from hive_ops.base_url import warn_if_bind_differs  # noqa: E402
 from hive_ops.routing import websocket_urlpatterns  # noqa: E402
 from metrics.export_flow import FlowControl  # noqa: E402
 
@@ -23,3 +24,5 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+warn_if_bind_differs()  # notification links must reach this process

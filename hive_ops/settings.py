@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from hive_ops.base_url import default_base_url
 from hive_ops.env import database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -259,7 +260,15 @@ LOGGING = {
 HIVEOPS_FLAP_TRANSITIONS = env_int("HIVEOPS_FLAP_TRANSITIONS", 6)
 HIVEOPS_FLAP_WINDOW_MINUTES = env_int("HIVEOPS_FLAP_WINDOW_MINUTES", 30)
 HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE = env_int("HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE", 120)
-HIVEOPS_BASE_URL = env_str("HIVEOPS_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# The address people reach the web process at: every link in a notification starts with it. By
+# default built from HIVEOPS_HOST/HIVEOPS_PORT (what the Procfile binds daphne to); PORT is only the
+# fallback, since honcho gives each Procfile process its own PORT. See hive_ops/base_url.py.
+HIVEOPS_BASE_URL = env_str(
+    "HIVEOPS_BASE_URL",
+    default_base_url(host=env_str("HIVEOPS_HOST", "127.0.0.1"), port=env_int("HIVEOPS_PORT", PORT)),
+).rstrip("/")
+# Workers and beat GET <base URL>/healthz this long after they start and warn if it does not answer.
+HIVEOPS_BASE_URL_CHECK_DELAY_S = env_int("HIVEOPS_BASE_URL_CHECK_DELAY_S", 10)
 HIVEOPS_ACK_LINK_MAX_AGE = env_int("HIVEOPS_ACK_LINK_MAX_AGE", 24 * 3600)
 HIVEOPS_STORM_LIMIT_PER_MINUTE = env_int("HIVEOPS_STORM_LIMIT_PER_MINUTE", 10)
 HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
@@ -332,3 +341,10 @@ HIVEOPS_METRICS_TOKEN = env_str("HIVEOPS_METRICS_TOKEN", "") or None
 HIVEOPS_METRICS_ALLOW = env_list("HIVEOPS_METRICS_ALLOW", [])
 HIVEOPS_EXPORT_MAX_SERIES = env_int("HIVEOPS_EXPORT_MAX_SERIES", 1000)
 HIVEOPS_EXPORT_MAX_DAYS = env_int("HIVEOPS_EXPORT_MAX_DAYS", 31)
+
+# Local mail sink (mailsink/): `make run` starts an SMTP server that keeps what it receives, points
+# EMAIL_HOST/EMAIL_PORT at it and turns this on, which adds the "Mail" page to the top bar.
+INSTALLED_APPS.append("mailsink")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("mailsink.context_processors.mailsink")
+HIVEOPS_MAILSINK = env_bool("HIVEOPS_MAILSINK", False)
+HIVEOPS_MAILSINK_KEEP = env_int("HIVEOPS_MAILSINK_KEEP", 500)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ack/<str:token>", alerts_views.ack_link, name="ack-link"),
     path("oncall/", alerts_views.oncall, name="oncall"),
+    path("mail/", include("mailsink.urls")),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("offline/", pwa.offline, name="offline"),
