@@ -11,6 +11,7 @@ from django.db import transaction
 from alerts.models import Alert, Integration, Service
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.alerts import Signal, alert_acknowledge, alert_raise, alert_resolve, fingerprint_for
+from alerts.weblinks import http_url
 
 AM_SEVERITY = {
     "critical": "critical",
@@ -101,8 +102,8 @@ def alertmanager_receive(*, integration: Integration, payload: object) -> Intake
                 severity=AM_SEVERITY.get(labels.get("severity", "").lower(), "high"),
                 summary=annotations.get("summary") or annotations.get("message") or alertname,
                 description=annotations.get("description", ""),
-                runbook_url=annotations.get("runbook_url", ""),
-                generator_url=str(item.get("generatorURL") or ""),
+                runbook_url=http_url(annotations.get("runbook_url")),  # the raw text stays in annotations
+                generator_url=http_url(item.get("generatorURL")),
                 annotations=annotations,
                 actor_name=integration.name,
                 service_id=_service_for(integration, labels),
@@ -200,9 +201,10 @@ def pagerduty_enqueue(*, integration: Integration, body: object) -> PagerDutyEve
 
 
 def _first_link(body: dict) -> str:
-    links = body.get("links")
-    href = links[0].get("href") if isinstance(links, list) and links and isinstance(links[0], dict) else None
-    return str(body.get("client_url") or href or "")
+    """client_url, else the first of `links` that is an http(s) URL (others are not links)."""
+    links = body.get("links") if isinstance(body.get("links"), list) else []
+    hrefs = [link.get("href") for link in links if isinstance(link, dict)]
+    return next((url for url in map(http_url, [body.get("client_url"), *hrefs]) if url), "")
 
 
 def _validate_webhook(body: object) -> dict:

@@ -191,3 +191,24 @@ def test_create_integration_command_prints_the_key_last(db):
         ).status_code
         == 202
     )
+
+
+# --- only http(s) URLs become links -----------------------------------------------------------
+
+
+def test_alertmanager_keeps_only_http_links(am_key):
+    body = fixture("firing.json")
+    body["alerts"][0]["annotations"]["runbook_url"] = "javascript:alert(document.cookie)"
+    body["alerts"][0]["generatorURL"] = " JavaScript:alert(1)"
+    assert am_post(am_key, body).status_code == 200
+    alert = Alert.objects.get()
+    assert (alert.runbook_url, alert.generator_url) == ("", "")
+    assert alert.annotations["runbook_url"] == "javascript:alert(document.cookie)"  # kept as text
+
+
+def test_pagerduty_links_keep_the_first_http_one(routing_key):
+    links = [{"href": "javascript:alert(1)"}, {"href": "data:text/html,x"}, {"href": "https://grafana.example/d/1"}]
+    assert pd(trigger(routing_key, dedup_key="a", links=links)).status_code == 202
+    assert pd(trigger(routing_key, dedup_key="b", links=links[:2], client_url="javascript:x")).status_code == 202
+    urls = dict(Alert.objects.values_list("dedup_key", "generator_url"))
+    assert urls == {"a": "https://grafana.example/d/1", "b": ""}
