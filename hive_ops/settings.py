@@ -332,3 +332,8 @@ HIVEOPS_METRICS_TOKEN = env_str("HIVEOPS_METRICS_TOKEN", "") or None
 HIVEOPS_METRICS_ALLOW = env_list("HIVEOPS_METRICS_ALLOW", [])
 HIVEOPS_EXPORT_MAX_SERIES = env_int("HIVEOPS_EXPORT_MAX_SERIES", 1000)
 HIVEOPS_EXPORT_MAX_DAYS = env_int("HIVEOPS_EXPORT_MAX_DAYS", 31)
+
+# Alert intake and silences (docs/alerting.md): alerts per Alertmanager payload (more: 413; set
+# `max_alerts` in Alertmanager's webhook config), the longest a silence may last, in days.
+HIVEOPS_ALERTMANAGER_MAX_ALERTS = env_int("HIVEOPS_ALERTMANAGER_MAX_ALERTS", 500)
+HIVEOPS_SILENCE_MAX_DAYS = env_int("HIVEOPS_SILENCE_MAX_DAYS", 90)
