@@ -3,11 +3,11 @@ e-mail to each team's stakeholders (managers and admins, plus HIVEOPS_EXECUTIVE_
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from datetime import UTC, datetime
 from datetime import timedelta as td
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bi import kpis, selectors
 from bi.models import ExecutiveReport
+from hive_ops.csvexport import csv_text
 from hive_ops.teams.models import Membership, Team
 
 logger = logging.getLogger(__name__)
@@ -84,26 +85,24 @@ def _fmt(x) -> str:
 
 
 def summary_csv(s: kpis.Summary) -> str:
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["section", "name", "current", "previous", "change"])
+    rows: list[list] = [["section", "name", "current", "previous", "change"]]
     for name, cur, prev in _headline(s):
-        w.writerow(["kpi", name, _fmt(cur), _fmt(prev), _fmt(kpis.change(cur, prev))])
+        rows.append(["kpi", name, _fmt(cur), _fmt(prev), _fmt(kpis.change(cur, prev))])
     for r in s.slos:
-        w.writerow(["slo_attainment_percent", r.name, _fmt(r.attainment), _fmt(r.previous_attainment), ""])
+        rows.append(["slo_attainment_percent", r.name, _fmt(r.attainment), _fmt(r.previous_attainment), ""])
     for r in s.slas:
-        w.writerow(["sla_attainment_percent", f"{r.customer} / {r.name}", _fmt(r.attainment), "", ""])
+        rows.append(["sla_attainment_percent", f"{r.customer} / {r.name}", _fmt(r.attainment), "", ""])
     for c in s.current.customers_affected:
-        w.writerow(["customer_affected", c, "", "", ""])
+        rows.append(["customer_affected", c, "", "", ""])
     for r in s.risks:
         eta = r.eta.astimezone(UTC).isoformat() if r.eta else ""
-        w.writerow(["risk", f"{r.kind}: {r.title}", _fmt(r.probability), eta, ""])
+        rows.append(["risk", f"{r.kind}: {r.title}", _fmt(r.probability), eta, ""])
     for t in s.trend:
         label = t.start.date().isoformat()
-        w.writerow(["trend_incidents", label, t.incidents, "", ""])
-        w.writerow(["trend_mtta_minutes", label, _fmt(t.mtta_min), "", ""])
-        w.writerow(["trend_mttr_minutes", label, _fmt(t.mttr_min), "", ""])
-    return out.getvalue()
+        rows.append(["trend_incidents", label, t.incidents, "", ""])
+        rows.append(["trend_mtta_minutes", label, _fmt(t.mtta_min), "", ""])
+        rows.append(["trend_mttr_minutes", label, _fmt(t.mttr_min), "", ""])
+    return csv_text(rows)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -142,7 +141,7 @@ def summary_pdf(s: kpis.Summary) -> bytes:
         ]
     )
     c, p = s.current, s.previous
-    story = [Paragraph(title, styles["Title"])]
+    story = [Paragraph(escape(title), styles["Title"])]  # Paragraph text is markup: escape it
     story.append(
         Paragraph(
             f"Business health score: <b>{_num(s.health.score, 0)}</b> / 100"
@@ -247,7 +246,7 @@ def summary_pdf(s: kpis.Summary) -> bytes:
     else:
         story.append(Paragraph("No open risks.", styles["Normal"]))
     for note in s.notes:
-        story.append(Paragraph(note, styles["Italic"]))
+        story.append(Paragraph(escape(note), styles["Italic"]))
     doc.build(story)
     return buffer.getvalue()
 

@@ -348,3 +348,8 @@ INSTALLED_APPS.append("mailsink")
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("mailsink.context_processors.mailsink")
 HIVEOPS_MAILSINK = env_bool("HIVEOPS_MAILSINK", False)
 HIVEOPS_MAILSINK_KEEP = env_int("HIVEOPS_MAILSINK_KEEP", 500)
+
+# Alert intake and silences (docs/alerting.md): alerts per Alertmanager payload (more: 413; set
+# `max_alerts` in Alertmanager's webhook config), the longest a silence may last, in days.
+HIVEOPS_ALERTMANAGER_MAX_ALERTS = env_int("HIVEOPS_ALERTMANAGER_MAX_ALERTS", 500)
+HIVEOPS_SILENCE_MAX_DAYS = env_int("HIVEOPS_SILENCE_MAX_DAYS", 90)

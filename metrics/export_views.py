@@ -21,9 +21,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from hive_ops.csvexport import CsvWriter
 from hive_ops.teams.auth import request_team_ids, scope_required
 from metrics.api import UNITS, parse_time
-from metrics.exports import ENCODERS, FORMATS, ExportError, csv_lines, export_stream, parse_matchers, series_select
+from metrics.exports import ENCODERS, FORMATS, ExportError, export_stream, parse_matchers, series_select
 
 RELATIVE = re.compile(r"^-(\d+)([smhd])$")
 ROWS_PER_READ = 2000
@@ -125,13 +126,14 @@ class SeriesExportView(ExportView):
 
 async def _stream_rows(header: list[str], fetch: Callable[[int | None], list[tuple[int, list]]]) -> AsyncIterator[str]:
     """CSV lines of rows read ROWS_PER_READ at a time by keyset on the primary key (newest first)."""
-    yield next(csv_lines(iter([header])))
+    writer = CsvWriter(lineterminator="\n")
+    yield writer.line(header)
     before = None
     while True:
         rows = await sync_to_async(fetch)(before)
         if not rows:
             return
-        yield "".join(csv_lines(row for _, row in rows))
+        yield "".join(writer.line(row) for _, row in rows)
         if len(rows) < ROWS_PER_READ:
             return
         before = rows[-1][0]

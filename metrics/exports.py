@@ -23,10 +23,9 @@ Formats (columns in this order):
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from asgiref.sync import sync_to_async
 from django.db import DataError, connection, transaction
 from django.db.models.fields.json import KeyTextTransform
 
+from hive_ops.csvexport import CsvWriter
 from metrics.models import Series
 
 CHUNK_ROWS = 100_000
@@ -193,11 +193,10 @@ class CsvEncoder:
 
     def encode(self, batch: list[Piece]) -> bytes:
         out = []
+        writer = CsvWriter(lineterminator="")
         for piece in batch:
-            line = io.StringIO()
             s = piece.series
-            csv.writer(line, lineterminator="").writerow([s.uid, s.metric, s.labels_json, s.unit, ""])
-            prefix = line.getvalue()
+            prefix = writer.line([s.uid, s.metric, s.labels_json, s.unit, ""])
             for i in range(0, len(piece.ts_us), CSV_SLICE):  # bounded lists of row strings
                 ts, values = piece.ts_us[i : i + CSV_SLICE], piece.values[i : i + CSV_SLICE]
                 stamps = np.datetime_as_string(ts.astype("datetime64[us]"), unit="auto", timezone="UTC").tolist()
@@ -345,20 +344,3 @@ async def export_stream(
     if pending is not None:
         yield await pending
     yield await loop.run_in_executor(ENCODE_POOL, encoder.finish)
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_lines(rows: Iterator[list]) -> Iterator[str]:
-    """Each row as one CSV line, for the incident and alert exports. Text that a spreadsheet would
-    run as a formula (alert summaries come from outside) gets a leading apostrophe."""
-    line = io.StringIO()
-    writer = csv.writer(line, lineterminator="\n")
-    for row in rows:
-        line.seek(0)
-        line.truncate()
-        writer.writerow(
-            [f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell for cell in row]
-        )
-        yield line.getvalue()

@@ -15,7 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts.models import Integration
-from alerts.services.intake import PayloadError, alertmanager_receive, pagerduty_enqueue, webhook_receive
+from alerts.services.intake import (
+    PayloadError,
+    PayloadTooLarge,
+    alertmanager_receive,
+    pagerduty_enqueue,
+    webhook_receive,
+)
 from alerts.services.integrations import integration_authenticate
 from hive_ops.teams.auth import bearer_secret
 
@@ -43,9 +49,11 @@ class IntakeView(APIView):
         return response
 
 
-@extend_schema(tags=["integrations"], request=dict, responses={200: dict, 400: dict, 401: dict})
+@extend_schema(tags=["integrations"], request=dict, responses={200: dict, 400: dict, 401: dict, 413: dict})
 class AlertmanagerView(IntakeView):
-    """Prometheus Alertmanager webhook (payload version 4)."""
+    """Prometheus Alertmanager webhook (payload version 4); at most HIVEOPS_ALERTMANAGER_MAX_ALERTS
+    alerts per payload (more: 413 naming the limit; set `max_alerts` in Alertmanager's webhook
+    config to stay under it)."""
 
     kind = Integration.Kind.ALERTMANAGER
 
@@ -55,6 +63,9 @@ class AlertmanagerView(IntakeView):
             return self.unauthorized()
         try:
             result = alertmanager_receive(integration=integration, payload=self.body(request))
+        except PayloadTooLarge as exc:
+            body = {"errors": exc.errors, "field": exc.field, "limit": exc.limit, "count": exc.count}
+            return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         except PayloadError as exc:
             return Response({"errors": exc.errors}, status=400)
         return Response({"status": "ok", "firing": result.firing, "resolved": result.resolved})

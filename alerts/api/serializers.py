@@ -158,11 +158,15 @@ class MatchersField(serializers.JSONField):
             raise serializers.ValidationError(str(exc)) from None
 
 
+CONFIRM_HELP = 'required (true) when the matchers match every alert of the team (none, or only ones like =~".*")'
+
+
 class AlertSilenceSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(min_value=1, max_value=60 * 24 * 30)
     comment = serializers.CharField()
     expire_on_resolve = serializers.BooleanField(default=False)
     matchers = MatchersField(required=False, help_text="default: all labels of the alert")
+    confirm_team_wide = serializers.BooleanField(default=False, help_text=CONFIRM_HELP)
 
 
 class BulkSerializer(serializers.Serializer):
@@ -249,10 +253,14 @@ class AlertRuleSerializer(ModelCleanMixin, serializers.ModelSerializer):
 
 
 class SilenceSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    """A silence ends at most HIVEOPS_SILENCE_MAX_DAYS after it starts; team-wide matchers need
+    `confirm_team_wide: true`."""
+
     id = serializers.UUIDField(source="uid", read_only=True)
     matchers = MatchersField()
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     active = serializers.SerializerMethodField()
+    confirm_team_wide = serializers.BooleanField(default=False, write_only=True, help_text=CONFIRM_HELP)
 
     class Meta:
         model = Silence
@@ -266,8 +274,26 @@ class SilenceSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "created_by",
             "expired_at",
             "active",
+            "confirm_team_wide",
         ]
         read_only_fields = ["expired_at"]
+
+    def validate(self, attrs):
+        from alerts.services.muting import silence_problems
+
+        problems = silence_problems(
+            matchers=attrs.get("matchers"),
+            starts_at=attrs.get("starts_at"),
+            ends_at=attrs.get("ends_at"),
+            confirm_team_wide=attrs.get("confirm_team_wide", False),
+        )
+        try:
+            attrs = super().validate(attrs)
+        except serializers.ValidationError as exc:
+            problems = {**exc.detail, **problems}
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
 
     def get_active(self, silence: Silence) -> bool:
         from django.utils import timezone

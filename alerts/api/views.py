@@ -213,14 +213,21 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
         alert = self.get_object()
         data = validated(s.AlertSilenceSerializer, request.data)
         matchers = data.get("matchers") or [{"name": k, "op": "=", "value": v} for k, v in sorted(alert.labels.items())]
+        ends_at = timezone.now() + td(minutes=data["duration_minutes"])
+        problems = muting.silence_problems(
+            matchers=matchers, starts_at=None, ends_at=ends_at, confirm_team_wide=data["confirm_team_wide"]
+        )
+        if problems:
+            raise ValidationError(problems)
         muting.silence_create(
             team=alert.team,
             matchers=matchers,
-            ends_at=timezone.now() + td(minutes=data["duration_minutes"]),
+            ends_at=ends_at,
             comment=data["comment"],
             by=actor(request),
             expire_on_resolve=data["expire_on_resolve"],
             for_alert=alert,
+            confirm_team_wide=data["confirm_team_wide"],
         )
         alert.refresh_from_db()
         return Response(s.AlertDetailSerializer(alert).data, status=status.HTTP_201_CREATED)
@@ -256,6 +263,8 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
                 done.append(str(alert.uid))
             except alert_services.AlertError as exc:
                 skipped.append({"id": str(alert.uid), "error": str(exc)})
+            except DjangoValidationError as exc:  # a silence from labels that match every alert
+                skipped.append({"id": str(alert.uid), "error": "; ".join(exc.messages)})
         return Response({"done": done, "skipped": skipped})
 
 
@@ -407,6 +416,7 @@ class SilenceViewSet(TeamOwnedViewSet):
             comment=data["comment"],
             by=actor(self.request),
             expire_on_resolve=data.get("expire_on_resolve", False),
+            confirm_team_wide=data.get("confirm_team_wide", False),
         )
         serializer.instance = silence
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from alerts.models import Alert, Integration, Service
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.alerts import Signal, alert_acknowledge, alert_raise, alert_resolve, fingerprint_for
+from alerts.weblinks import http_url
 
 AM_SEVERITY = {
     "critical": "critical",
@@ -37,6 +39,14 @@ class PayloadError(ValueError):
         self.errors = errors
 
 
+class PayloadTooLarge(PayloadError):
+    """More alerts in one payload than HIVEOPS_ALERTMANAGER_MAX_ALERTS (answered with 413)."""
+
+    def __init__(self, field: str, count: int, limit: int) -> None:
+        super().__init__([f"{field}: {count} alerts in one payload; at most {limit} (set max_alerts in Alertmanager)"])
+        self.field, self.count, self.limit = field, count, limit
+
+
 def _service_for(integration: Integration, labels: dict[str, str]) -> int | None:
     if integration.service_id:
         return integration.service_id
@@ -46,12 +56,23 @@ def _service_for(integration: Integration, labels: dict[str, str]) -> int | None
     return Service.objects.filter(team_id=integration.team_id, slug=slug).values_list("id", flat=True).first()
 
 
+def _services_by_slug(integration: Integration, slugs: set[str]) -> dict[str, int]:
+    """The team's services named by `service` labels, in one query (all alerts share the answer)."""
+    if integration.service_id or not slugs:
+        return {}
+    rows = Service.objects.filter(team_id=integration.team_id, slug__in=slugs).values_list("slug", "id")
+    return dict(rows)
+
+
 def _validate_alertmanager(payload: object) -> list[dict]:
     if not isinstance(payload, dict):
         raise PayloadError(["body must be a JSON object (Alertmanager webhook payload)"])
     alerts = payload.get("alerts")
     if not isinstance(alerts, list):
         raise PayloadError(["alerts: must be a list"])
+    limit = settings.HIVEOPS_ALERTMANAGER_MAX_ALERTS
+    if len(alerts) > limit:
+        raise PayloadTooLarge("alerts", len(alerts), limit)
     errors = []
     for i, alert in enumerate(alerts):
         if not isinstance(alert, dict):
@@ -77,41 +98,62 @@ class IntakeResult:
 
 @transaction.atomic
 def alertmanager_receive(*, integration: Integration, payload: object) -> IntakeResult:
+    """Every alert of the payload, in order, in one transaction. Looked up once for all alerts:
+    the services named by `service` labels, and which resolved alerts are open at all."""
     result = IntakeResult()
-    for item in _validate_alertmanager(payload):
-        labels = dict(item["labels"])
-        annotations = {k: str(v) for k, v in (item.get("annotations") or {}).items()}
-        fingerprint = fingerprint_for("alertmanager", integration.id, labels)
+    items = [(item, dict(item["labels"])) for item in _validate_alertmanager(payload)]
+    fingerprints = [fingerprint_for("alertmanager", integration.id, labels) for _, labels in items]
+    services = _services_by_slug(integration, {labels["service"] for _, labels in items if labels.get("service")})
+    resolving = {fp for (item, _), fp in zip(items, fingerprints, strict=True) if item["status"] == "resolved"}
+    maybe_open = _open_fingerprints(integration.team_id, resolving)
+    for (item, labels), fingerprint in zip(items, fingerprints, strict=True):
         if item["status"] == "resolved":
-            alert = Alert.objects.filter(
-                team_id=integration.team_id, fingerprint=fingerprint, status__in=OPEN_STATUSES
-            ).first()
+            # Read just before resolving (an alert raised earlier in the payload may have changed it).
+            alert = _open_alert(integration.team_id, fingerprint) if fingerprint in maybe_open else None
             if alert is not None:
                 ended = item.get("endsAt") or ""
                 alert_resolve(alert=alert, actor_name=integration.name, reason=f"resolved by Alertmanager {ended}")
                 result.resolved += 1
             continue
-        alertname = labels.get("alertname", "alert")
-        alert_raise(
-            signal=Signal(
-                team_id=integration.team_id,
-                source="alertmanager",
-                fingerprint=fingerprint,
-                labels=labels,
-                severity=AM_SEVERITY.get(labels.get("severity", "").lower(), "high"),
-                summary=annotations.get("summary") or annotations.get("message") or alertname,
-                description=annotations.get("description", ""),
-                runbook_url=annotations.get("runbook_url", ""),
-                generator_url=str(item.get("generatorURL") or ""),
-                annotations=annotations,
-                actor_name=integration.name,
-                service_id=_service_for(integration, labels),
-                integration_id=integration.id,
-                dedup_key=str(item.get("fingerprint") or ""),
-            )
-        )
+        service_id = integration.service_id or services.get(labels.get("service", ""))
+        alert_raise(signal=_alertmanager_signal(integration, item, labels, fingerprint, service_id))
+        maybe_open.add(fingerprint)
         result.firing += 1
     return result
+
+
+def _open_fingerprints(team_id: int, fingerprints: set[str]) -> set[str]:
+    if not fingerprints:
+        return set()
+    rows = Alert.objects.filter(team_id=team_id, fingerprint__in=fingerprints, status__in=OPEN_STATUSES)
+    return set(rows.values_list("fingerprint", flat=True))
+
+
+def _open_alert(team_id: int, fingerprint: str) -> Alert | None:
+    return Alert.objects.filter(team_id=team_id, fingerprint=fingerprint, status__in=OPEN_STATUSES).first()
+
+
+def _alertmanager_signal(
+    integration: Integration, item: dict, labels: dict[str, str], fingerprint: str, service_id: int | None
+) -> Signal:
+    annotations = {k: str(v) for k, v in (item.get("annotations") or {}).items()}
+    alertname = labels.get("alertname", "alert")
+    return Signal(
+        team_id=integration.team_id,
+        source="alertmanager",
+        fingerprint=fingerprint,
+        labels=labels,
+        severity=AM_SEVERITY.get(labels.get("severity", "").lower(), "high"),
+        summary=annotations.get("summary") or annotations.get("message") or alertname,
+        description=annotations.get("description", ""),
+        runbook_url=http_url(annotations.get("runbook_url")),  # the raw text stays in annotations
+        generator_url=http_url(item.get("generatorURL")),
+        annotations=annotations,
+        actor_name=integration.name,
+        service_id=service_id,
+        integration_id=integration.id,
+        dedup_key=str(item.get("fingerprint") or ""),
+    )
 
 
 @dataclass
@@ -189,7 +231,7 @@ def pagerduty_enqueue(*, integration: Integration, body: object) -> PagerDutyEve
             )
         )
         return event
-    alert = Alert.objects.filter(team_id=integration.team_id, fingerprint=fingerprint, status__in=OPEN_STATUSES).first()
+    alert = _open_alert(integration.team_id, fingerprint)
     if alert is None:
         return event  # as PagerDuty: acknowledging or resolving an unknown key is accepted and ignored
     if event.action == "resolve":
@@ -200,9 +242,10 @@ def pagerduty_enqueue(*, integration: Integration, body: object) -> PagerDutyEve
 
 
 def _first_link(body: dict) -> str:
-    links = body.get("links")
-    href = links[0].get("href") if isinstance(links, list) and links and isinstance(links[0], dict) else None
-    return str(body.get("client_url") or href or "")
+    """client_url, else the first of `links` that is an http(s) URL (others are not links)."""
+    links = body.get("links") if isinstance(body.get("links"), list) else []
+    hrefs = [link.get("href") for link in links if isinstance(link, dict)]
+    return next((url for url in map(http_url, [body.get("client_url"), *hrefs]) if url), "")
 
 
 def _validate_webhook(body: object) -> dict:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timedelta as td
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from alerts import events
-from alerts.matchers import matches
+from alerts.matchers import matches, matches_one
 from alerts.models import Alert, InhibitionRule, MaintenanceWindow, Silence
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.incidents import incident_refresh
@@ -117,6 +120,30 @@ def silences_expire(*, now: datetime | None = None) -> list[int]:
     return team_ids
 
 
+CONFIRM_FIELD = "confirm_team_wide"
+
+
+def silence_team_wide(matchers: list[dict]) -> bool:
+    """No matchers, or only matchers that an alert without the label also matches (`=~".*"`,
+    `!="x"`, `=""`; Alertmanager's rule for silences): such a silence can mute every alert."""
+    return all(matches_one(m, {}) for m in matchers)
+
+
+def silence_problems(*, matchers: object, starts_at, ends_at, confirm_team_wide: bool, now=None) -> dict[str, str]:
+    """What stops a silence being made, by field: an end more than HIVEOPS_SILENCE_MAX_DAYS after
+    its start, or team-wide matchers without `confirm_team_wide`. Matchers are valid already."""
+    now = now or timezone.now()
+    problems = {}
+    days = settings.HIVEOPS_SILENCE_MAX_DAYS
+    if ends_at is not None and ends_at - max(starts_at or now, now) > td(days=days):
+        problems["ends_at"] = f"a silence lasts at most {days} days (HIVEOPS_SILENCE_MAX_DAYS); set an earlier end"
+    if isinstance(matchers, list) and silence_team_wide(matchers) and not confirm_team_wide:
+        problems[CONFIRM_FIELD] = (
+            "these matchers match every alert of the team; send confirm_team_wide: true to silence them all"
+        )
+    return problems
+
+
 @transaction.atomic
 def silence_create(
     *,
@@ -128,7 +155,14 @@ def silence_create(
     starts_at=None,
     expire_on_resolve: bool = False,
     for_alert: Alert | None = None,
+    confirm_team_wide: bool = False,
 ) -> Silence:
+    """Raises django's ValidationError naming the field (the API checks the same first, for a 400)."""
+    problems = silence_problems(
+        matchers=matchers, starts_at=starts_at, ends_at=ends_at, confirm_team_wide=confirm_team_wide
+    )
+    if problems:
+        raise ValidationError(problems)
     silence = Silence(
         team=team,
         matchers=matchers,

@@ -3,13 +3,13 @@ monthly e-mail to stakeholders."""
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import timedelta as td
 from decimal import Decimal
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,6 +24,7 @@ from alerts.slo import calculations as calc
 from alerts.slo import recording
 from alerts.slo.selectors import settled_end, slo_minutes
 from alerts.slo.windows import month_bounds, month_of, previous_month
+from hive_ops.csvexport import csv_text
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +118,10 @@ CSV_HEADER = [
 
 
 def report_csv(rows: list[SLARow], year: int, month: int) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    lines: list[list] = [CSV_HEADER]
     for r in rows:
         f = r.figures
-        writer.writerow(
+        lines.append(
             [
                 r.sla.customer,
                 r.sla.name,
@@ -140,7 +139,7 @@ def report_csv(rows: list[SLARow], year: int, month: int) -> str:
                 r.sla.currency,
             ]
         )
-    return out.getvalue()
+    return csv_text(lines)
 
 
 def report_pdf(rows: list[SLARow], year: int, month: int) -> bytes:
@@ -204,7 +203,10 @@ def report_pdf(rows: list[SLARow], year: int, month: int) -> bytes:
         points = [(i + 1, v * 100) for i, v in enumerate(r.daily) if v is not None]
         if not points:
             continue
-        story.append(Paragraph(f"{r.sla.customer} — {r.sla.name}: daily attainment (%)", styles["Heading4"]))
+        # Paragraph text is reportlab markup: names are escaped so that `A<B` or `<img src=...>`
+        # stays text (an unescaped <img> would make reportlab fetch the URL).
+        heading = f"{escape(r.sla.customer)} — {escape(r.sla.name)}: daily attainment (%)"
+        story.append(Paragraph(heading, styles["Heading4"]))
         drawing = Drawing(480, 150)
         plot = LinePlot()
         plot.x, plot.y, plot.width, plot.height = 40, 20, 420, 110

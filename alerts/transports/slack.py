@@ -1,21 +1,24 @@
 from __future__ import annotations
 
 from alerts.transports.base import Message, post_json, register
+from alerts.transports.markup import slack_text
 
 
 @register
 class SlackTransport:
-    """Slack incoming webhook: a message with acknowledge and resolve links."""
+    """Slack incoming webhook: a message with acknowledge and resolve links. Every text from an
+    alert is escaped for mrkdwn, so `<!channel>` or `<https://x|label>` arrive as plain text."""
 
     kind = "slack"
 
     def send(self, target: str, config: dict, message: Message) -> None:
-        lines = "\n".join(f"• {line}" for line in message.summary_lines[:10])
-        text = f"*{message.subject}* ({message.service or 'no service'})\n{lines}"
+        lines = "\n".join(f"• {slack_text(line)}" for line in message.summary_lines[:10])
+        subject = slack_text(message.subject)
+        text = f"*{subject}* ({slack_text(message.service or 'no service')})\n{lines}"
         post_json(
             config.get("url") or target,
             {
-                "text": f"{message.subject}",
+                "text": subject,
                 "blocks": [
                     {"type": "section", "text": {"type": "mrkdwn", "text": text}},
                     {

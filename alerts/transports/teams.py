@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from alerts.transports.base import Message, post_json, register
+from alerts.transports.markup import teams_text
 
 
 @register
 class TeamsTransport:
-    """Microsoft Teams incoming webhook (an Adaptive Card message)."""
+    """Microsoft Teams incoming webhook (an Adaptive Card message). Text from an alert is escaped
+    for the card's Markdown, so `[label](url)` or `**x**` arrive as written."""
 
     kind = "teams"
 
@@ -15,9 +17,15 @@ class TeamsTransport:
             "type": "AdaptiveCard",
             "version": "1.4",
             "body": [
-                {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": message.subject, "wrap": True},
-                {"type": "TextBlock", "text": message.service or "no service", "isSubtle": True},
-                *({"type": "TextBlock", "text": line, "wrap": True} for line in message.summary_lines[:10]),
+                {
+                    "type": "TextBlock",
+                    "size": "Medium",
+                    "weight": "Bolder",
+                    "text": teams_text(message.subject),
+                    "wrap": True,
+                },
+                {"type": "TextBlock", "text": teams_text(message.service or "no service"), "isSubtle": True},
+                *({"type": "TextBlock", "text": teams_text(line), "wrap": True} for line in message.summary_lines[:10]),
             ],
             "actions": [
                 {"type": "Action.OpenUrl", "title": "Acknowledge", "url": message.ack_url},

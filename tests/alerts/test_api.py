@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta as td
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.models import Alert, AlertRule, Silence
@@ -141,7 +144,7 @@ def test_silences_api(alice):
     client = login(alice)
     body = {
         "matchers": [{"name": "service", "value": "checkout"}],
-        "ends_at": "2099-01-01T00:00:00Z",
+        "ends_at": (timezone.now() + td(days=2)).isoformat(),  # was 2099: ends are bounded now
         "comment": "migration",
     }
     created = client.post("/api/v1/silences", body, format="json")
@@ -151,6 +154,54 @@ def test_silences_api(alice):
     assert Silence.objects.get().expired_at is not None  # expired, kept for the record
     bad = client.post("/api/v1/silences", {**body, "ends_at": "2000-01-01T00:00:00Z"}, format="json")
     assert "ends_at" in bad.json()
+
+
+def test_a_silence_until_9999_is_refused_naming_the_limit(alice, settings):
+    settings.HIVEOPS_SILENCE_MAX_DAYS = 90
+    body = {"matchers": [{"name": "service", "value": "checkout"}], "ends_at": "9999-12-31T00:00:00Z", "comment": "x"}
+    response = login(alice).post("/api/v1/silences", body, format="json")
+    assert response.status_code == 400
+    assert "at most 90 days" in str(response.json()["ends_at"])
+    body["ends_at"] = (timezone.now() + td(days=89)).isoformat()
+    assert login(alice).post("/api/v1/silences", body, format="json").status_code == 201
+    assert Silence.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "matchers",
+    [
+        [{"name": "alertname", "op": "=~", "value": ".*"}],
+        [{"name": "env", "op": "!=", "value": "dev"}, {"name": "team", "op": "=", "value": ""}],
+    ],
+)
+def test_a_team_wide_silence_needs_confirmation(alice, alerts, matchers):
+    client = login(alice)
+    ends_at = (timezone.now() + td(hours=1)).isoformat()
+    body = {"matchers": matchers, "ends_at": ends_at, "comment": "maintenance"}
+    refused = client.post("/api/v1/silences", body, format="json")
+    assert refused.status_code == 400
+    assert "confirm_team_wide" in refused.json()
+    assert not Silence.objects.exists()
+    created = client.post("/api/v1/silences", {**body, "confirm_team_wide": True}, format="json")
+    assert created.status_code == 201, created.content
+    assert "confirm_team_wide" not in created.json()
+    assert {a.muted for a in Alert.objects.all()} == {"silenced"}
+
+
+def test_no_matchers_is_refused_naming_both_fields(alice):
+    body = {"matchers": [], "ends_at": (timezone.now() + td(hours=1)).isoformat(), "comment": "x"}
+    response = login(alice).post("/api/v1/silences", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"matchers", "confirm_team_wide"}
+
+
+def test_a_silence_from_an_alert_with_match_all_matchers_needs_confirmation(alice, alerts):
+    url = f"/api/v1/alerts/{alerts[1].uid}/silence"
+    body = {"duration_minutes": 60, "comment": "all", "matchers": [{"name": "host", "op": "=~", "value": ".*"}]}
+    refused = login(alice).post(url, body, format="json")
+    assert refused.status_code == 400
+    assert "confirm_team_wide" in refused.json()
+    assert login(alice).post(url, {**body, "confirm_team_wide": True}, format="json").status_code == 201
 
 
 class TestPersonas:

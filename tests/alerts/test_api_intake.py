@@ -191,3 +191,73 @@ def test_create_integration_command_prints_the_key_last(db):
         ).status_code
         == 202
     )
+
+
+# --- only http(s) URLs become links -----------------------------------------------------------
+
+
+def test_alertmanager_keeps_only_http_links(am_key):
+    body = fixture("firing.json")
+    body["alerts"][0]["annotations"]["runbook_url"] = "javascript:alert(document.cookie)"
+    body["alerts"][0]["generatorURL"] = " JavaScript:alert(1)"
+    assert am_post(am_key, body).status_code == 200
+    alert = Alert.objects.get()
+    assert (alert.runbook_url, alert.generator_url) == ("", "")
+    assert alert.annotations["runbook_url"] == "javascript:alert(document.cookie)"  # kept as text
+
+
+def test_pagerduty_links_keep_the_first_http_one(routing_key):
+    links = [{"href": "javascript:alert(1)"}, {"href": "data:text/html,x"}, {"href": "https://grafana.example/d/1"}]
+    assert pd(trigger(routing_key, dedup_key="a", links=links)).status_code == 202
+    assert pd(trigger(routing_key, dedup_key="b", links=links[:2], client_url="javascript:x")).status_code == 202
+    urls = dict(Alert.objects.values_list("dedup_key", "generator_url"))
+    assert urls == {"a": "https://grafana.example/d/1", "b": ""}
+
+
+# --- large payloads ---------------------------------------------------------------------------
+
+
+def many(count: int, status: str = "firing") -> dict:
+    """The recorded payload with `count` alerts that differ by instance (as a fleet-wide rule)."""
+    body = fixture("firing.json")
+    one = body["alerts"][0]
+    body["alerts"] = [
+        {**one, "status": status, "labels": {**one["labels"], "instance": f"db-{i}:9100"}, "fingerprint": f"{i:016x}"}
+        for i in range(count)
+    ]
+    return body
+
+
+def test_alertmanager_refuses_more_alerts_than_the_limit_with_413(am_key, settings):
+    settings.HIVEOPS_ALERTMANAGER_MAX_ALERTS = 5
+    response = am_post(am_key, many(6))
+    assert response.status_code == 413
+    body = response.json()
+    assert (body["field"], body["limit"], body["count"]) == ("alerts", 5, 6)
+    assert "at most 5" in body["errors"][0]
+    assert not Alert.objects.exists()
+    assert am_post(am_key, many(5)).json() == {"status": "ok", "firing": 5, "resolved": 0}
+
+
+def test_alertmanager_payload_of_many_alerts_finds_each_service(am_key, team):
+    other = service(team, slug="search", criticality=3)
+    body = many(4)
+    body["alerts"][3]["labels"]["service"] = "search"
+    body["alerts"][2]["labels"]["service"] = "nope"
+    assert am_post(am_key, body).json()["firing"] == 4
+    by_instance = {a.labels["instance"]: a.service_id for a in Alert.objects.all()}
+    storage = Alert.objects.get(labels__instance="db-0:9100").service_id
+    assert by_instance == {"db-0:9100": storage, "db-1:9100": storage, "db-2:9100": None, "db-3:9100": other.id}
+    resolved = many(4, status="resolved")
+    resolved["alerts"][3]["labels"]["service"] = "search"
+    resolved["alerts"][2]["labels"]["service"] = "nope"
+    resolved["alerts"].append({**resolved["alerts"][0], "labels": {"alertname": "NeverSeen"}})
+    assert am_post(am_key, resolved).json() == {"status": "ok", "firing": 0, "resolved": 4}
+    assert set(Alert.objects.values_list("status", flat=True)) == {"resolved"}
+
+
+def test_alertmanager_firing_then_resolved_in_one_payload(am_key):
+    body = many(1)
+    body["alerts"].append({**body["alerts"][0], "status": "resolved"})
+    assert am_post(am_key, body).json() == {"status": "ok", "firing": 1, "resolved": 1}
+    assert Alert.objects.get().status == "resolved"

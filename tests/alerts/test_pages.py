@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from alerts.links import incident_url
-from alerts.models import Incident
+from alerts.models import Alert, Incident
 from tests.alerts.factories import raise_alert, service
 
 
@@ -84,3 +84,14 @@ def test_notifications_link_to_the_incident_page(alerts, settings):
     settings.HIVEOPS_BASE_URL = "https://ops.example"
     incident = alerts[0].incident
     assert incident_url(incident) == f"https://ops.example/incidents/{incident.uid}/"
+
+
+def test_the_incident_page_links_only_http_runbooks(alice, alerts):
+    page = f"/incidents/{alerts[0].incident.uid}/"
+    Alert.objects.filter(pk=alerts[0].pk).update(runbook_url="javascript:alert(1)")  # a row from before
+    body = login(alice).get(page).content.decode()
+    assert "javascript:" not in body
+    assert ">runbook</a>" not in body
+    Alert.objects.filter(pk=alerts[0].pk).update(runbook_url="https://runbooks.example/cpu")
+    body = login(alice).get(page).content.decode()
+    assert '<a href="https://runbooks.example/cpu" rel="noopener noreferrer">runbook</a>' in body

@@ -166,3 +166,22 @@ def test_recurring_weekly_maintenance_in_a_time_zone(team):
     assert window.is_active(datetime(2026, 7, 5, 3, 0, tzinfo=berlin))  # a Sunday in summer time, 03:00 local
     assert not window.is_active(datetime(2026, 7, 6, 3, 0, tzinfo=berlin))  # Monday
     assert not window.is_active(datetime(2026, 7, 5, 4, 30, tzinfo=berlin))
+
+
+def test_silence_create_refuses_unbounded_and_unconfirmed_team_wide_silences(team, settings):
+    from django.core.exceptions import ValidationError
+
+    settings.HIVEOPS_SILENCE_MAX_DAYS = 7
+    specific = [{"name": "host", "op": "=", "value": "a"}]
+    with pytest.raises(ValidationError) as too_long:
+        silence_create(team=team, matchers=specific, ends_at=timezone.now() + td(days=8), comment="x")
+    assert "ends_at" in too_long.value.message_dict
+    match_all = [{"name": "host", "op": "=~", "value": ".*"}]
+    with pytest.raises(ValidationError) as unconfirmed:
+        silence_create(team=team, matchers=match_all, ends_at=timezone.now() + td(hours=1), comment="x")
+    assert "confirm_team_wide" in unconfirmed.value.message_dict
+    assert not Silence.objects.exists()
+    silence_create(
+        team=team, matchers=match_all, ends_at=timezone.now() + td(hours=1), comment="x", confirm_team_wide=True
+    )
+    assert Silence.objects.count() == 1

@@ -114,3 +114,69 @@ def test_a_failed_send_is_retried(contract, settings):
         assert reports.sla_reports_send() == 0
     contract.refresh_from_db()
     assert contract.last_report_month == date(2026, 2, 1)
+
+
+# --- names are text, never markup or formulas -----------------------------------------------
+
+
+@pytest.fixture
+def pixel(tmp_path) -> str:
+    """A PNG on the server's disk: an unescaped <img src> in Paragraph markup would embed it."""
+    from PIL import Image
+
+    path = tmp_path / "pixel.png"
+    Image.new("RGB", (4, 4), (255, 0, 0)).save(path)
+    return str(path)
+
+
+def _with_names(contract, customer: str, name: str):
+    contract.customer, contract.name = customer, name
+    contract.save(update_fields=["customer", "name"])
+    return contract
+
+
+@pytest.mark.parametrize(
+    ("customer", "name"),
+    [
+        ("A<B", "Checkout gold"),
+        ("ACME", '<img src="http://127.0.0.1:9/pixel.png"/>'),
+        ("ACME", "<img src='{pixel}' width='40' height='40'/>"),
+    ],
+)
+@time_machine.travel(AFTER_MARCH, tick=False)
+def test_a_name_written_as_markup_stays_text_in_the_pdf(contract, pixel, monkeypatch, customer, name):
+    from reportlab import rl_config
+
+    monkeypatch.setattr(rl_config, "pageCompression", 0)  # readable text in the PDF
+    name = name.format(pixel=pixel)
+    rows = reports.sla_report(slas=[_with_names(contract, customer, name)], year=2026, month=3)
+    pdf = reports.report_pdf(rows, 2026, 3)
+    assert pdf.startswith(b"%PDF")
+    assert customer.encode() in pdf  # shown as written
+    assert name.encode() in pdf
+    assert b"/Subtype /Image" not in pdf  # no picture fetched or read from disk
+
+
+def test_the_monthly_mail_goes_out_with_a_name_written_as_markup(contract, smtp_peer):
+    _with_names(contract, "A<B & Co", '<img src="http://127.0.0.1:9/x.png"/>')
+    SLA.objects.filter(pk=contract.pk).update(last_report_month=date(2026, 2, 1))
+    with time_machine.travel(utc(2026, 4, 1, 6), tick=False):
+        assert reports.sla_reports_send() == 1
+    [envelope] = smtp_peer.messages
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert 'A<B & Co — <img src="http://127.0.0.1:9/x.png"/>' in text  # plain text, not HTML entities
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "A&lt;B &amp; Co" in html
+    contract.refresh_from_db()
+    assert contract.last_report_month == date(2026, 3, 1)
+
+
+@time_machine.travel(AFTER_MARCH, tick=False)
+def test_the_sla_csv_defuses_formulas(contract):
+    _with_names(contract, '=HYPERLINK("http://evil.example","x")', "@SUM(1+1)")
+    rows = reports.sla_report(slas=[contract], year=2026, month=3)
+    [line] = list(csv.DictReader(io.StringIO(reports.report_csv(rows, 2026, 3))))
+    assert line["customer"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert line["sla"] == "'@SUM(1+1)"
+    assert line["breaches"] == "2"  # numbers untouched

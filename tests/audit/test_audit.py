@@ -107,6 +107,16 @@ def test_team_admins_read_and_export_it_others_do_not(alice, bob, charlie, team,
     assert login(alice).get("/api/v1/audit?export=xml").status_code == 400
 
 
+def test_the_csv_export_defuses_formulas(alice, team):
+    login(alice).post("/api/v1/rules", {**RULE, "name": '=HYPERLINK("http://evil.example","x")'}, format="json")
+    export = login(alice).get("/api/v1/audit?export=csv&object_type=alerts.alertrule")
+    table = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    (row,) = table[1:]
+    assert row[9] == '\'=HYPERLINK("http://evil.example","x")'  # object_repr, not run by a spreadsheet
+    assert row[10] == ""  # before: nothing
+    assert row[11].startswith("{")  # after: JSON as before
+
+
 def test_admin_can_look_but_not_touch(alice, team, django_user_model):
     login(alice).post("/api/v1/rules", RULE, format="json")
     event = AuditEvent.objects.first()

@@ -82,6 +82,16 @@ def test_the_csv_export(alice, world, frozen):
     assert ["customer_affected", "ACME", "", "", ""] in rows
 
 
+def test_the_csv_export_defuses_formulas_from_names(alice, world, frozen):
+    from alerts.models import SLA
+
+    SLA.objects.filter(customer="ACME").update(customer="=cmd|' /C calc'!A0", name="@SUM(1)")
+    response = login(alice).get("/business/export.csv?period=7d")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert ["sla_attainment_percent", "'=cmd|' /C calc'!A0 / @SUM(1)", "99.5", "", ""] in rows
+    assert ["kpi", "health_score", "53", "87", "-34"] in rows  # negative numbers stay numbers
+
+
 def test_the_pdf_export(alice, world, frozen):
     response = login(alice).get("/business/export.pdf?period=30d")
     assert response.status_code == 200

@@ -235,6 +235,13 @@ def test_relative_start(token_client, team):
     assert [p[1] for p in orjson.loads(body(response).splitlines()[0])["points"]] == [2.0]
 
 
+def test_series_csv_defuses_formula_units(token_client, team):
+    ingest(team, [{"metric": "odd", "labels": {}, "unit": "=1+1", "points": [[T0, -1.5]]}])
+    response = export(token_client(scopes=("read",)), format="csv", metric="odd")
+    [row] = list(csv.DictReader(io.StringIO(body(response).decode())))
+    assert (row["unit"], row["value"]) == ("'=1+1", "-1.5")
+
+
 # --- incidents and alerts ---------------------------------------------------------------------
 
 
