@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from alerts import console
 from alerts.models import Incident
+from alerts.selectors import paging_status, paging_statuses, paging_timeline
+from alerts.services import snooze
 from hive_ops.teams.selectors import team_ids_for_user
 
 TIMELINE_MAX = 200
@@ -20,10 +22,15 @@ def _feed_context(request: HttpRequest) -> dict:
     team_ids = team_ids_for_user(user=request.user)
     filters = console.Filters.from_query(request.GET)
     groups = console.open_alert_groups(team_ids=team_ids)
+    incidents = console.open_incidents(team_ids=team_ids, filters=filters)
+    statuses = paging_statuses(incidents=incidents)
+    for incident in incidents:
+        incident.paging = statuses[incident.id]
     return {
         "filters": filters,
         "counts": console.severity_counts(groups=groups),
-        "incidents": console.open_incidents(team_ids=team_ids, filters=filters),
+        "snooze_choices": list(snooze.LABELS.items()),
+        "incidents": incidents,
         "alerts": console.open_alerts(team_ids=team_ids, filters=filters),
         "health": console.service_health(team_ids=team_ids, groups=groups),
         "max_rows": console.MAX_ROWS,
@@ -68,5 +75,8 @@ def incident_page(request: HttpRequest, uid: str) -> HttpResponse:
             "events": events,
             "series": list({a.series_id: a.series for a in alerts if a.series_id}.values())[:6],
             "needs_note": incident.team.require_resolution_note,
+            "paging": paging_status(incident=incident),
+            "paging_rows": paging_timeline(incident=incident, limit=TIMELINE_MAX),
+            "snooze_choices": list(snooze.LABELS.items()),
         },
     )

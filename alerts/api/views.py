@@ -17,9 +17,10 @@ from rest_framework.response import Response
 
 from alerts.api import serializers as s
 from alerts.models import Alert, AlertRule, Incident, Service, Silence
+from alerts.selectors import paging_timeline
 from alerts.services import alerts as alert_services
 from alerts.services import incidents as incident_services
-from alerts.services import muting
+from alerts.services import muting, snooze
 from alerts.services.rules import rule_backtest
 from forecasting.services.feedback import feedback_record
 from hive_ops.teams.auth import TOKEN_SCOPE, request_team_ids, role_denied, scope_required, write_team
@@ -29,6 +30,11 @@ from hive_ops.teams.models import ApiToken
 def actor(request: Request):
     """The user acting, or None for a token (its name goes in the timeline instead)."""
     return None if isinstance(request.auth, ApiToken) else request.user
+
+
+def channel(request: Request) -> str:
+    """How a person acted, for the timeline: the web pages use the session, tools a token."""
+    return "API token" if isinstance(request.auth, ApiToken) else "web"
 
 
 def actor_name(request: Request) -> str | None:
@@ -148,10 +154,11 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
 
     def _act(self, fn, **kwargs) -> Response:
         alert = self.get_object()
-        kwargs.setdefault("actor_name", actor_name(self.request))
+        if fn not in (snooze.alert_snooze, snooze.alert_unsnooze):
+            kwargs.setdefault("actor_name", actor_name(self.request))
         try:
             fn(alert=alert, **kwargs)
-        except alert_services.AlertError as exc:
+        except (alert_services.AlertError, snooze.SnoozeError) as exc:
             return self.conflict(exc)
         alert.refresh_from_db()
         return Response(s.AlertDetailSerializer(alert).data)
@@ -183,6 +190,18 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
     def note(self, request, id=None):
         body = validated(s.TextSerializer, request.data)
         return self._act(alert_services.alert_note, by=actor(request), text=body["text"])
+
+    @extend_schema(request=s.SnoozeSerializer, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, id=None):
+        """Keep an open alert quiet (no paging) for 30m, 1h, 4h, 24h or until it clears."""
+        body = validated(s.SnoozeSerializer, request.data)
+        return self._act(snooze.alert_snooze, by=actor(request), duration=body["duration"], channel=channel(request))
+
+    @extend_schema(request=None, responses=s.AlertDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def unsnooze(self, request, id=None):
+        return self._act(snooze.alert_unsnooze, by=actor(request))
 
     @extend_schema(request=s.AssignSerializer, responses=s.AlertDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -292,7 +311,7 @@ class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
         incident = self.get_object()
         try:
             fn(incident=incident, **kwargs)
-        except incident_services.IncidentError as exc:
+        except (incident_services.IncidentError, snooze.SnoozeError) as exc:
             return self.conflict(exc)
         return Response(s.IncidentDetailSerializer(self.get_queryset().get(pk=incident.pk)).data)
 
@@ -304,13 +323,29 @@ class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, id=None):
-        return self._act(incident_services.incident_acknowledge, by=actor(request))
+        return self._act(incident_services.incident_acknowledge, by=actor(request), channel=channel(request))
 
     @extend_schema(request=s.ResolveSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, id=None):
         body = validated(s.ResolveSerializer, request.data)
-        return self._act(incident_services.incident_resolve, by=actor(request), note=body["note"])
+        return self._act(
+            incident_services.incident_resolve, by=actor(request), note=body["note"], channel=channel(request)
+        )
+
+    @extend_schema(request=s.SnoozeSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, id=None):
+        """Snooze every open alert of the incident: paging pauses, and resumes when the snooze ends."""
+        body = validated(s.SnoozeSerializer, request.data)
+        return self._act(snooze.incident_snooze, by=actor(request), duration=body["duration"], channel=channel(request))
+
+    @extend_schema(responses=s.PagingEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def paging(self, request, id=None):
+        """The paging timeline: who was notified, when, by which channel, the outcome, and each step."""
+        incident = self.get_object()
+        return Response(s.PagingEntrySerializer(paging_timeline(incident=incident), many=True).data)
 
     @extend_schema(request=s.TextSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from alerts import events
@@ -114,24 +115,23 @@ def incident_refresh(
     """Derive the incident from its alerts: resolved when all are resolved, acknowledged when
     every open one is, triggered again when an acknowledged incident has a firing alert. Then
     tell paging (which starts, keeps or stops the escalation)."""
-    alerts = list(incident.alerts.all())
-    open_alerts = [a for a in alerts if a.status in OPEN_STATUSES]
-    if alerts:
+    # One grouped query, not every alert row: an alert storm into one incident stays linear.
+    groups = list(incident.alerts.order_by().values_list("status", "severity").annotate(n=Count("*")))
+    open_groups = [(status, severity) for status, severity, _ in groups if status in OPEN_STATUSES]
+    if groups:
         criticality = incident.service.criticality if incident.service_id else None
-        priority = min(priority_for(a.severity, criticality) for a in (open_alerts or alerts))
+        severities = {severity for _, severity in open_groups} or {severity for _, severity, _ in groups}
+        priority = min(priority_for(severity, criticality) for severity in severities)
         if priority != incident.priority:
             incident.priority = priority
             incident.save(update_fields=["priority"])
+    statuses = {status for status, _ in open_groups}
     name = actor_name or "system"
-    if alerts and not open_alerts and incident.status != Incident.Status.RESOLVED:
+    if groups and not open_groups and incident.status != Incident.Status.RESOLVED:
         machine.apply(incident, "resolve", by=by, actor_name=name, message="all alerts resolved", channel=channel)
-    elif incident.status == Incident.Status.ACKNOWLEDGED and any(a.status == "firing" for a in open_alerts):
+    elif incident.status == Incident.Status.ACKNOWLEDGED and "firing" in statuses:
         machine.apply(incident, "retrigger", actor_name=name, message="an alert fired again")
-    elif (
-        incident.status == Incident.Status.TRIGGERED
-        and open_alerts
-        and all(a.status == "acknowledged" for a in open_alerts)
-    ):
+    elif incident.status == Incident.Status.TRIGGERED and statuses == {"acknowledged"}:
         machine.apply(
             incident, "acknowledge", by=by, actor_name=actor_name, message="every alert acknowledged", channel=channel
         )

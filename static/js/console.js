@@ -94,6 +94,18 @@
     refresh();
   }
 
+  feed.addEventListener("change", async (e) => {
+    const picker = e.target.closest("select[data-snooze]");
+    const row = e.target.closest("tr[data-uid]");
+    if (!picker || !row || !picker.value) return;
+    const label = picker.options[picker.selectedIndex].text;
+    const result = await post(row, "snooze", { duration: picker.value });
+    picker.value = "";
+    if (!result.ok) return say(problem(result.data), true);
+    say(`snoozed ${label}`);
+    refresh();
+  });
+
   feed.addEventListener("click", (e) => {
     const button = e.target.closest("button[data-action]");
     const row = e.target.closest("tr[data-uid]");

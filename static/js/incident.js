@@ -39,6 +39,10 @@
     button.disabled = true;
     if (await post(action, body)) location.reload(); else button.disabled = false;
   }));
+  root.querySelectorAll("button[data-snooze]").forEach((button) => button.addEventListener("click", async () => {
+    button.disabled = true;
+    if (await post("snooze", { duration: button.dataset.snooze })) location.reload(); else button.disabled = false;
+  }));
   document.getElementById("note-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const input = e.target.elements.text;
