@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hive_ops import ratelimit
+from hive_ops import bodylimit, ratelimit
 from hive_ops.api import RETRY_AFTER_SECONDS
 from hive_ops.live import publish_async
 from hive_ops.observability import metrics as m
@@ -29,7 +29,7 @@ from hive_ops.teams.auth import bearer_secret, request_team_ids, scope_required
 from hive_ops.teams.selectors import api_token_authenticate
 from metrics.ingest import Batch, IngestError, parse_json
 from metrics.models import Series
-from metrics.remote_write import parse_remote_write
+from metrics.remote_write import parse_remote_write, unsupported_message
 from metrics.selectors import AGGREGATIONS, QueryError, query_range, series_for_teams, series_list
 from metrics.services import samples_ingest
 
@@ -47,9 +47,28 @@ def _error(status: int, message: str, item: str | None = None, **headers: str) -
     return response
 
 
+def _read_body(request: HttpRequest) -> bytes | JsonResponse:
+    """The body, or a 413 naming the limit. Checked before authentication (hive_ops/bodylimit.py
+    refuses a declared over-limit Content-Length earlier still)."""
+    limit = settings.HIVEOPS_INGEST_MAX_BYTES
+    refused = bodylimit.refusal(request.META.get("CONTENT_LENGTH"), limit)
+    if refused is not None:
+        return JsonResponse(refused[1], status=refused[0])
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        body = None
+    if body is None or len(body) > limit:
+        return JsonResponse(bodylimit.too_large(limit), status=413)
+    return body
+
+
 def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[JsonResponse, int | None]:
     """Authenticate, parse, validate and write one batch. Runs in a worker thread."""
     close_old_connections()
+    body = _read_body(request)
+    if isinstance(body, JsonResponse):
+        return body, None
     secret = bearer_secret(request.headers.get("Authorization"))
     if secret is None:
         response = _error(401, "send Authorization: Bearer <token>")
@@ -65,17 +84,9 @@ def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[Jso
         if not verdict.allowed:
             message = f"rate limit of the {verdict.which} reached; retry after {verdict.retry_after} s"
             return _error(429, message, Retry_After=str(verdict.retry_after)), None
-        limit = settings.HIVEOPS_INGEST_MAX_BYTES
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            return _error(413, f"request body larger than {limit} bytes", "body"), None
         try:
-            body = request.body
-        except RequestDataTooBig:
-            return _error(413, f"request body larger than {limit} bytes", "body"), None
-        if len(body) > limit:
-            return _error(413, f"request body larger than {limit} bytes", "body"), None
-        try:
-            batch = parse(body, max_points=settings.HIVEOPS_INGEST_MAX_POINTS)
+            max_age_s = settings.HIVEOPS_RETENTION_RAW_DAYS * 86400
+            batch = parse(body, max_points=settings.HIVEOPS_INGEST_MAX_POINTS, max_age_s=max_age_s)
         except IngestError as exc:
             return JsonResponse(exc.as_dict(), status=exc.status), None
         result = samples_ingest(team_id=token.team_id, batch=batch)
@@ -107,7 +118,10 @@ async def ingest_json(request: HttpRequest) -> JsonResponse:
 
 @csrf_exempt
 async def ingest_remote_write(request: HttpRequest) -> JsonResponse:
-    """POST /api/v1/prom/write — Prometheus remote_write 1.0."""
+    """POST /api/v1/prom/write — Prometheus remote_write 1.0; other messages are a 415 (senders fall back)."""
+    unsupported = unsupported_message(request.content_type, request.content_params)
+    if unsupported:
+        return _error(415, unsupported, "Content-Type")
     return await _ingest(request, parse_remote_write)
 
 
