@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -27,6 +26,7 @@ from hive_ops.live import publish_async
 from hive_ops.observability import metrics as m
 from hive_ops.teams.auth import bearer_secret, request_team_ids, scope_required
 from hive_ops.teams.selectors import api_token_authenticate
+from hive_ops.timeparse import step_seconds, unix_seconds
 from metrics.ingest import Batch, IngestError, parse_json
 from metrics.models import Series
 from metrics.remote_write import parse_remote_write, unsupported_message
@@ -152,40 +152,6 @@ class SeriesListView(generics.ListAPIView):
         return series_list(team_ids=request_team_ids(self.request, "read"), metric=params.get("metric"), labels=labels)
 
 
-def parse_time(value: str | None, field: str, default: float | None = None) -> int:
-    if value in (None, ""):
-        if default is None:
-            raise ValidationError({field: "required (unix seconds or RFC 3339)"})
-        return int(default)
-    try:
-        return int(float(value))
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({field: f"{value!r} is neither unix seconds nor RFC 3339"}) from None
-    if parsed.tzinfo is None:
-        raise ValidationError({field: "RFC 3339 times need a time zone (Z or an offset)"})
-    return int(parsed.timestamp())
-
-
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_step(value: str | None) -> int:
-    if not value:
-        raise ValidationError({"step": "required, e.g. 60, 60s, 5m, 1h"})
-    number, unit = (value[:-1], value[-1]) if value[-1] in UNITS else (value, "s")
-    try:
-        step = int(number) * UNITS[unit]
-    except ValueError:
-        raise ValidationError({"step": f"{value!r} is not a duration like 60, 60s, 5m or 1h"}) from None
-    if step <= 0:
-        raise ValidationError({"step": "must be positive"})
-    return step
-
-
 class QueryRangeView(APIView):
     """Aligned buckets of one series between start and end (raw samples or rollups by range)."""
 
@@ -219,9 +185,9 @@ class QueryRangeView(APIView):
             series = series_for_teams(team_ids=request_team_ids(request, "read")).get(uid=series_uid)
         except (Series.DoesNotExist, DjangoValidationError):
             raise NotFound("no such series in your teams") from None
-        end = parse_time(params.get("end"), "end", default=time.time())
-        start = parse_time(params.get("start"), "start")
-        step = parse_step(params.get("step"))
+        end = unix_seconds(params.get("end"), "end", default=time.time())
+        start = unix_seconds(params.get("start"), "start")
+        step = step_seconds(params.get("step"))
         agg = params.get("agg", "avg")
         try:
             result = query_range(series_id=series.id, start_s=start, end_s=end, step=step, agg=agg)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import orjson
 
-from hive_ops import jsonbody
+from hive_ops import jsonbody, timeparse
 
 METRIC_RE = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:.]*$")
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -94,12 +93,13 @@ def check_labels(labels: object, where: str) -> dict[str, str]:
 
 def parse_timestamp(text: str, where: str) -> float:
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return timeparse.rfc3339(text, where)
+    except timeparse.ParamError as exc:
+        if "time zone" in exc.message:
+            raise IngestError(where, f"timestamp {text[:40]!r} has no time zone (add Z or an offset)") from None
+        if "out of range" in exc.message:
+            raise IngestError(where, f"timestamp {exc.message}") from None
         raise IngestError(where, f"timestamp {text[:40]!r} is not RFC 3339 or a number of seconds") from None
-    if parsed.tzinfo is None:
-        raise IngestError(where, f"timestamp {text[:40]!r} has no time zone (add Z or an offset)")
-    return parsed.timestamp()
 
 
 def check_time_range(ts_s: np.ndarray, where: str, now_s: float, oldest_s: float | None = None) -> None:
