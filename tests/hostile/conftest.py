@@ -31,7 +31,7 @@ def row_counts() -> dict[str, int]:
     with connection.cursor() as cursor:
         counts = {}
         for table in COUNTED_TABLES:
-            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed table names
+            cursor.execute(f"SELECT count(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
     return counts
 
