@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from datetime import UTC, datetime
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -22,6 +19,7 @@ from alerts.services import snooze
 from alerts.services.delivery import recipient_refusal
 from alerts.services.incidents import IncidentError, incident_acknowledge
 from hive_ops.teams.selectors import role_in_team, roles_at_least, team_ids_for_user
+from hive_ops.timeparse import ParamError, instant
 
 
 def _ack_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
@@ -92,10 +90,10 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def oncall(request: HttpRequest) -> HttpResponse:
     """Who is on call now (or at ?at=), the next two weeks, and coverage gaps, per rotation."""
-    at = timezone.now()
-    if request.GET.get("at"):
-        with contextlib.suppress(ValueError):
-            at = datetime.fromisoformat(request.GET["at"]).replace(tzinfo=UTC)
+    try:  # the form's datetime-local value has no zone: it is UTC
+        at = instant(request.GET.get("at"), "at", default=timezone.now(), assume_utc=True)
+    except ParamError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
     rows = []
     for rotation in OnCallRotation.objects.filter(team_id__in=team_ids_for_user(user=request.user)):
         plan = schedule(rotation=rotation, start=at)

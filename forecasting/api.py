@@ -20,7 +20,7 @@ from forecasting.models import Anomaly, Feedback, Sensitivity, SeriesDetector
 from forecasting.services.feedback import feedback_record, feedback_revoke
 from hive_ops.teams.auth import request_team_ids, scope_required
 from hive_ops.teams.models import ApiToken
-from metrics.api import parse_time
+from hive_ops.timeparse import number, unix_seconds
 from metrics.models import Series
 from metrics.selectors import series_for_teams
 
@@ -103,21 +103,11 @@ class AnomalyListView(APIView):
                 raise ValidationError({"kind": f"one of {', '.join(Anomaly.Kind.values)}"})
             qs = qs.filter(kind=params["kind"])
         if params.get("min_score"):
-            qs = qs.filter(score__gte=_number(params["min_score"], "min_score", 0, 1))
-        since = parse_time(params.get("since"), "since", default=time.time() - 86400)
-        limit = int(_number(params.get("limit", MAX_ANOMALIES), "limit", 1, MAX_ANOMALIES))
+            qs = qs.filter(score__gte=number(params["min_score"], "min_score", 0, 1))
+        since = unix_seconds(params.get("since"), "since", default=time.time() - 86400)
+        limit = int(number(params.get("limit", MAX_ANOMALIES), "limit", 1, MAX_ANOMALIES))
         qs = qs.filter(ts__gte=datetime.fromtimestamp(since, UTC)).order_by("-ts")[:limit]
         return Response(AnomalySerializer(qs, many=True).data)
-
-
-def _number(text, field: str, lo: float, hi: float) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise ValidationError({field: "must be a number"}) from None
-    if not lo <= value <= hi:
-        raise ValidationError({field: f"must be between {lo:g} and {hi:g}"})
-    return value
 
 
 class AnomalyFeedbackView(APIView):
@@ -176,8 +166,8 @@ class SeriesScoresView(APIView):
     )
     def get(self, request: Request, uid: str) -> Response:
         series = scoped_series(request, uid)
-        end = parse_time(request.query_params.get("end"), "end", default=time.time() + 1)
-        start = parse_time(request.query_params.get("start"), "start", default=end - 6 * 3600)
+        end = unix_seconds(request.query_params.get("end"), "end", default=time.time() + 1)
+        start = unix_seconds(request.query_params.get("start"), "start", default=end - 6 * 3600)
         if not 0 <= end - start <= MAX_SCORE_RANGE_S:
             raise ValidationError({"start": "must be before end and at most 7 days earlier"})
         data = selectors.scores_window(

@@ -15,12 +15,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from hive_ops.base_url import warn_if_bind_differs  # noqa: E402
+from hive_ops.bodylimit import BodyLimit  # noqa: E402
 from hive_ops.routing import websocket_urlpatterns  # noqa: E402
 from metrics.export_flow import FlowControl  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": FlowControl(django_asgi_app),  # streamed exports go at the client's pace
+        # Over-limit intake bodies are refused before Django reads them; streamed exports go at the
+        # client's pace.
+        "http": BodyLimit(FlowControl(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

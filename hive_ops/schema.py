@@ -91,7 +91,13 @@ def add_ingest_paths(result, generator, request, public):
                 "required": True,
                 "content": {"application/x-protobuf": {"schema": {"type": "string", "format": "binary"}}},
             },
-            "responses": _responses(),
+            "responses": {
+                **_responses(),
+                "415": {
+                    "description": "a remote_write message other than 1.0 (e.g. 2.0): senders fall back",
+                    "content": {"application/json": {"schema": ERROR}},
+                },
+            },
         }
     }
     return result
@@ -123,6 +129,8 @@ def _error_codes(path: str, method: str, operation: dict) -> dict[str, str]:
     }
     if operation.get("parameters") or operation.get("requestBody"):
         codes["400"] = "invalid input: each bad field named with its messages"
+    if path.startswith("/api/v1/integrations/"):
+        codes["413"] = "request body over HIVEOPS_INTAKE_MAX_BYTES (refused before authentication)"
     if "{" in path or any(_names_an_object(p) for p in operation.get("parameters", ())):
         codes["404"] = "no such object in your teams"
         if method == "post" and not path.endswith("}"):

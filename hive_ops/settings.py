@@ -15,7 +15,9 @@ from hive_ops.env import database_from_url, env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(env_str("HIVEOPS_RUN_DIR", str(BASE_DIR / ".run")))
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a debug 500 page shows settings such as DATABASE_URL to anyone. Development
+# turns it on (DEBUG=true).
+DEBUG = env_bool("DEBUG", False)
 
 
 def _development_secret_key() -> str:
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Over-limit bodies of the intake endpoints are refused before anything else (hive_ops/bodylimit.py).
+    "hive_ops.bodylimit.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "hive_ops.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -153,6 +157,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "hive_ops.api.exception_handler",
+    # JSON bodies nested deeper than this, or holding a lone surrogate, are a 400 (hive_ops/jsonbody.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "hive_ops.jsonbody.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["hive_ops.ratelimit.ApiRateThrottle"],
 }
 # Requests per minute, per caller (token or user) and per team (hive_ops/ratelimit.py). 0 disables.
@@ -245,6 +255,8 @@ HIVEOPS_RETENTION_RAW_DAYS = env_int("HIVEOPS_RETENTION_RAW_DAYS", 30)
 HIVEOPS_RETENTION_ROLLUP_DAYS = env_int("HIVEOPS_RETENTION_ROLLUP_DAYS", 400)
 HIVEOPS_INGEST_MAX_POINTS = env_int("HIVEOPS_INGEST_MAX_POINTS", 50_000)
 HIVEOPS_INGEST_MAX_BYTES = env_int("HIVEOPS_INGEST_MAX_BYTES", 10 * 1024 * 1024)
+# Body limit of the alert intake endpoints (/api/v1/integrations/...): Alertmanager, webhook, PagerDuty.
+HIVEOPS_INTAKE_MAX_BYTES = env_int("HIVEOPS_INTAKE_MAX_BYTES", 1024 * 1024)
 HIVEOPS_SERIES_CACHE_SIZE = env_int("HIVEOPS_SERIES_CACHE_SIZE", 250_000)
 
 LOGGING = {

@@ -3,8 +3,6 @@ name the field), call one selector or service."""
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from datetime import timedelta as td
 
 from django.utils import timezone
@@ -20,6 +18,7 @@ from alerts.models import Incident, Integration, Service
 from alerts.services.intake import PayloadError
 from alerts.services.integrations import integration_authenticate
 from hive_ops.teams.auth import request_team_ids, scope_required, write_team
+from hive_ops.timeparse import instant, integer
 from insight import selectors
 from insight.models import ChangeEvent
 from insight.services import ChangeInput, change_event_record, links_validate, pagerduty_change_enqueue
@@ -32,47 +31,6 @@ MAX_ROWS = 1000
 MAX_COLUMNS = 100
 MAX_PAIRS = 20_000
 METHODS = ("diff", "level", "rank")
-
-
-def parse_time(value: object, field: str, default: datetime | None = None) -> datetime:
-    """Unix seconds (number or string) or RFC 3339 with a time zone."""
-    if value is None or value == "":
-        if default is None:
-            raise ValidationError({field: "required (unix seconds or RFC 3339)"})
-        return default
-    if isinstance(value, bool):
-        raise ValidationError({field: "unix seconds or RFC 3339"})
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is not None:
-        if not math.isfinite(number) or not 0 <= number < 4e9:
-            raise ValidationError({field: "out of range"})
-        return datetime.fromtimestamp(number, UTC)
-    if not isinstance(value, str):
-        raise ValidationError({field: "unix seconds or RFC 3339"})
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError({field: f"{value!r} is neither unix seconds nor RFC 3339"}) from None
-    if parsed.tzinfo is None:
-        raise ValidationError({field: "RFC 3339 times need a time zone (Z or an offset)"})
-    return parsed
-
-
-def parse_int(value: object, field: str, *, default: int, low: int, high: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValidationError({field: f"an integer from {low} to {high}"})
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValidationError({field: f"an integer from {low} to {high}"}) from None
-    if not low <= number <= high:
-        raise ValidationError({field: f"an integer from {low} to {high}"})
-    return number
 
 
 def body_dict(request) -> dict:
@@ -97,7 +55,7 @@ class IncidentRelatedView(APIView):
         incident = Incident.objects.filter(team_id__in=team_ids, uid=uid).first()
         if incident is None:
             raise NotFound("no such incident in your teams")
-        limit = parse_int(request.query_params.get("limit"), "limit", default=8, low=1, high=50)
+        limit = integer(request.query_params.get("limit"), "limit", default=8, low=1, high=50)
         return Response(selectors.related_for_incident(incident=incident, limit=limit))
 
 
@@ -112,11 +70,11 @@ class RootCauseView(APIView):
     def post(self, request):
         body = body_dict(request)
         team_ids = request_team_ids(request, "read")
-        max_lag = parse_int(body.get("max_lag"), "max_lag", default=30, low=1, high=120)
-        limit = parse_int(body.get("limit"), "limit", default=10, low=1, high=100)
-        at = parse_time(body.get("at"), "at")
-        start = parse_time(body.get("start"), "start", default=at - td(minutes=max_lag) - selectors.BASELINE)
-        end = parse_time(body.get("end"), "end", default=min(timezone.now(), at + selectors.AFTER))
+        max_lag = integer(body.get("max_lag"), "max_lag", default=30, low=1, high=120)
+        limit = integer(body.get("limit"), "limit", default=10, low=1, high=100)
+        at = instant(body.get("at"), "at")
+        start = instant(body.get("start"), "start", default=at - td(minutes=max_lag) - selectors.BASELINE)
+        end = instant(body.get("end"), "end", default=min(timezone.now(), at + selectors.AFTER))
         if end <= at:
             raise ValidationError({"end": "must be after at"})
         if end - start > MAX_SPAN:
@@ -169,15 +127,15 @@ class CorrelationsView(APIView):
     def post(self, request):
         body = body_dict(request)
         team_ids = request_team_ids(request, "read")
-        end = parse_time(body.get("end"), "end", default=timezone.now())
-        start = parse_time(body.get("start"), "start", default=end - td(hours=24))
+        end = instant(body.get("end"), "end", default=timezone.now())
+        start = instant(body.get("start"), "start", default=end - td(hours=24))
         if end <= start:
             raise ValidationError({"end": "must be after start"})
         if end - start > MAX_CORRELATION_SPAN:
             raise ValidationError({"end": "the window may span at most 7 days"})
         if end - start < td(minutes=30):
             raise ValidationError({"start": "the window must span at least 30 minutes"})
-        max_lag = parse_int(body.get("max_lag"), "max_lag", default=30, low=0, high=720)
+        max_lag = integer(body.get("max_lag"), "max_lag", default=30, low=0, high=720)
         method = body.get("method", "diff")
         if method not in METHODS:
             raise ValidationError({"method": f"one of {', '.join(METHODS)}"})
@@ -233,10 +191,10 @@ class ChangeListView(APIView):
         if params.get("service"):
             qs = qs.filter(service__slug=params["service"])
         if params.get("since"):
-            qs = qs.filter(at__gte=parse_time(params["since"], "since"))
+            qs = qs.filter(at__gte=instant(params["since"], "since"))
         if params.get("until"):
-            qs = qs.filter(at__lte=parse_time(params["until"], "until"))
-        limit = parse_int(params.get("limit"), "limit", default=100, low=1, high=1000)
+            qs = qs.filter(at__lte=instant(params["until"], "until"))
+        limit = integer(params.get("limit"), "limit", default=100, low=1, high=1000)
         return Response({"results": [selectors.change_dict(c) for c in qs.order_by("-at", "-id")[:limit]]})
 
     @extend_schema(request=ChangeSerializer, responses={201: dict, 400: dict})

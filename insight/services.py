@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 
 from alerts.models import Integration, Service
 from alerts.services.intake import PayloadError
+from hive_ops.timeparse import ParamError, rfc3339
 from insight.models import ChangeEvent
 
 MAX_SUMMARY = 1024
@@ -66,7 +67,7 @@ def _validate_pagerduty_change(body: object, integration: Integration) -> Change
     if payload.get("timestamp") is not None:
         at = _parse_timestamp(payload["timestamp"])
         if at is None:
-            errors.append("'payload.timestamp' must be an ISO 8601 time with a time zone")
+            errors.append("'payload.timestamp' must be an ISO 8601 time with a time zone, years 1970..2099")
     source = payload.get("source", "")
     if not isinstance(source, str):
         errors.append("'payload.source' must be a string")
@@ -105,7 +106,6 @@ def _parse_timestamp(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return datetime.fromtimestamp(rfc3339(value, "payload.timestamp"), UTC)
+    except ParamError:
         return None
-    return parsed if parsed.tzinfo is not None else None

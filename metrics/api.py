@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -21,15 +20,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hive_ops import ratelimit
+from hive_ops import bodylimit, ratelimit
 from hive_ops.api import RETRY_AFTER_SECONDS
 from hive_ops.live import publish_async
 from hive_ops.observability import metrics as m
 from hive_ops.teams.auth import bearer_secret, request_team_ids, scope_required
 from hive_ops.teams.selectors import api_token_authenticate
+from hive_ops.timeparse import step_seconds, unix_seconds
 from metrics.ingest import Batch, IngestError, parse_json
 from metrics.models import Series
-from metrics.remote_write import parse_remote_write
+from metrics.remote_write import parse_remote_write, unsupported_message
 from metrics.selectors import AGGREGATIONS, QueryError, query_range, series_for_teams, series_list
 from metrics.services import samples_ingest
 
@@ -47,9 +47,28 @@ def _error(status: int, message: str, item: str | None = None, **headers: str) -
     return response
 
 
+def _read_body(request: HttpRequest) -> bytes | JsonResponse:
+    """The body, or a 413 naming the limit. Checked before authentication (hive_ops/bodylimit.py
+    refuses a declared over-limit Content-Length earlier still)."""
+    limit = settings.HIVEOPS_INGEST_MAX_BYTES
+    refused = bodylimit.refusal(request.META.get("CONTENT_LENGTH"), limit)
+    if refused is not None:
+        return JsonResponse(refused[1], status=refused[0])
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        body = None
+    if body is None or len(body) > limit:
+        return JsonResponse(bodylimit.too_large(limit), status=413)
+    return body
+
+
 def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[JsonResponse, int | None]:
     """Authenticate, parse, validate and write one batch. Runs in a worker thread."""
     close_old_connections()
+    body = _read_body(request)
+    if isinstance(body, JsonResponse):
+        return body, None
     secret = bearer_secret(request.headers.get("Authorization"))
     if secret is None:
         response = _error(401, "send Authorization: Bearer <token>")
@@ -65,17 +84,9 @@ def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[Jso
         if not verdict.allowed:
             message = f"rate limit of the {verdict.which} reached; retry after {verdict.retry_after} s"
             return _error(429, message, Retry_After=str(verdict.retry_after)), None
-        limit = settings.HIVEOPS_INGEST_MAX_BYTES
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            return _error(413, f"request body larger than {limit} bytes", "body"), None
         try:
-            body = request.body
-        except RequestDataTooBig:
-            return _error(413, f"request body larger than {limit} bytes", "body"), None
-        if len(body) > limit:
-            return _error(413, f"request body larger than {limit} bytes", "body"), None
-        try:
-            batch = parse(body, max_points=settings.HIVEOPS_INGEST_MAX_POINTS)
+            max_age_s = settings.HIVEOPS_RETENTION_RAW_DAYS * 86400
+            batch = parse(body, max_points=settings.HIVEOPS_INGEST_MAX_POINTS, max_age_s=max_age_s)
         except IngestError as exc:
             return JsonResponse(exc.as_dict(), status=exc.status), None
         result = samples_ingest(team_id=token.team_id, batch=batch)
@@ -107,7 +118,10 @@ async def ingest_json(request: HttpRequest) -> JsonResponse:
 
 @csrf_exempt
 async def ingest_remote_write(request: HttpRequest) -> JsonResponse:
-    """POST /api/v1/prom/write — Prometheus remote_write 1.0."""
+    """POST /api/v1/prom/write — Prometheus remote_write 1.0; other messages are a 415 (senders fall back)."""
+    unsupported = unsupported_message(request.content_type, request.content_params)
+    if unsupported:
+        return _error(415, unsupported, "Content-Type")
     return await _ingest(request, parse_remote_write)
 
 
@@ -136,40 +150,6 @@ class SeriesListView(generics.ListAPIView):
         params = self.request.query_params
         labels = {key[6:]: value for key, value in params.items() if key.startswith("label.") and key[6:]}
         return series_list(team_ids=request_team_ids(self.request, "read"), metric=params.get("metric"), labels=labels)
-
-
-def parse_time(value: str | None, field: str, default: float | None = None) -> int:
-    if value in (None, ""):
-        if default is None:
-            raise ValidationError({field: "required (unix seconds or RFC 3339)"})
-        return int(default)
-    try:
-        return int(float(value))
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({field: f"{value!r} is neither unix seconds nor RFC 3339"}) from None
-    if parsed.tzinfo is None:
-        raise ValidationError({field: "RFC 3339 times need a time zone (Z or an offset)"})
-    return int(parsed.timestamp())
-
-
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_step(value: str | None) -> int:
-    if not value:
-        raise ValidationError({"step": "required, e.g. 60, 60s, 5m, 1h"})
-    number, unit = (value[:-1], value[-1]) if value[-1] in UNITS else (value, "s")
-    try:
-        step = int(number) * UNITS[unit]
-    except ValueError:
-        raise ValidationError({"step": f"{value!r} is not a duration like 60, 60s, 5m or 1h"}) from None
-    if step <= 0:
-        raise ValidationError({"step": "must be positive"})
-    return step
 
 
 class QueryRangeView(APIView):
@@ -205,9 +185,9 @@ class QueryRangeView(APIView):
             series = series_for_teams(team_ids=request_team_ids(request, "read")).get(uid=series_uid)
         except (Series.DoesNotExist, DjangoValidationError):
             raise NotFound("no such series in your teams") from None
-        end = parse_time(params.get("end"), "end", default=time.time())
-        start = parse_time(params.get("start"), "start")
-        step = parse_step(params.get("step"))
+        end = unix_seconds(params.get("end"), "end", default=time.time())
+        start = unix_seconds(params.get("start"), "start")
+        step = step_seconds(params.get("step"))
         agg = params.get("agg", "avg")
         try:
             result = query_range(series_id=series.id, start_s=start, end_s=end, step=step, agg=agg)

@@ -5,7 +5,6 @@ is built in memory whole (see metrics/exports.py)."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -23,19 +22,15 @@ from rest_framework.views import APIView
 
 from hive_ops.csvexport import CsvWriter
 from hive_ops.teams.auth import request_team_ids, scope_required
-from metrics.api import UNITS, parse_time
+from hive_ops.timeparse import unix_seconds
 from metrics.exports import ENCODERS, FORMATS, ExportError, export_stream, parse_matchers, series_select
 
-RELATIVE = re.compile(r"^-(\d+)([smhd])$")
 ROWS_PER_READ = 2000
 
 
 def _time(value: str | None, field: str, now: float, default: float | None = None) -> int:
     """Unix seconds, RFC 3339, or a duration before now such as -24h or -7d."""
-    found = RELATIVE.match(value or "")
-    if found:
-        return int(now) - int(found.group(1)) * UNITS[found.group(2)]
-    return parse_time(value, field, default=default)
+    return unix_seconds(value, field, default=default, now=int(now))
 
 
 def _uids(values: list[str]) -> list[str]:

@@ -8,14 +8,14 @@ the whole batch and names the item.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import orjson
+
+from hive_ops import jsonbody, timeparse
 
 METRIC_RE = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:.]*$")
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -86,21 +86,27 @@ def check_labels(labels: object, where: str) -> dict[str, str]:
             raise IngestError(f"{where}.{name}", f"label value longer than {MAX_LABEL_VALUE_LEN} characters")
         if "\x00" in value:
             raise IngestError(f"{where}.{name}", "label values cannot contain NUL characters")
+        if jsonbody.has_surrogate(value):
+            raise IngestError(f"{where}.{name}", "label value holds a lone surrogate (not valid Unicode)")
     return labels
 
 
 def parse_timestamp(text: str, where: str) -> float:
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return timeparse.rfc3339(text, where)
+    except timeparse.ParamError as exc:
+        if "time zone" in exc.message:
+            raise IngestError(where, f"timestamp {text[:40]!r} has no time zone (add Z or an offset)") from None
+        if "out of range" in exc.message:
+            raise IngestError(where, f"timestamp {exc.message}") from None
         raise IngestError(where, f"timestamp {text[:40]!r} is not RFC 3339 or a number of seconds") from None
-    if parsed.tzinfo is None:
-        raise IngestError(where, f"timestamp {text[:40]!r} has no time zone (add Z or an offset)")
-    return parsed.timestamp()
 
 
-def check_time_range(ts_s: np.ndarray, where: str, now_s: float) -> None:
-    bad = (ts_s < 0) | (ts_s > now_s + FUTURE_TOLERANCE_S) | ~np.isfinite(ts_s)
+def check_time_range(ts_s: np.ndarray, where: str, now_s: float, oldest_s: float | None = None) -> None:
+    """Timestamps (seconds) must be finite, not in the future, and not older than `oldest_s`
+    (the raw retention: such samples would be dropped at once, or land in no partition)."""
+    floor = 0.0 if oldest_s is None else max(oldest_s, 0.0)
+    bad = (ts_s < floor) | (ts_s > now_s + FUTURE_TOLERANCE_S) | ~np.isfinite(ts_s)
     if bad.any():
         j = int(np.argmax(bad))
         value = float(ts_s[j])
@@ -108,8 +114,35 @@ def check_time_range(ts_s: np.ndarray, where: str, now_s: float) -> None:
             raise IngestError(f"{where}[{j}]", "timestamp must be a finite number")
         if value < 0:
             raise IngestError(f"{where}[{j}]", "timestamp is before 1970")
+        if value < floor:
+            days = (now_s - floor) / 86400
+            message = f"timestamp is older than the retention of raw samples ({days:.0f} days)"
+            raise IngestError(f"{where}[{j}]", message)
         hint = " (timestamps are seconds, not milliseconds)" if value > 1e11 else ""
         raise IngestError(f"{where}[{j}]", f"timestamp is more than 10 minutes in the future{hint}")
+
+
+def find_conflict(
+    keys: list[str], offsets: np.ndarray, ts_us: np.ndarray, values: np.ndarray
+) -> tuple[int, int] | None:
+    """Two points of one series (same key, even from two entries of the batch) at the same timestamp
+    with different values: (flat index of the later point, of the earlier one), else None.
+    The same value twice is an idempotent duplicate, not a conflict."""
+    if len(ts_us) < 2:
+        return None
+    ids: dict[str, int] = {}
+    group_of_series = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64, count=len(keys))
+    groups = np.repeat(group_of_series, np.diff(offsets))
+    order = np.lexsort((ts_us, groups))  # stable: among equal (group, ts) the earlier point comes first
+    same = (groups[order][1:] == groups[order][:-1]) & (ts_us[order][1:] == ts_us[order][:-1])
+    clash = same & (values[order][1:] != values[order][:-1])
+    if not clash.any():
+        return None
+    n = int(np.argmax(clash))
+    first = n
+    while first > 0 and same[first - 1]:  # the earliest point of that run of equal timestamps
+        first -= 1
+    return int(order[n + 1]), int(order[first])
 
 
 def check_values(values: np.ndarray, where: str) -> None:
@@ -149,15 +182,20 @@ def _locate(offsets: np.ndarray, k: int) -> tuple[int, int]:
     return i, k - int(offsets[i])
 
 
-def parse_json(body: bytes, *, max_points: int, now_s: float | None = None) -> Batch:
+def parse_json(body: bytes, *, max_points: int, now_s: float | None = None, max_age_s: float | None = None) -> Batch:
+    """`max_age_s`: points older than this many seconds are refused (the HTTP API passes the retention)."""
     now_s = time.time() if now_s is None else now_s
+    oldest_s = None if max_age_s is None else now_s - max_age_s
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         try:
             # The standard parser accepts NaN, Infinity and 1e999, so the validation below can
-            # name the exact point instead of a character offset.
-            doc = json.loads(body)
+            # name the exact point instead of a character offset. It also accepts what orjson
+            # refuses on purpose: deep nesting and lone surrogates, which jsonbody rejects.
+            doc = jsonbody.loads(body)
+        except jsonbody.JSONBodyError as refused:
+            raise IngestError(refused.item, refused.message) from None
         except ValueError:
             raise IngestError("body", f"malformed JSON: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("series"), list):
@@ -196,7 +234,7 @@ def parse_json(body: bytes, *, max_points: int, now_s: float | None = None) -> B
     except OverflowError:
         raise IngestError("series", "a number is out of range") from None
     try:
-        check_time_range(pairs[:, 0], "", now_s)
+        check_time_range(pairs[:, 0], "", now_s, oldest_s)
         check_values(pairs[:, 1], "")
     except IngestError as exc:  # name the point within its series
         k = int(exc.item.strip("[]"))
@@ -204,6 +242,12 @@ def parse_json(body: bytes, *, max_points: int, now_s: float | None = None) -> B
         raise IngestError(f"series[{i}].points[{j}]", exc.message) from None
     ts_us = np.rint(pairs[:, 0] * 1e6).astype(np.int64)
     values = np.ascontiguousarray(pairs[:, 1])
+    conflict = find_conflict([f"{m}\x00{k}" for m, k, _ in meta], bounds, ts_us, values)
+    if conflict is not None:
+        i, j = _locate(bounds, conflict[0])
+        a, b = _locate(bounds, conflict[1])
+        message = f"a different value for the same series and timestamp as series[{a}].points[{b}]"
+        raise IngestError(f"series[{i}].points[{j}]", message)
     batch = Batch()
     for (metric, key, unit), start, end in zip(meta, offsets[:-1], offsets[1:], strict=True):
         if end > start:

@@ -8,6 +8,9 @@ The message classes are built from the schema below at import time (no generated
     message Sample       { double value = 1; int64 timestamp = 2; }   // timestamp in ms
 
 Fields Prometheus adds later (metadata = 3, exemplars, histograms) are skipped as unknown.
+
+remote_write 2.0 (`Content-Type: application/x-protobuf;proto=io.prometheus.write.v2.Request`) is
+not decoded: it is answered 415, as the specification asks, so that senders fall back to 1.0.
 """
 
 from __future__ import annotations
@@ -26,9 +29,21 @@ from metrics.ingest import (
     check_labels,
     check_metric,
     check_time_range,
+    find_conflict,
 )
 
 MAX_DECOMPRESSED = 64 * 1024 * 1024
+V1_MESSAGE = "prometheus.WriteRequest"
+# Sample timestamps are milliseconds; below this (1973-03-03 in ms) they are plainly seconds.
+SECONDS_LOOKALIKE_MS = 100_000_000_000
+
+
+def unsupported_message(content_type: str | None, params: dict[str, str]) -> str | None:
+    """Why a request's Content-Type cannot be decoded here (a 415), or None when it is 1.0."""
+    proto = (params or {}).get("proto")
+    if proto is None or proto == V1_MESSAGE:
+        return None
+    return f"remote_write message {proto[:100]!r} is not supported; send {V1_MESSAGE} (remote_write 1.0)"
 
 
 def _build_classes():
@@ -82,27 +97,75 @@ def decode(body: bytes) -> object:
     return request
 
 
-def parse_remote_write(body: bytes, *, max_points: int, now_s: float | None = None) -> Batch:
+def _labels(series, where: str) -> tuple[str, dict[str, str]]:
+    labels: dict[str, str] = {}
+    for j, label in enumerate(series.labels):
+        if label.name in labels:
+            raise IngestError(f"{where}.labels[{j}]", f"label name {label.name[:80]!r} appears twice in one series")
+        labels[label.name] = label.value
+    metric = check_metric(labels.pop("__name__", None), f"{where}.labels.__name__")
+    return metric, check_labels(labels, f"{where}.labels")
+
+
+def _check_milliseconds(ts_ms: np.ndarray, where: str) -> None:
+    seconds = (ts_ms > 0) & (ts_ms < SECONDS_LOOKALIKE_MS)
+    if seconds.any():
+        j = int(np.argmax(seconds))
+        message = f"timestamp {int(ts_ms[j])} is in early 1970: remote_write timestamps are milliseconds, not seconds"
+        raise IngestError(f"{where}[{j}]", message)
+
+
+def parse_remote_write(
+    body: bytes, *, max_points: int, now_s: float | None = None, max_age_s: float | None = None
+) -> Batch:
+    """`max_age_s`: samples older than this many seconds are refused (the HTTP API passes the retention)."""
     now_s = time.time() if now_s is None else now_s
+    oldest_s = None if max_age_s is None else now_s - max_age_s
     request = decode(body)
     total = sum(len(ts.samples) for ts in request.timeseries)
     if total > max_points:
         raise IngestError("timeseries", f"{total} samples in one request; the limit is {max_points}", status=413)
     batch = Batch()
+    kept: list[tuple[int, np.ndarray]] = []  # (timeseries index, indices of the samples kept)
     for i, series in enumerate(request.timeseries):
         where = f"timeseries[{i}]"
-        labels = {label.name: label.value for label in series.labels}
-        metric = check_metric(labels.pop("__name__", None), f"{where}.labels.__name__")
-        labels = check_labels(labels, f"{where}.labels")
+        metric, labels = _labels(series, where)
         values = np.fromiter((s.value for s in series.samples), dtype=np.float64, count=len(series.samples))
         ts_ms = np.fromiter((s.timestamp for s in series.samples), dtype=np.int64, count=len(series.samples))
+        _check_milliseconds(ts_ms, f"{where}.samples")
+        index = np.arange(len(values))
         finite = np.isfinite(values)
         if not finite.all():
             # Staleness markers end a series in Prometheus; other NaNs/Infs cannot be stored.
             # Both are skipped (and counted) rather than failing a batch Prometheus would not resend.
             batch.skipped += int((~finite).sum())
-            values, ts_ms = values[finite], ts_ms[finite]
-        check_time_range(ts_ms / 1000.0, f"{where}.samples", now_s)
+            values, ts_ms, index = values[finite], ts_ms[finite], index[finite]
+        try:
+            check_time_range(ts_ms / 1000.0, f"{where}.samples", now_s, oldest_s)
+        except IngestError as exc:  # name the sample by its place in the request, not among the kept ones
+            k = int(exc.item.rsplit("[", 1)[1].rstrip("]"))
+            raise IngestError(f"{where}.samples[{int(index[k])}]", exc.message) from None
         if len(values):
             batch.series.append(ParsedSeries(metric, canonical_labels(labels), "", ts_ms * 1000, values))
+            kept.append((i, index))
+    _check_conflicts(batch, kept)
     return batch
+
+
+def _check_conflicts(batch: Batch, kept: list[tuple[int, np.ndarray]]) -> None:
+    if not batch.series:
+        return
+    offsets = np.cumsum([0, *(len(s.values) for s in batch.series)])
+    ts_us = np.concatenate([s.ts_us for s in batch.series])
+    values = np.concatenate([s.values for s in batch.series])
+    conflict = find_conflict([f"{s.metric}\x00{s.labels_key}" for s in batch.series], offsets, ts_us, values)
+    if conflict is None:
+        return
+
+    def name(k: int) -> str:
+        n = int(np.searchsorted(offsets, k, side="right")) - 1
+        i, index = kept[n]
+        return f"timeseries[{i}].samples[{int(index[k - offsets[n]])}]"
+
+    later, earlier = conflict
+    raise IngestError(name(later), f"a different value for the same series and timestamp as {name(earlier)}")

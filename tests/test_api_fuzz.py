@@ -67,6 +67,7 @@ class Report:
     statuses: Counter = field(default_factory=Counter)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
     seconds: Counter = field(default_factory=Counter)
+    hostile: int = 0
 
     def fail(self, label: str, title: str, detail: str) -> None:
         self.failures.setdefault((label, title), detail)
@@ -89,8 +90,41 @@ def fuzz_team(transactional_db, django_user_model):
     _truncate_storage()
 
 
-def _strategy(operation, ids: dict[str, list[str]]):
-    """Valid requests (with real ids where the path takes one, and generated ids) and invalid ones."""
+# Hostile values (docs/api.md, "Hostile input"): non-finite and out-of-range numbers and times, a
+# huge string, deep nesting. (Lone surrogates cannot go through schemathesis, which encodes bodies
+# as UTF-8 to revalidate them: tests/hostile/test_json_bodies.py sends them raw.) Every request that
+# carries one must get a 4xx that names the field or item (or a 2xx where the value is acceptable),
+# never a 5xx.
+HOSTILE_TEXT = [
+    "inf", "-inf", "nan", "1e400", "-1e20", "99999999999999999999", "0000-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z", "-999999999d", "x" * 100_000,
+]  # fmt: skip
+HOSTILE_BODY_VALUES = [*HOSTILE_TEXT, 1e308, -1e308, 10**30]
+DEEP = 200  # past the 64-level limit of JSON bodies, within what the client can serialise
+
+
+def _nested(levels: int) -> object:
+    doc: object = 1
+    for i in range(levels):
+        doc = [doc] if i % 2 else {"a": doc}
+    return doc
+
+
+def _hostile(case, value, deep: bool, hostile_ids: dict[int, object]):
+    """The generated case with every query parameter, or every top-level body value, made hostile."""
+    if case.query:
+        case.query = {name: value if isinstance(value, str) else str(value) for name in case.query}
+    if isinstance(case.body, dict) and case.body:
+        case.body = {name: _nested(DEEP) if deep else value for name in case.body}
+    elif isinstance(case.body, list):
+        case.body = _nested(DEEP)
+    hostile_ids[id(case)] = case  # kept alive, so its id is not reused
+    return case
+
+
+def _strategy(operation, ids: dict[str, list[str]], hostile_ids: dict[int, object]):
+    """Valid requests (with real ids where the path takes one, and generated ids), invalid ones and
+    hostile ones."""
     strategies = [operation.as_strategy()]
     for collection, name in PATH_PARAM.findall(operation.path):
         known = ids.get(collection)
@@ -99,7 +133,22 @@ def _strategy(operation, ids: dict[str, list[str]]):
             strategies = [real, real, *strategies]
             break
     strategies.append(operation.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE))
+    hostile = st.tuples(operation.as_strategy(), st.sampled_from(HOSTILE_BODY_VALUES), st.booleans())
+    strategies.append(hostile.map(lambda args: _hostile(*args, hostile_ids)))
     return st.one_of(strategies)
+
+
+def _names_the_problem(body: bytes) -> bool:
+    """A 400 body names a field or item: a field key, `item`, `errors`, or a `detail` like 'body: ...'."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(doc, dict):
+        return False
+    if set(doc) - {"detail", "error"}:
+        return True
+    return ":" in str(doc.get("detail", ""))
 
 
 def _project_frames(text: str) -> str:
@@ -109,12 +158,17 @@ def _project_frames(text: str) -> str:
     return "\n".join([*ours, lines[-1]])
 
 
-def _check(case, headers: dict[str, str], report: Report, errors: list[str]) -> None:
+def _check(case, headers: dict[str, str], report: Report, errors: list[str], hostile_ids: dict[int, object]) -> None:
     errors.clear()
     response = case.call(headers=headers)
     report.requests += 1
     report.per_operation[case.operation.label] += 1
     report.statuses[response.status_code] += 1
+    if hostile_ids.get(id(case)) is case:
+        report.hostile += 1
+        if response.status_code == 400 and not _names_the_problem(response.content):
+            curl = case.as_curl_command(headers=headers)
+            report.fail(case.operation.label, "a 400 that names no field", f"{curl}\n-> {response.text[:300]}")
     try:
         case.validate_response(response, checks=CHECKS, headers=headers)
     except (FailureGroup, Failure) as exc:
@@ -128,6 +182,7 @@ def _check(case, headers: dict[str, str], report: Report, errors: list[str]) -> 
 
 def _run_operation(operation, ids, headers: dict[str, str], report: Report, examples: int) -> None:
     errors: list[str] = []
+    hostile_ids: dict[int, object] = {}
 
     def on_error(sender, **kwargs):
         errors.append(_project_frames(traceback.format_exc()))
@@ -140,9 +195,9 @@ def _run_operation(operation, ids, headers: dict[str, str], report: Report, exam
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=_strategy(operation, ids))
+    @given(case=_strategy(operation, ids, hostile_ids))
     def run(case):
-        _check(case, headers, report, errors)
+        _check(case, headers, report, errors, hostile_ids)
 
     got_request_exception.connect(on_error)
     try:
@@ -153,6 +208,7 @@ def _run_operation(operation, ids, headers: dict[str, str], report: Report, exam
 
 # Streaming exports are async iterators; under WSGI (here, not under daphne) Django drains them first.
 @pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous iterators")
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")  # the 100 kB hostile string
 def test_every_operation_answers_as_documented(fuzz_team):
     token, ids, keys = fuzz_team
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
@@ -169,7 +225,8 @@ def test_every_operation_answers_as_documented(fuzz_team):
     elapsed = time.monotonic() - started
 
     print(
-        f"\nAPI fuzz: {report.requests} requests, {len(report.per_operation)} of {len(operations)} operations "
+        f"\nAPI fuzz: {report.requests} requests ({report.hostile} hostile), "
+        f"{len(report.per_operation)} of {len(operations)} operations "
         f"({examples} examples each), "
         f"{elapsed:.0f} s; status codes {dict(sorted(report.statuses.items()))}; slowest: "
         + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in report.seconds.most_common(5))
@@ -179,6 +236,7 @@ def test_every_operation_answers_as_documented(fuzz_team):
         pytest.fail(f"{len(report.failures)} distinct failures:\n\n{details}", pytrace=False)
     assert len(report.per_operation) == len(operations)
     assert report.requests >= (MIN_REQUESTS if not EXAMPLES else len(operations))
+    assert report.hostile >= report.requests // 10
 
 
 # What the fuzzing found, pinned as plain requests (the generated cases change with the schema).

@@ -25,6 +25,7 @@ from alerts.models import (
 )
 from alerts.selectors import coverage_gaps, on_call_at, schedule
 from hive_ops.teams.models import Team
+from hive_ops.timeparse import instant
 
 User = get_user_model()
 
@@ -203,16 +204,7 @@ def _shift_dict(shift) -> dict | None:
 
 
 def _at(request) -> datetime:
-    raw = request.query_params.get("at")
-    if not raw:
-        return timezone.now()
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError({"at": "RFC 3339 time with a time zone"}) from None
-    if at.tzinfo is None:
-        raise ValidationError({"at": "needs a time zone"})
-    return at
+    return instant(request.query_params.get("at"), "at", default=timezone.now())
 
 
 class RotationViewSet(ScopedMixin, viewsets.ReadOnlyModelViewSet):

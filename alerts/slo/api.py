@@ -6,7 +6,6 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from alerts.api.serializers import MatchersField, ModelCleanMixin
@@ -17,7 +16,8 @@ from alerts.slo import reports
 from alerts.slo.calculations import Status
 from alerts.slo.selectors import slo_history, statuses
 from alerts.slo.services import slo_save
-from alerts.slo.views import MONTH, budget_order
+from alerts.slo.views import budget_order
+from hive_ops.timeparse import month as parse_month
 
 
 def status_data(status: Status) -> dict:
@@ -202,10 +202,7 @@ class SLAViewSet(TeamOwnedViewSet):
     @action(detail=False, methods=["get"])
     def report(self, request):
         """The monthly compliance report of your SLAs."""
-        match = MONTH.match(request.query_params.get("month", ""))
-        if match is None:
-            raise ValidationError({"month": "required, like 2026-03"})
-        year, month = int(match.group(1)), int(match.group(2))
+        year, month = parse_month(request.query_params.get("month"))
         rows = reports.sla_report(slas=self.get_queryset(), year=year, month=month)
         return Response(
             {

@@ -3,8 +3,6 @@ burn-down charts, and the monthly SLA report as HTML, CSV and PDF."""
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,8 +12,8 @@ from alerts.slo import reports
 from alerts.slo.selectors import slas_for_teams, slo_history, slos_for_teams, statuses
 from alerts.slo.windows import month_of, previous_month
 from hive_ops.teams.selectors import team_ids_for_user
-
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+from hive_ops.timeparse import ParamError
+from hive_ops.timeparse import month as parse_month
 
 
 def budget_order(status) -> float:
@@ -51,10 +49,7 @@ def _month(request: HttpRequest) -> tuple[int, int]:
     raw = request.GET.get("month")
     if not raw:
         return previous_month(*month_of(timezone.now(), "UTC"))
-    match = MONTH.match(raw)
-    if match is None:
-        raise ValueError("month must look like 2026-03")
-    return int(match.group(1)), int(match.group(2))
+    return parse_month(raw)
 
 
 @login_required
@@ -62,8 +57,8 @@ def sla_report(request: HttpRequest) -> HttpResponse:
     """?month=YYYY-MM (default: last month) &format=html|csv|pdf."""
     try:
         year, month = _month(request)
-    except ValueError as exc:
-        return HttpResponse(f"month: {exc}", status=400, content_type="text/plain")
+    except ParamError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
     fmt = request.GET.get("format", "html")
     if fmt not in ("html", "csv", "pdf"):
         return HttpResponse("format: must be html, csv or pdf", status=400, content_type="text/plain")

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from hive_ops.audit.exports import csv_response
 from hive_ops.audit.models import AuditEvent
 from hive_ops.teams.auth import request_team_ids, scope_required
-from metrics.api import parse_time
+from hive_ops.timeparse import unix_seconds
 
 MAX_ROWS = 1000
 
@@ -56,8 +56,8 @@ class AuditListView(APIView):
     )
     def get(self, request: Request):
         params = request.query_params
-        until = parse_time(params.get("until"), "until", default=time.time() + 1)
-        since = parse_time(params.get("since"), "since", default=until - 7 * 86400)
+        until = unix_seconds(params.get("until"), "until", default=time.time() + 1)
+        since = unix_seconds(params.get("since"), "since", default=until - 7 * 86400)
         if since > until:
             raise ValidationError({"since": "must be before until"})
         team_ids = request_team_ids(request, "admin")

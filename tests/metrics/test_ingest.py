@@ -27,7 +27,7 @@ def test_it_parses_numbers_and_rfc3339_timestamps():
                 "metric": "cpu_usage",
                 "labels": {"service": "checkout", "host": "a"},
                 "unit": "percent",
-                "points": [[NOW - 60, 1.5], ["2027-01-15T08:00:00Z", 2], [int(NOW), -3.25]],
+                "points": [[NOW - 60, 1.5], ["2027-01-15T08:00:00Z", 2], [int(NOW) + 30, -3.25]],
             }
         ]
     )
@@ -36,7 +36,7 @@ def test_it_parses_numbers_and_rfc3339_timestamps():
     assert series.labels_key == '{"host":"a","service":"checkout"}'
     assert series.unit == "percent"
     # 2027-01-15T08:00:00Z is exactly NOW.
-    assert series.ts_us.tolist() == [int((NOW - 60) * 1e6), int(NOW * 1e6), int(NOW * 1e6)]
+    assert series.ts_us.tolist() == [int((NOW - 60) * 1e6), int(NOW * 1e6), int((NOW + 30) * 1e6)]
     assert series.values.tolist() == [1.5, 2.0, -3.25]
     assert batch.points == 3
 
