@@ -20,7 +20,16 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from _common import HOST, ROOT, add_common_arguments, check_isolation, cpu_seconds, django_env, log
+from _common import (
+    HOST,
+    ROOT,
+    add_common_arguments,
+    celery_queue_key,
+    check_isolation,
+    cpu_seconds,
+    django_env,
+    log,
+)
 
 DEFAULT_DATABASE_URL = "postgres://hiveops:hiveops@127.0.0.1:5432/hiveops_alertbench"
 DEFAULT_PORT = 8200
@@ -173,23 +182,23 @@ def worker_running(database_url: str, *, concurrency: int = 2, debug: bool = Fal
 
 
 class CeleryQueue:
-    """The worker's Redis queue (list `celery` in the bench Redis database): length, and purge."""
+    """The worker's Redis queue (list `<installation>:celery` in the bench Redis database): length,
+    and purge."""
 
-    KEYS = ("celery", "unacked", "unacked_index")
-
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, database_url: str = DEFAULT_DATABASE_URL) -> None:
         import redis
 
         self.redis = redis.Redis.from_url(redis_url)
+        self.keys = [celery_queue_key(database_url, name) for name in ("celery", "unacked", "unacked_index")]
 
     def length(self) -> int:
-        return int(self.redis.llen("celery"))
+        return int(self.redis.llen(self.keys[0]))
 
     def purge(self, why: str) -> int:
         """Drop queued and unacknowledged tasks (only ever in the bench's own Redis database)."""
-        waiting = self.length() + int(self.redis.hlen("unacked"))
+        waiting = self.length() + int(self.redis.hlen(self.keys[1]))
         if waiting:
-            self.redis.delete(*self.KEYS)
+            self.redis.delete(*self.keys)
             log(f"dropped {waiting} queued task(s) {why}")
         return waiting
 

@@ -84,6 +84,16 @@ def psycopg_conninfo(database_url: str, dbname: str | None = None) -> str:
     return urlunparse(parsed._replace(scheme="postgresql"))
 
 
+def installation(database_url: str) -> str:
+    """The server's HIVEOPS_INSTALLATION: the setting if given, else the database name (as in settings)."""
+    return os.environ.get("HIVEOPS_INSTALLATION") or urlparse(database_url).path.lstrip("/")
+
+
+def celery_queue_key(database_url: str, queue: str = "celery") -> str:
+    """The Redis list of a Celery queue: Celery prefixes every key with "<installation>:"."""
+    return f"{installation(database_url)}:{queue}"
+
+
 def django_env(database_url: str, *, debug: bool = False) -> dict[str, str]:
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url

@@ -407,7 +407,7 @@ def main() -> None:
     setup_django(args.database_url, debug=False)
     team_id, rule_id = setup_rule()
     cleanup(conninfo, team_id, keep_tokens=True)  # leftovers of an interrupted run
-    queue = CeleryQueue(args.redis_url)
+    queue = CeleryQueue(args.redis_url, args.database_url)
     queue.purge("left by an earlier run")
     queue_left = None
 

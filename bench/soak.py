@@ -49,6 +49,7 @@ from _common import (
     ROOT,
     CpuMeter,
     add_common_arguments,
+    celery_queue_key,
     check_named_isolation,
     emit,
     ensure_database,
@@ -360,10 +361,10 @@ def latency_ms(values: list[float]) -> dict:
     }
 
 
-def queue_length(redis_url: str) -> int:
+def queue_length(redis_url: str, database_url: str) -> int:
     import redis
 
-    return int(redis.Redis.from_url(redis_url).llen("celery"))
+    return int(redis.Redis.from_url(redis_url).llen(celery_queue_key(database_url)))
 
 
 def main() -> None:
@@ -402,7 +403,7 @@ def main() -> None:
         probe_errors = len(load.errors)
         target = capacity / 2
         load.reset()
-        backlog_start = queue_length(args.redis_url)
+        backlog_start = queue_length(args.redis_url, args.database_url)
         sampler = MemorySampler({"web": server.pid, "worker": worker.pid}, args.sample_seconds)
         log(f"soak: {target:.1f} requests/s for {minutes} min, {args.ws_clients} WebSockets")
         with CpuMeter(server_pid=server.pid, dbname=dbname) as cpu:
@@ -411,7 +412,7 @@ def main() -> None:
             sampler.stop.set()
             sampler.thread.join()
         ticks = list(live.ticks)
-        backlog = queue_length(args.redis_url)
+        backlog = queue_length(args.redis_url, args.database_url)
     memory = sampler.report(warmup_s=warmup_s, window_s=window_s, total_s=elapsed)
     silent = sum(1 for t in ticks if t == 0)
     errors = len(load.errors) + len(live.errors) + silent

@@ -21,12 +21,12 @@ COALESCE_S = 2
 
 
 def dirty_key(team_id: int) -> str:
-    return f"hiveops:detect:dirty:{team_id}"
+    return fastredis.key(f"detect:dirty:{team_id}")
 
 
 def queued_key(team_id: int) -> str:
     """Set while a detection run of the team is queued and has not started (expires as a safety)."""
-    return f"hiveops:detect:queued:{team_id}"
+    return fastredis.key(f"detect:queued:{team_id}")
 
 
 @receiver(samples_ingested)

@@ -25,7 +25,7 @@ def detect_team(self, team_id: int) -> str:
     from forecasting.receivers import dirty_key, queued_key
     from hive_ops import fastredis
 
-    mine = f"hiveops:detect:taken:{team_id}:{self.request.id}"
+    mine = fastredis.key(f"detect:taken:{team_id}:{self.request.id}")
     pipe = fastredis.client().pipeline(transaction=True)
     pipe.delete(queued_key(team_id))  # samples from now on queue the next run
     pipe.sunionstore(mine, [mine, dirty_key(team_id)])

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun, worker_init, worker_process_init
+from celery.signals import beat_init, task_postrun, task_prerun, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hive_ops.settings")
 
@@ -15,6 +15,28 @@ import hive_ops.observability.celery_hooks  # noqa: E402, F401  (task metrics, b
 from hive_ops.base_url import connect_celery_signals  # noqa: E402
 
 connect_celery_signals()  # workers and beat warn when HIVEOPS_BASE_URL does not answer
+
+
+def use_own_connection(databases: dict, *, conn_max_age: int) -> None:
+    """Celery processes keep one reused connection each instead of a web-sized pool: a prefork
+    worker holds at most `concurrency` connections, beat at most one (docs/deployment.md,
+    "Database connections"). Must run before the process opens its first connection."""
+    for database in databases.values():
+        if (database.get("OPTIONS") or {}).pop("pool", None) is not None:
+            database["CONN_MAX_AGE"] = conn_max_age
+
+
+@worker_init.connect  # in the parent, before prefork children exist
+@beat_init.connect
+def _no_pool_in_celery(**kwargs) -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
+    use_own_connection(settings.DATABASES, conn_max_age=settings.CELERY_DB_CONN_MAX_AGE)
 
 
 @task_prerun.connect

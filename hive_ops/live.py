@@ -25,6 +25,13 @@ Connecting: `ws://host/ws/live/?since=ops:1763800000000042,payments:7&batch=1&se
 
 Delivery inside a process goes through one fan-out hub per event loop (`hive_ops/live_hub.py`):
 connections have no channel-layer channel of their own.
+
+Losing access: a socket lives only as long as its login and memberships. Logging out closes the
+sockets of that session at once (code 4401); removing a membership, deactivating the user or
+changing the password makes the socket re-read its teams (it stops receiving the team it lost) or
+close (4401) when its session no longer authenticates (`hive_ops/live_revoke.py`). Changes no
+signal announces (an expired session, a raw SQL update) are caught by a recheck every
+`HIVEOPS_LIVE_RECHECK_S` seconds.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from hive_ops import live_log
 from hive_ops.live_hub import Batch, hub_for, team_group
@@ -156,6 +164,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.filter = filter_from(csv.get("severity"), csv.get("service"))
         self.batch = params.get("batch") == "1"
         since = parse_since(params["since"]) if "since" in params else None
+        self.user_id: int = user.pk
+        session = self.scope.get("session")
+        self.session_key: str | None = getattr(session, "session_key", None) if session is not None else None
         self.team_slugs: dict[int, str] = await self._teams(user)
         self.outbox: list[tuple[int, Batch]] = []  # batches that arrived before we were ready
         self.horizon: dict[int, int] = {}  # per team: events up to here came with the catch-up
@@ -163,6 +174,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         layer = live_layer()
         self.hub = hub_for(layer) if layer is not None else None
         if self.hub is not None:
+            from hive_ops.live_revoke import recheck
+
+            self.hub.checker = recheck
+            self.hub.recheck_s = settings.HIVEOPS_LIVE_RECHECK_S
             await self.hub.join(self)  # before accepting: an open socket means "subscribed"
         await self.accept()
         m.ws_opened(self)
@@ -191,6 +206,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def push(self, team_id: int, batch: Batch) -> None:
         """Send one team's new events (called by the hub)."""
+        if team_id not in self.team_slugs:  # a team the user just lost (the batch was already queued)
+            return
         if not self.ready:
             self.outbox.append((team_id, batch))
             return
@@ -207,6 +224,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.base_send({"type": "websocket.send", "text": batch.frame})
         else:
             await self._send_texts([text for _, text, _ in batch.items])
+
+    async def revoke(self) -> None:
+        """The login behind this socket is gone: no more events, and close."""
+        if self.hub is not None:
+            await self.hub.retarget(self, {})
+        self.team_slugs, self.outbox, self.ready = {}, [], False
+        await self.close(code=4401)
 
     async def flush(self) -> None:
         """Send the batches queued while the catch-up ran (called by the hub)."""

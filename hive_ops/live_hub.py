@@ -8,8 +8,14 @@ to every local member of the team: a member without filters sends the batch's fr
 for all of them (one JSON array when the client asked for batches). While the flusher works
 through a burst, the receiver keeps queueing, so a burst reaches a client in a few frames.
 
-Subscribers (`hive_ops.live.LiveConsumer`) provide `team_slugs`, `push(team_id, batch)` and
-`flush()`; the hub never touches the database.
+Subscribers (`hive_ops.live.LiveConsumer`) provide `team_slugs`, `user_id`, `push(team_id, batch)`
+and `flush()`; the hub never touches the database.
+
+Revocation: the hub's channel also joins `CONTROL_GROUP`. A `live.revoke` message there (sent on
+logout, membership and user changes by `hive_ops.live_revoke`) makes the hub hand the user's
+subscribers to its `checker`, which re-reads their session and teams, closes the sockets whose
+login is gone and moves the others to their current teams (`retarget`). Every `recheck_s` seconds
+the checker also sees all subscribers, for changes no signal announced (an expired session).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import orjson
@@ -26,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 GROUP_REFRESH_S = 600  # channels-redis forgets group members after `group_expiry` (a day)
 YIELD_EVERY = 64  # clients flushed between two chances for the receiver to run
+CONTROL_GROUP = "live.control"  # every hub of the installation: revocations
+DEFAULT_RECHECK_S = 60.0
 
 
 def team_group(team_id: int) -> str:
@@ -52,6 +61,7 @@ class Batch:
 
 class Subscriber(Protocol):
     team_slugs: dict[int, str]
+    user_id: int
 
     async def push(self, team_id: int, batch: Batch) -> None: ...
 
@@ -69,6 +79,11 @@ class Hub:
         self.wake = asyncio.Event()
         self.lock = asyncio.Lock()
         self.tasks: list[asyncio.Task] = []
+        self.subscribers: set[Subscriber] = set()
+        # Re-reads subscribers' logins and teams (set by the consumer; the hub has no database).
+        self.checker: Callable[[list[Subscriber], frozenset[str]], Awaitable[None]] | None = None
+        self.recheck_s = DEFAULT_RECHECK_S
+        self.checks: set[asyncio.Task] = set()
 
     async def join(self, subscriber: Subscriber) -> None:
         async with self.lock:
@@ -78,31 +93,81 @@ class Hub:
                     asyncio.ensure_future(self._receive(self.channel)),
                     asyncio.ensure_future(self._flush()),
                     asyncio.ensure_future(self._refresh_groups(self.channel)),
+                    asyncio.ensure_future(self._recheck_periodically()),
                 ]
-            for team_id, slug in subscriber.team_slugs.items():
-                self.slugs[team_id] = slug
-                members = self.members.setdefault(team_id, set())
-                if not members:
-                    await self.layer.group_add(team_group(team_id), self.channel)
-                members.add(subscriber)
+                await self.layer.group_add(CONTROL_GROUP, self.channel)
+            self.subscribers.add(subscriber)
+            await self._add_teams(subscriber, subscriber.team_slugs)
 
     async def leave(self, subscriber: Subscriber) -> None:
         async with self.lock:
-            for team_id in subscriber.team_slugs:
-                members = self.members.get(team_id)
-                if members is None:
-                    continue
-                members.discard(subscriber)
-                if not members:
-                    del self.members[team_id]
-                    with contextlib.suppress(Exception):
-                        await self.layer.group_discard(team_group(team_id), self.channel)
-            if not self.members and self.channel is not None:
+            self.subscribers.discard(subscriber)
+            await self._drop_teams(subscriber, list(subscriber.team_slugs))
+            if not self.subscribers and self.channel is not None:
                 await self._stop()
+
+    async def retarget(self, subscriber: Subscriber, team_slugs: dict[int, str]) -> None:
+        """Move a subscriber to its current teams: no more events of the teams it lost."""
+        async with self.lock:
+            old = subscriber.team_slugs
+            subscriber.team_slugs = dict(team_slugs)
+            await self._drop_teams(subscriber, [t for t in old if t not in team_slugs])
+            if subscriber in self.subscribers:
+                await self._add_teams(subscriber, {t: s for t, s in team_slugs.items() if t not in old})
+
+    async def _add_teams(self, subscriber: Subscriber, team_slugs: dict[int, str]) -> None:
+        for team_id, slug in team_slugs.items():
+            self.slugs[team_id] = slug
+            members = self.members.setdefault(team_id, set())
+            if not members:
+                await self.layer.group_add(team_group(team_id), self.channel)
+            members.add(subscriber)
+
+    async def _drop_teams(self, subscriber: Subscriber, team_ids: list[int]) -> None:
+        for team_id in team_ids:
+            members = self.members.get(team_id)
+            if members is None:
+                continue
+            members.discard(subscriber)
+            if not members:
+                del self.members[team_id]
+                with contextlib.suppress(Exception):
+                    await self.layer.group_discard(team_group(team_id), self.channel)
+
+    async def recheck(self, user_ids: set[int] | None = None, ended: frozenset[str] = frozenset()) -> None:
+        """Have the checker re-read the logins and teams of these users' subscribers (None: all);
+        `ended` names sessions known to be over (logged out) whatever the database still says."""
+        subscribers = [s for s in list(self.subscribers) if user_ids is None or s.user_id in user_ids]
+        if subscribers and self.checker is not None:
+            await self.checker(subscribers, ended)
+
+    def _revoked(self, message: dict[str, Any]) -> None:
+        """A `live.revoke` message: check its user's subscribers, without holding up the receiver."""
+        user_ids = {int(u) for u in message.get("users", ())}
+        ended = frozenset(str(key) for key in message.get("sessions", ()))
+        task = asyncio.ensure_future(self.recheck(user_ids, ended))
+        self.checks.add(task)
+        task.add_done_callback(self._check_done)
+
+    def _check_done(self, task: asyncio.Task) -> None:
+        self.checks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("live hub: revocation check failed", exc_info=task.exception())
+
+    async def _recheck_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.recheck_s)
+            try:
+                await self.recheck()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("live hub: periodic recheck failed", exc_info=True)
 
     async def _stop(self) -> None:
         """No clients left: stop receiving (a receive must not outlive its event loop)."""
-        tasks, self.tasks, self.channel = self.tasks, [], None
+        tasks, self.tasks, self.channel = [*self.tasks, *self.checks], [], None
+        self.checks = set()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -135,11 +200,13 @@ class Hub:
                 logger.warning("live hub: receive failed, retrying in 1 s", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            if message.get("type") == "live.event":
-                try:
+            try:
+                if message.get("type") == "live.event":
                     self.deliver(message)
-                except Exception:
-                    logger.exception("live hub: bad event %r", message)
+                elif message.get("type") == "live.revoke":
+                    self._revoked(message)
+            except Exception:
+                logger.exception("live hub: bad message %r", message)
 
     async def _flush(self) -> None:
         while True:
@@ -162,9 +229,9 @@ class Hub:
     async def _refresh_groups(self, channel: str) -> None:
         while True:
             await asyncio.sleep(GROUP_REFRESH_S)
-            for team_id in list(self.members):
+            for group in [CONTROL_GROUP, *(team_group(team_id) for team_id in list(self.members))]:
                 with contextlib.suppress(Exception):
-                    await self.layer.group_add(team_group(team_id), channel)
+                    await self.layer.group_add(group, channel)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -22,8 +22,6 @@ import orjson
 import redis
 from django.conf import settings
 
-KEY_PREFIX = "hiveops:live"
-
 APPEND_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
     redis.call('SET', KEYS[1], ARGV[1])
@@ -36,12 +34,17 @@ return seq
 """
 
 
+def key_prefix() -> str:
+    """ "<HIVEOPS_INSTALLATION>:live": installations sharing a Redis server keep apart."""
+    return f"{settings.HIVEOPS_INSTALLATION}:live"
+
+
 def seq_key(team_id: int) -> str:
-    return f"{KEY_PREFIX}:seq:{team_id}"
+    return f"{key_prefix()}:seq:{team_id}"
 
 
 def log_key(team_id: int) -> str:
-    return f"{KEY_PREFIX}:log:{team_id}"
+    return f"{key_prefix()}:log:{team_id}"
 
 
 def _append_args(team_id: int, event: dict) -> tuple:

@@ -44,9 +44,9 @@ def check(*, kind: str, caller: str, team_id: int | None, now: float | None = No
         return Verdict(True)
     now = time.time() if now is None else now
     window = int(now // WINDOW_S)
-    keys = [("caller", f"rl:{kind}:c:{caller}:{window}", limits["caller"])]
+    keys = [("caller", fastredis.key(f"rl:{kind}:c:{caller}:{window}"), limits["caller"])]
     if team_id is not None:
-        keys.append(("team", f"rl:{kind}:t:{team_id}:{window}", limits["team"]))
+        keys.append(("team", fastredis.key(f"rl:{kind}:t:{team_id}:{window}"), limits["team"]))
     keys = [k for k in keys if k[2] > 0]  # a limit of 0 is no limit
     if not keys:
         return Verdict(True)

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 
 from hive_ops.base_url import default_base_url
-from hive_ops.env import database_from_url, env_bool, env_int, env_list, env_str
+from hive_ops.env import ImproperEnv, database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(env_str("HIVEOPS_RUN_DIR", str(BASE_DIR / ".run")))
@@ -62,6 +62,7 @@ MIDDLEWARE = [
     # Over-limit bodies of the intake endpoints are refused before anything else (hive_ops/bodylimit.py).
     "hive_ops.bodylimit.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "hive_ops.login_throttle.LoginThrottleMiddleware",
     "hive_ops.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "hive_ops.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hive_ops.unavailable.DatabaseUnavailableMiddleware",  # last: sees the views' exceptions first
 ]
 
 ROOT_URLCONF = "hive_ops.urls"
@@ -94,12 +96,36 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL", "postgres://hiveops:hiveops@127.0.0.1:5432/hiveops")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 300)
+# Web processes borrow connections from a bounded pool (psycopg-pool) for the length of a request:
+# under ASGI every request thread would otherwise keep a connection of its own. A request that
+# waits longer than DB_POOL_TIMEOUT_S for one gets 503 with Retry-After (hive_ops/unavailable.py).
+# Celery processes turn the pool off and keep one reused connection each (hive_ops/celery.py).
+# Connection budget: docs/deployment.md, "Database connections".
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 2)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10)  # 0 turns the pool off
+DB_POOL_TIMEOUT_S = env_int("DB_POOL_TIMEOUT_S", 5)
+if DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": DB_POOL_TIMEOUT_S,
+        "max_idle": 300,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 300)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_hiveops")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Every Redis key and pub/sub channel of this installation starts with "<HIVEOPS_INSTALLATION>:".
+# Pub/sub channels are global to a Redis server (the database number in REDIS_URL does not separate
+# them), so two installations sharing a Redis server need different names. Default: the database
+# name, which already tells installations apart (docs/deployment.md, "Sharing a Redis server").
+HIVEOPS_INSTALLATION = env_str("HIVEOPS_INSTALLATION", "") or DATABASES["default"]["NAME"]
+if not HIVEOPS_INSTALLATION.replace("-", "").replace("_", "").replace(".", "").isalnum():
+    raise ImproperEnv(f"HIVEOPS_INSTALLATION={HIVEOPS_INSTALLATION!r}: use letters, digits, '-', '_' and '.'")
 # A Redis that stops answering (hung host, network partition) must not hold up requests: every
 # client on the request path gives up after this long (docs/deployment.md, "Fault tolerance").
 REDIS_SOCKET_TIMEOUT_S = 2
@@ -108,7 +134,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "hiveops",
+        "KEY_PREFIX": HIVEOPS_INSTALLATION,
         "OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT_S, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S},
     }
 }
@@ -116,7 +142,7 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "hiveops:ws"},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{HIVEOPS_INSTALLATION}:ws"},
     }
 }
 
@@ -125,6 +151,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (hive_ops/login_throttle.py): after this many failed logins of an account, or
+# from an address, further attempts are refused (429) without checking the password until
+# HIVEOPS_LOGIN_LOCK_S seconds after the latest failure. 0 turns a counter off.
+AUTHENTICATION_BACKENDS = [
+    "hive_ops.login_throttle.ThrottledLogin",
+    "django.contrib.auth.backends.ModelBackend",
+]
+HIVEOPS_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("HIVEOPS_LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)
+HIVEOPS_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("HIVEOPS_LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+HIVEOPS_LOGIN_LOCK_S = env_int("HIVEOPS_LOGIN_LOCK_S", 15 * 60)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -212,6 +248,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
     "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
+    # Queues and Celery's pub/sub channels: "<installation>:celery", ... (see HIVEOPS_INSTALLATION).
+    "global_keyprefix": f"{HIVEOPS_INSTALLATION}:",
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Enqueueing from a request must fail fast when Redis is down (the periodic tasks catch up).
@@ -222,6 +260,8 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # Celery's Django fixup closes the database connection around every task unless this is set: a new
 # PostgreSQL session per task (measured: burst p95 10.6 s -> 1.4 s with reuse). See hive_ops/celery.py.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# Celery workers and beat use no pool (hive_ops/celery.py): one connection per process, kept this long.
+CELERY_DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 300)
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "metrics-refresh-rollups": {"task": "metrics.tasks.refresh_rollups", "schedule": 30.0},
@@ -311,6 +351,8 @@ HIVEOPS_DETECTOR_CACHE_SIZE = env_int("HIVEOPS_DETECTOR_CACHE_SIZE", 20_000)
 # Live WebSocket: per-team event log kept in Redis for clients that reconnect (hive_ops/live_log.py).
 HIVEOPS_LIVE_LOG_SIZE = env_int("HIVEOPS_LIVE_LOG_SIZE", 1000)
 HIVEOPS_LIVE_LOG_TTL_S = env_int("HIVEOPS_LIVE_LOG_TTL_S", 3600)
+# Every live socket's login and teams are re-read this often (besides logout/membership signals).
+HIVEOPS_LIVE_RECHECK_S = env_int("HIVEOPS_LIVE_RECHECK_S", 60)
 # Its fan-out: Redis pub/sub, one PUBLISH per event pushed to every server process (hive_ops/live_hub.py).
 CHANNEL_LAYERS["live"] = {
     "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
@@ -322,7 +364,7 @@ CHANNEL_LAYERS["live"] = {
                 "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
             }
         ],
-        "prefix": "hiveops:live:ws:",
+        "prefix": f"{HIVEOPS_INSTALLATION}:live:ws:",
     },
 }
 

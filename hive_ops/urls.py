@@ -68,3 +68,4 @@ urlpatterns = [
 ]
 
 handler404 = "hive_ops.api.not_found"
+handler500 = "hive_ops.unavailable.server_error"  # 503 + Retry-After when the database is away

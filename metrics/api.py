@@ -96,11 +96,20 @@ def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[Jso
     return JsonResponse(result.as_dict()), (token.team_id if result.accepted else None)
 
 
+def _ingest_in_thread(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[JsonResponse, int | None]:
+    """`_ingest_sync`, then hand the thread's connection back: with the connection pool
+    (settings.DB_POOL_MAX_SIZE) an idle worker thread must not keep one checked out."""
+    try:
+        return _ingest_sync(request, parse)
+    finally:
+        close_old_connections()
+
+
 async def _ingest(request: HttpRequest, parse: Callable[..., Batch]) -> JsonResponse:
     if request.method != "POST":
         return _error(405, "use POST")
     started = time.perf_counter()
-    response, team_id = await sync_to_async(_ingest_sync, thread_sensitive=False)(request, parse)
+    response, team_id = await sync_to_async(_ingest_in_thread, thread_sensitive=False)(request, parse)
     m.ingest_done(parse, response, time.perf_counter() - started)
     if team_id is not None:
         now = time.monotonic()

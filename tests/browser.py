@@ -114,6 +114,8 @@ def daphne_server(*, log_path: Path, port: int = 0) -> Iterator[Server]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url(SERVER_REDIS_DB),
         "CELERY_BROKER_URL": redis_url(SERVER_REDIS_DB),
+        # One installation with this process: live events it publishes reach the server's sockets.
+        "HIVEOPS_INSTALLATION": settings.HIVEOPS_INSTALLATION,
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
@@ -200,6 +202,8 @@ def celery_worker(*, log_path: Path) -> Iterator[subprocess.Popen]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url(SERVER_REDIS_DB),
         "CELERY_BROKER_URL": redis_url(SERVER_REDIS_DB),
+        # One installation with this process: live events it publishes reach the server's sockets.
+        "HIVEOPS_INSTALLATION": settings.HIVEOPS_INSTALLATION,
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }

@@ -221,6 +221,12 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 # --- Django processes ------------------------------------------------------------------------
 
 
+def django_settings():
+    from django.conf import settings
+
+    return settings
+
+
 def django_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     """Environment of a web or worker process on the private instances."""
     return {
@@ -232,6 +238,8 @@ def django_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, 
         "CELERY_BROKER_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_QUEUE": "celery",
+        # The test process's Redis key and channel prefix: its tasks and events reach the workers.
+        "HIVEOPS_INSTALLATION": django_settings().HIVEOPS_INSTALLATION,
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
         **extra,
@@ -372,5 +380,6 @@ def send_task(broker_url: str, name: str, args: list, **options) -> None:
 
     app = Celery("faults", broker=broker_url, set_as_current=False)
     app.conf.task_serializer = "json"
+    app.conf.broker_transport_options = {"global_keyprefix": f"{django_settings().HIVEOPS_INSTALLATION}:"}
     with app.connection_for_write() as conn:
         app.send_task(name, args=args, connection=conn, **options)

@@ -34,8 +34,9 @@ def queue_lengths() -> dict[str, int]:
         _broker[url] = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
     pipe = _broker[url].pipeline(transaction=False)
     names = queue_names()
+    prefix = (settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}).get("global_keyprefix", "")
     for name in names:
-        pipe.llen(name)
+        pipe.llen(prefix + name)  # Celery keeps the queue under its key prefix
     return dict(zip(names, pipe.execute(), strict=True))
 
 

@@ -14,11 +14,15 @@ import time
 import redis
 from django.conf import settings
 
-KEYS = {"beat": "hiveops:heartbeat:beat", "worker": "hiveops:heartbeat:worker"}
 HEARTBEAT_TASK = "hive_ops.observability.tasks.heartbeat"
 TTL_S = 86_400
 TIMEOUT_S = 0.25  # readiness must answer fast even when Redis hangs
 _clients: dict[str, redis.Redis] = {}
+
+
+def keys() -> dict[str, str]:
+    """The Redis key of each heartbeat, in this installation's key space (HIVEOPS_INSTALLATION)."""
+    return {name: f"{settings.HIVEOPS_INSTALLATION}:heartbeat:{name}" for name in ("beat", "worker")}
 
 
 def client() -> redis.Redis:
@@ -30,15 +34,16 @@ def client() -> redis.Redis:
 
 
 def beat(now: float | None = None) -> None:
-    client().set(KEYS["beat"], repr(now or time.time()), ex=TTL_S)
+    client().set(keys()["beat"], repr(now or time.time()), ex=TTL_S)
 
 
 def worker(now: float | None = None) -> None:
-    client().set(KEYS["worker"], repr(now or time.time()), ex=TTL_S)
+    client().set(keys()["worker"], repr(now or time.time()), ex=TTL_S)
 
 
 def ages(now: float | None = None) -> dict[str, float | None]:
     """Seconds since each heartbeat (None: never written, or expired). Raises RedisError/OSError."""
     now = now or time.time()
-    values = client().mget([KEYS["beat"], KEYS["worker"]])
-    return {name: (None if raw is None else now - float(raw)) for name, raw in zip(KEYS, values, strict=True)}
+    names = keys()
+    values = client().mget(list(names.values()))
+    return {name: (None if raw is None else now - float(raw)) for name, raw in zip(names, values, strict=True)}

@@ -9,4 +9,4 @@ class TeamsConfig(AppConfig):
     verbose_name = "Teams and API tokens"
 
     def ready(self) -> None:
-        from hive_ops import schema  # noqa: F401  registers the OpenAPI bearer scheme
+        from hive_ops import live_revoke, login_throttle, schema  # noqa: F401  signal receivers, OpenAPI scheme

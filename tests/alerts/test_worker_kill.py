@@ -78,6 +78,7 @@ def test_killing_the_worker_mid_escalation_loses_and_repeats_nothing(team, http_
         "HIVEOPS_STUCK_AFTER_SECONDS": "3",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "REDIS_URL": settings.REDIS_URL,
+        "HIVEOPS_INSTALLATION": settings.HIVEOPS_INSTALLATION,  # the same Redis key prefix as this process
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     }
     policy = EscalationPolicy.objects.create(team=team, name="fast")

@@ -15,9 +15,9 @@ from hive_ops.observability.tasks import heartbeat
 
 @pytest.fixture(autouse=True)
 def _no_heartbeats(db):
-    heartbeats.client().delete(*heartbeats.KEYS.values())
+    heartbeats.client().delete(*heartbeats.keys().values())
     yield
-    heartbeats.client().delete(*heartbeats.KEYS.values())
+    heartbeats.client().delete(*heartbeats.keys().values())
 
 
 def fresh_heartbeats() -> None:
