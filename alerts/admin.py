@@ -10,33 +10,35 @@ from alerts.models import (
     Alert,
     AlertEvent,
     AlertRule,
-    ContactMethod,
-    Escalation,
-    EscalationLevel,
-    EscalationLog,
-    EscalationPolicy,
-    EscalationRoute,
     GroupingRule,
     Incident,
     IncidentEvent,
     InhibitionRule,
     Integration,
     MaintenanceWindow,
+    Service,
+    Silence,
+)
+from alerts.services.integrations import integration_create
+from alerts.services.muting import muting_refresh_team
+from alerts.services.rules import rule_backtest
+from paging.models import (
+    ContactMethod,
+    Escalation,
+    EscalationLevel,
+    EscalationLog,
+    EscalationPolicy,
+    EscalationRoute,
     Notification,
     NotificationChannel,
     NotificationRule,
     OnCallRotation,
     RotationMember,
     RotationOverride,
-    Service,
-    Silence,
 )
-from alerts.selectors import coverage_gaps, on_call_at
-from alerts.services.delivery import channel_test
-from alerts.services.integrations import integration_create
-from alerts.services.muting import muting_refresh_team
-from alerts.services.rules import rule_backtest
-from alerts.transports.base import PermanentError, TransientError
+from paging.selectors import coverage_gaps, on_call_at
+from paging.services.delivery import channel_test
+from paging.transports.base import PermanentError, TransientError
 
 
 class MatchersFormField(forms.CharField):

@@ -14,12 +14,9 @@ class AlertsConfig(AppConfig):
         from alerts.evaluators.capacity import CapacityEvaluator
         from alerts.evaluators.forecast_breach import ForecastBreachEvaluator
         from alerts.evaluators.threshold import ThresholdEvaluator
-        from alerts.services.escalation import on_incident_changed
-        from alerts.signals import incident_changed
 
         registry.register(ThresholdEvaluator())
         registry.register(AbsenceEvaluator())
         registry.register(AnomalyEvaluator())
         registry.register(ForecastBreachEvaluator())
         registry.register(CapacityEvaluator())
-        incident_changed.connect(on_incident_changed, dispatch_uid="paging-follows-incidents")

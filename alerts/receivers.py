@@ -12,6 +12,7 @@ from django.dispatch import receiver
 
 from alerts.models import AlertRule
 from forecasting.signals import forecasts_refreshed, points_scored
+from hive_ops.queue import enqueue
 from metrics.signals import samples_ingested
 
 logger = logging.getLogger(__name__)
@@ -34,17 +35,12 @@ def watched_metrics(team_id: int, kinds: tuple[str, ...] = ON_SAMPLES) -> frozen
 
 
 def _enqueue(team_id: int, series: dict[str, list[int]], kinds: tuple[str, ...]) -> None:
-    from alerts.tasks import evaluate_series
-
     hits = {metric: ids for metric, ids in series.items() if metric in watched_metrics(team_id, kinds)}
     if not hits:
         return
-    try:
-        # Expiring: when the worker falls behind, stale evaluations are dropped rather than
-        # queued without bound; the periodic evaluation (every 30 s) covers what expired.
-        evaluate_series.apply_async((team_id, hits, list(kinds)), expires=EVALUATION_EXPIRES_S)
-    except Exception:  # broker down: the periodic evaluation (every 30 s) still runs the rules
-        logger.warning("could not enqueue rule evaluation for team %s", team_id, exc_info=True)
+    # Expiring: when the worker falls behind, stale evaluations are dropped rather than queued
+    # without bound; the periodic evaluation (every 30 s) covers what expired, or a broker outage.
+    enqueue("alerts.tasks.evaluate_series", team_id, hits, list(kinds), expires=EVALUATION_EXPIRES_S)
 
 
 @receiver(samples_ingested)

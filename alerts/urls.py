@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import escalation, intake, views
+from alerts.api import intake, views
 from insight.api import PagerDutyChangeView
 
 router = SimpleRouter(trailing_slash=False)
@@ -12,10 +12,6 @@ router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("rules", views.AlertRuleViewSet, basename="rule")
 router.register("silences", views.SilenceViewSet, basename="silence")
 router.register("services", views.ServiceViewSet, basename="service")
-router.register("escalation-policies", escalation.PolicyViewSet, basename="escalation-policy")
-router.register("escalation-routes", escalation.RouteViewSet, basename="escalation-route")
-router.register("rotations", escalation.RotationViewSet, basename="rotation")
-router.register("notifications", escalation.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("integrations/alertmanager", intake.AlertmanagerView.as_view(), name="intake-alertmanager"),

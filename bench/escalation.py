@@ -411,7 +411,7 @@ def wait_for(receiver: Receiver, path: str, uids: set[str], team_id: int, worker
 
 
 def baseline_posts(receiver: Receiver, count: int) -> list[float]:
-    from alerts.transports.base import post_json
+    from paging.transports.base import post_json
 
     body = {
         "incident": {"id": "baseline", "title": "baseline", "priority": 3, "status": "triggered"},

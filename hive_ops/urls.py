@@ -5,10 +5,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from alerts import pages as alerts_pages
-from alerts import views as alerts_views
-from alerts.quality import api as quality_api
-from alerts.quality import views as quality_views
 from bi import urls as bi_urls
 from forecasting import views as forecasting_views
 from hive_ops import pwa
@@ -18,6 +14,10 @@ from insight import urls as insight_urls
 from metrics import api as metrics_api
 from metrics import export_views
 from metrics import views as metrics_views
+from paging import pages as paging_pages
+from paging import views as paging_views
+from paging.quality import api as quality_api
+from paging.quality import views as quality_views
 from recommendations import urls as recommendations_urls
 
 urlpatterns = [
@@ -28,15 +28,15 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("ack/<str:token>", alerts_views.ack_link, name="ack-link"),
-    path("oncall/", alerts_views.oncall, name="oncall"),
+    path("ack/<str:token>", paging_views.ack_link, name="ack-link"),
+    path("oncall/", paging_views.oncall, name="oncall"),
     path("mail/", include("mailsink.urls")),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("offline/", pwa.offline, name="offline"),
-    path("console/", alerts_pages.console_page, name="console"),
-    path("console/feed", alerts_pages.console_feed, name="console-feed"),
-    path("incidents/<uuid:uid>/", alerts_pages.incident_page, name="incident"),
+    path("console/", paging_pages.console_page, name="console"),
+    path("console/feed", paging_pages.console_feed, name="console-feed"),
+    path("incidents/<uuid:uid>/", paging_pages.incident_page, name="incident"),
     path("series/<uuid:uid>/", forecasting_views.series_page, name="series"),
     path("anomalies/", forecasting_views.anomalies_page, name="anomalies"),
     path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
@@ -55,6 +55,7 @@ urlpatterns = [
     path("api/v1/export/alerts.csv", export_views.AlertExportView.as_view(), name="export-alerts"),
     path("api/v1/quality", quality_api.QualityView.as_view(), name="quality-api"),
     path("api/v1/", include(recommendations_urls.api_urls)),
+    path("api/v1/", include("paging.urls")),
     path("api/v1/", include("alerts.urls")),
     path("api/v1/", include("alerts.slo.api_urls")),
     path("api/v1/", include("forecasting.urls")),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from alerts.models import ContactMethod
 from hive_ops.teams.models import Membership
 from hive_ops.teams.selectors import team_ids_for_user
 from mailsink.models import SentMail
+from paging.models import ContactMethod
 
 
 def team_addresses(*, user) -> list[str]:

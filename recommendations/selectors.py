@@ -12,13 +12,15 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import EscalationPolicy, EscalationRoute, Incident, OnCallRotation
-from alerts.quality.selectors import quality
-from alerts.quality.suggestions import cached, noisy_rules
-from alerts.selectors import coverage_gaps, open_forecast_alerts, services_for_teams
+from alerts.models import Incident
+from alerts.selectors import open_forecast_alerts, services_for_teams
 from alerts.slo.selectors import slos_for_teams, statuses
 from capacity.models import Analysis
 from capacity.selectors import fleet
+from paging.models import EscalationPolicy, EscalationRoute, OnCallRotation
+from paging.quality.selectors import quality
+from paging.quality.suggestions import cached, noisy_rules
+from paging.selectors import coverage_gaps
 from recommendations import impact
 from recommendations.models import Decision
 

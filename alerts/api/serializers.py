@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts import matchers as label_matchers
 from alerts.evaluators import registry
 from alerts.models import Alert, AlertEvent, AlertRule, Incident, IncidentEvent, Service, Silence
-from alerts.selectors import paging_status
 from alerts.services import snooze
+from alerts.services.muting import silence_problems
 from hive_ops.api import ModelCleanMixin
 
 
@@ -78,23 +77,6 @@ class SnoozeSerializer(serializers.Serializer):
     duration = serializers.ChoiceField(choices=list(snooze.CHOICES), help_text="30m, 1h, 4h, 24h or until_clear")
 
 
-class PagingStatusSerializer(serializers.Serializer):
-    state = serializers.CharField()
-    reason = serializers.CharField()
-
-
-class PagingEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    kind = serializers.ChoiceField(choices=["delivery", "escalation"])
-    level = serializers.IntegerField(allow_null=True)
-    who = serializers.CharField()
-    channel = serializers.CharField()
-    outcome = serializers.CharField(help_text="a delivery's status, or the escalation's step")
-    sent_at = serializers.DateTimeField(allow_null=True)
-    attempts = serializers.IntegerField(allow_null=True)
-    detail = serializers.CharField()
-
-
 class IncidentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uid", read_only=True)
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
@@ -126,7 +108,6 @@ class IncidentSerializer(serializers.ModelSerializer):
 class IncidentDetailSerializer(IncidentSerializer):
     alerts = AlertSerializer(many=True, read_only=True)
     timeline = serializers.SerializerMethodField()
-    paging = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
         fields = [
@@ -137,14 +118,8 @@ class IncidentDetailSerializer(IncidentSerializer):
             "follow_ups",
             "alerts",
             "timeline",
-            "paging",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(PagingStatusSerializer)
-    def get_paging(self, incident: Incident) -> dict:
-        status = paging_status(incident=incident)
-        return {"state": status.state, "reason": status.reason}
 
     def get_timeline(self, incident: Incident) -> list[dict]:
         return EventSerializer(IncidentEvent.objects.filter(incident=incident), many=True).data
@@ -310,8 +285,6 @@ class SilenceSerializer(ModelCleanMixin, serializers.ModelSerializer):
         read_only_fields = ["expired_at"]
 
     def validate(self, attrs):
-        from alerts.services.muting import silence_problems
-
         problems = silence_problems(
             matchers=attrs.get("matchers"),
             starts_at=attrs.get("starts_at"),

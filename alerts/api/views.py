@@ -17,7 +17,6 @@ from rest_framework.response import Response
 
 from alerts.api import serializers as s
 from alerts.models import Alert, AlertRule, Incident, Service, Silence
-from alerts.selectors import paging_timeline
 from alerts.services import alerts as alert_services
 from alerts.services import incidents as incident_services
 from alerts.services import muting, snooze
@@ -339,13 +338,6 @@ class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
         """Snooze every open alert of the incident: paging pauses, and resumes when the snooze ends."""
         body = validated(s.SnoozeSerializer, request.data)
         return self._act(snooze.incident_snooze, by=actor(request), duration=body["duration"], channel=channel(request))
-
-    @extend_schema(responses=s.PagingEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
-    def paging(self, request, id=None):
-        """The paging timeline: who was notified, when, by which channel, the outcome, and each step."""
-        incident = self.get_object()
-        return Response(s.PagingEntrySerializer(paging_timeline(incident=incident), many=True).data)
 
     @extend_schema(request=s.TextSerializer, responses=s.IncidentDetailSerializer)
     @action(detail=True, methods=["post"])

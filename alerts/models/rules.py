@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from alerts import matchers as label_matchers
+from alerts.evaluators import registry
 from alerts.models.alerts import Severity
 from alerts.models.service import Service
 from hive_ops.teams.models import Team
@@ -72,8 +73,6 @@ class AlertRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from alerts.evaluators import registry
-
         if self.kind not in registry.kinds():
             raise ValidationError({"kind": f"unknown rule kind; available: {', '.join(registry.kinds())}"})
         try:

@@ -21,15 +21,15 @@ CONFIG_MODELS = [
     "alerts.InhibitionRule",
     "alerts.GroupingRule",
     "alerts.Integration",
-    "alerts.EscalationPolicy",
-    "alerts.EscalationLevel",
-    "alerts.EscalationRoute",
-    "alerts.OnCallRotation",
-    "alerts.RotationMember",
-    "alerts.RotationOverride",
-    "alerts.NotificationChannel",
-    "alerts.ContactMethod",
-    "alerts.NotificationRule",
+    "paging.EscalationPolicy",
+    "paging.EscalationLevel",
+    "paging.EscalationRoute",
+    "paging.OnCallRotation",
+    "paging.RotationMember",
+    "paging.RotationOverride",
+    "paging.NotificationChannel",
+    "paging.ContactMethod",
+    "paging.NotificationRule",
     "alerts.SLO",
     "alerts.SLA",
     "forecasting.TeamDetection",
@@ -118,4 +118,4 @@ def connect() -> None:
     post_save.connect(
         _receivers["incident"], sender=apps.get_model("alerts.IncidentEvent"), dispatch_uid="audit:incidentevent"
     )
-    post_save.connect(_escalation_step, sender=apps.get_model("alerts.EscalationLog"), dispatch_uid="audit:esclog")
+    post_save.connect(_escalation_step, sender=apps.get_model("paging.EscalationLog"), dispatch_uid="audit:esclog")

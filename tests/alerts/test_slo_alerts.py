@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import time_machine
 
-from alerts.models import SLO, Alert, EscalationLevel, EscalationPolicy, EscalationRoute, Incident
+from alerts.models import SLO, Alert, Incident
 from alerts.slo.services import slos_evaluate
-from alerts.tasks import evaluate_all_rules  # noqa: F401  (tasks registered, as in a worker)
+from alerts.tasks import evaluate_all_rules  # noqa: F401  (tasks registered, as in a worker
+from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute
 from tests.alerts.factories import service
 from tests.alerts.slo_factories import cumulative, minutes_between, series, slo, write_minutes
 

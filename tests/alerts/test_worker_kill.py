@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from alerts.models import (
+from paging.models import (
     Escalation,
     EscalationLevel,
     EscalationPolicy,
@@ -22,7 +22,7 @@ from alerts.models import (
     Notification,
     NotificationChannel,
 )
-from alerts.services.escalation import escalations_audit
+from paging.services.escalation import escalations_audit
 from tests.alerts.factories import raise_alert
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,9 +11,10 @@ from django.db import DatabaseError, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
-from alerts.models import AlertRule, NotificationChannel
+from alerts.models import AlertRule
 from hive_ops.audit.models import AuditEvent
 from hive_ops.teams.models import Membership
+from paging.models import NotificationChannel
 from tests.alerts.factories import raise_alert
 
 RULE = {
@@ -75,7 +76,7 @@ def test_secrets_never_reach_the_log(team):
     NotificationChannel.objects.create(
         team=team, kind="slack", name="ops", config={"url": "https://hooks.slack.com/services/T/B/secret"}
     )
-    event = AuditEvent.objects.get(object_type="alerts.notificationchannel")
+    event = AuditEvent.objects.get(object_type="paging.notificationchannel")
     assert event.after["config"] == {"url": "[redacted]"}
     assert "hooks.slack.com" not in str(event.after)
 

@@ -30,8 +30,8 @@ ADDRESS = "alice@e2e.localhost"
 SETUP = """
 from datetime import timedelta as td
 from django.contrib.auth import get_user_model
-from alerts.models import (AlertRule, ContactMethod, EscalationLevel, EscalationPolicy, EscalationRoute,
-                           NotificationRule)
+from alerts.models import AlertRule
+from paging.models import ContactMethod, EscalationLevel, EscalationPolicy, EscalationRoute, NotificationRule
 alice = get_user_model().objects.get(username="alice")
 AlertRule.objects.create(team_id={team}, name="e2e latency", metric="e2e_latency_ms", aggregation="avg",
                          window=td(minutes=3), critical_threshold=400.0, summary_template="latency {{{{ value }}}} ms")

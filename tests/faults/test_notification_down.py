@@ -13,7 +13,7 @@ from tests.processes import free_port, wait_for
 
 SETUP = """
 from datetime import timedelta as td
-from alerts.models import EscalationLevel, EscalationPolicy, EscalationRoute, NotificationChannel
+from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute, NotificationChannel
 policy = EscalationPolicy.objects.create(team_id={team}, name="p")
 channel = NotificationChannel.objects.create(team_id={team}, kind="webhook", name="hook", config={{"url": "{url}"}})
 level = EscalationLevel.objects.create(policy=policy, position=1, wait=td(minutes=5))

@@ -12,19 +12,18 @@ from datetime import timedelta as td
 
 from django.utils import timezone
 
-from alerts.models import (
+from alerts.models import Incident, Silence
+from alerts.services.integrations import integration_create
+from forecasting.models import Anomaly, Feedback, Forecast, ForecastModel, PointScore
+from metrics.models import Series
+from paging.models import (
     EscalationPolicy,
     EscalationRoute,
-    Incident,
     Notification,
     NotificationChannel,
     OnCallRotation,
     RotationMember,
-    Silence,
 )
-from alerts.services.integrations import integration_create
-from forecasting.models import Anomaly, Feedback, Forecast, ForecastModel, PointScore
-from metrics.models import Series
 from tests.alerts.factories import ingest, now_s, raise_alert, rule, service
 from tests.alerts.slo_factories import sla, slo
 

@@ -8,9 +8,9 @@ from datetime import date, time
 import pytest
 from django.test import Client
 
-from alerts.models import OnCallRotation, RotationMember
 from hive_ops.timeparse import ParamError, instant, month, step_seconds, unix_seconds
 from metrics.models import Series
+from paging.models import OnCallRotation, RotationMember
 from tests.alerts.factories import ingest, now_s
 from tests.alerts.slo_factories import sla, slo
 

@@ -9,9 +9,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from alerts.models import ContactMethod, EscalationLog, EscalationRoute, NotificationRule
 from hive_ops.teams.models import Team
 from mailsink.models import SentMail
+from paging.models import ContactMethod, EscalationLog, EscalationRoute, NotificationRule
 from tests.alerts.factories import raise_alert
 
 

@@ -10,10 +10,10 @@ from aiosmtpd.controller import Controller
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import timezone
 
-from alerts.models import ContactMethod
 from mailsink.models import SentMail
 from mailsink.services import mail_prune, mail_store
 from mailsink.smtp import SinkHandler
+from paging.models import ContactMethod
 from tests.peers import free_port
 
 

@@ -10,9 +10,9 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from alerts.models import NotificationChannel
-from alerts.services.delivery import notification_deliver
 from hive_ops.observability import metrics as m
+from paging.models import NotificationChannel
+from paging.services.delivery import notification_deliver
 from tests.alerts.factories import raise_alert
 from tests.alerts.test_services_delivery import notification
 from tests.conftest import json_body, recent_points

@@ -13,24 +13,18 @@ import time_machine
 from django.test import Client
 from rest_framework.test import APIClient
 
-from alerts.models import (
-    SLO,
-    EscalationLevel,
-    EscalationPolicy,
-    EscalationRoute,
-    OnCallRotation,
-    RotationMember,
-)
+from alerts.models import SLO
 from alerts.slo.services import slos_evaluate
 from capacity.models import Analysis, Resource
 from hive_ops.audit.models import AuditEvent
 from hive_ops.teams.services import membership_ensure
+from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute, OnCallRotation, RotationMember
 from recommendations import impact
 from recommendations.models import Decision
 from recommendations.selectors import feed, summary
 from tests.alerts.factories import rule, service
 from tests.alerts.slo_factories import minutes_between, series, slo, write_minutes
-from tests.quality.factories import alert, page
+from tests.paging.quality.factories import alert, page
 
 pytestmark = pytest.mark.usefixtures("storage_clean")
 NOW = datetime(2026, 3, 10, 12, 1, tzinfo=UTC)

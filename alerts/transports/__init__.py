@@ -1,1 +1,0 @@
-"""One transport class per notification kind, behind a registry (see base.REGISTRY)."""
