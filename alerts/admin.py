@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -37,6 +39,7 @@ from alerts.services.integrations import integration_create
 from alerts.services.muting import muting_refresh_team
 from alerts.services.rules import rule_backtest
 from alerts.transports.base import PermanentError, TransientError
+from hive_ops.teams.admin_scoping import PersonalAdmin, TeamScopedAdmin, TeamScopedInline
 
 
 class MatchersFormField(forms.CharField):
@@ -86,7 +89,7 @@ def backtest_rules(modeladmin, request, queryset):
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(TeamScopedAdmin):
     form = AlertRuleForm
     list_display = ["name", "team", "kind", "metric", "service", "severity", "enabled", "updated_at"]
     list_filter = ["team", "kind", "enabled", "severity"]
@@ -125,13 +128,13 @@ class AlertRuleAdmin(admin.ModelAdmin):
     ]
 
 
-class MaintenanceWindowInline(admin.TabularInline):
+class MaintenanceWindowInline(TeamScopedInline, admin.TabularInline):
     model = MaintenanceWindow
     extra = 0
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(TeamScopedAdmin):
     list_display = ["name", "slug", "team", "criticality", "revenue_per_minute", "ack_timeout", "auto_resolve_timeout"]
     list_filter = ["team", "criticality"]
     search_fields = ["name", "slug"]
@@ -146,7 +149,7 @@ class IntegrationCreateForm(forms.ModelForm):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(TeamScopedAdmin):
     list_display = ["name", "kind", "team", "service", "key_prefix", "created_at", "last_event_at", "revoked_at"]
     list_filter = ["kind", "team"]
     search_fields = ["name", "key_prefix"]
@@ -191,7 +194,8 @@ class SilenceForm(forms.ModelForm):
 
 
 @admin.register(Silence)
-class SilenceAdmin(admin.ModelAdmin):
+class SilenceAdmin(TeamScopedAdmin):
+    change_role = "responder"  # responders silence while they work, as in the API
     form = SilenceForm
     list_display = ["__str__", "team", "starts_at", "ends_at", "created_by", "expired_at", "comment"]
     list_filter = ["team", "expired_at"]
@@ -205,7 +209,7 @@ class SilenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(TeamScopedAdmin):
     list_display = ["name", "service", "starts_at", "duration", "recurrence", "timezone", "until"]
     list_filter = ["recurrence", "service__team"]
 
@@ -220,7 +224,7 @@ class InhibitionRuleForm(forms.ModelForm):
 
 
 @admin.register(InhibitionRule)
-class InhibitionRuleAdmin(admin.ModelAdmin):
+class InhibitionRuleAdmin(TeamScopedAdmin):
     form = InhibitionRuleForm
     list_display = ["name", "team", "enabled"]
     list_filter = ["team", "enabled"]
@@ -235,14 +239,14 @@ class GroupingRuleForm(forms.ModelForm):
 
 
 @admin.register(GroupingRule)
-class GroupingRuleAdmin(admin.ModelAdmin):
+class GroupingRuleAdmin(TeamScopedAdmin):
     form = GroupingRuleForm
     list_display = ["name", "team", "position", "group_by", "group_window", "group_wait"]
     list_filter = ["team"]
     ordering = ["team", "position"]
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TeamScopedInline, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -260,7 +264,7 @@ class AlertEventInline(ReadOnlyInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(TeamScopedAdmin):
     list_display = ["summary", "status", "severity", "muted", "flapping", "service", "team", "occurrences", "last_seen"]
     list_filter = ["status", "severity", "muted", "flapping", "source", "team"]
     search_fields = ["summary", "fingerprint", "dedup_key"]
@@ -279,7 +283,8 @@ class IncidentEventInline(ReadOnlyInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(TeamScopedAdmin):
+    change_role = "responder"  # responders act on incidents, as in the API
     list_display = ["title", "status", "priority", "priority_override", "service", "team", "opened_at", "resolved_at"]
     list_filter = ["status", "priority", "team"]
     search_fields = ["title", "group_key"]
@@ -305,7 +310,7 @@ class IncidentAdmin(admin.ModelAdmin):
         return False
 
 
-class EscalationLevelInline(admin.StackedInline):
+class EscalationLevelInline(TeamScopedInline, admin.StackedInline):
     model = EscalationLevel
     extra = 0
     filter_horizontal = ["users", "teams", "channels"]
@@ -321,7 +326,7 @@ class EscalationLevelInline(admin.StackedInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(TeamScopedAdmin):
     list_display = ["name", "team", "repeat", "repeat_from_level"]
     list_filter = ["team"]
     search_fields = ["name"]
@@ -337,24 +342,24 @@ class RouteForm(forms.ModelForm):
 
 
 @admin.register(EscalationRoute)
-class EscalationRouteAdmin(admin.ModelAdmin):
+class EscalationRouteAdmin(TeamScopedAdmin):
     form = RouteForm
     list_display = ["__str__", "team", "position", "service", "severities", "is_default"]
     list_filter = ["team", "is_default"]
 
 
-class RotationMemberInline(admin.TabularInline):
+class RotationMemberInline(TeamScopedInline, admin.TabularInline):
     model = RotationMember
     extra = 0
 
 
-class RotationOverrideInline(admin.TabularInline):
+class RotationOverrideInline(TeamScopedInline, admin.TabularInline):
     model = RotationOverride
     extra = 0
 
 
 @admin.register(OnCallRotation)
-class OnCallRotationAdmin(admin.ModelAdmin):
+class OnCallRotationAdmin(TeamScopedAdmin):
     list_display = ["name", "team", "length", "handoff_time", "timezone", "on_call_now", "gaps_next_14_days"]
     list_filter = ["team", "length"]
     inlines = [RotationMemberInline, RotationOverrideInline]
@@ -389,32 +394,77 @@ def send_test(modeladmin, request, queryset):
             modeladmin.message_user(request, f"{channel}: test notification sent")
 
 
+SECRET_KEYS = ("url", "secret", "routing_key", "token", "password")
+MASK = "****** (write-only: keep this to keep the stored value)"
+
+
+def masked_config(config) -> dict:
+    """A channel's config with its URLs (which carry tokens) and secrets replaced by MASK."""
+    if not isinstance(config, dict):
+        return config
+    return {k: MASK if k in SECRET_KEYS and v else v for k, v in config.items()}
+
+
+class ChannelForm(forms.ModelForm):
+    """Secrets are write-only: typed on creation, masked afterwards; a masked value that comes
+    back unchanged keeps the stored one, a new value replaces it."""
+
+    class Meta:
+        model = NotificationChannel
+        fields = ["team", "kind", "name", "config"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "config" in self.fields:
+            self.initial["config"] = masked_config(self.instance.config)
+
+    def clean_config(self):
+        config = self.cleaned_data["config"]
+        stored = self.instance.config if self.instance.pk is not None else {}
+        if not isinstance(config, dict) or not isinstance(stored, dict):
+            return config
+        return {k: stored.get(k) if v == MASK else v for k, v in config.items()}
+
+
 @admin.register(NotificationChannel)
-class NotificationChannelAdmin(admin.ModelAdmin):
+class NotificationChannelAdmin(TeamScopedAdmin):
+    form = ChannelForm
     list_display = ["name", "kind", "team", "failing_since", "last_error"]
     list_filter = ["kind", "team"]
+    readonly_fields = ["secret_free_config", "failing_since", "last_error"]
     actions = [send_test]
 
+    def get_fields(self, request, obj=None):
+        if obj is None or self.has_change_permission(request, obj):
+            config = "config"
+        else:
+            config = "secret_free_config"  # read-only pages show the stored value, so mask it here
+        return ["team", "kind", "name", config, "failing_since", "last_error"]
 
-class NotificationRuleInline(admin.TabularInline):
+    @admin.display(description="config")
+    def secret_free_config(self, obj) -> str:
+        return json.dumps(masked_config(obj.config))
+
+
+class NotificationRuleInline(TeamScopedInline, admin.TabularInline):
     model = NotificationRule
     extra = 0
 
 
 @admin.register(ContactMethod)
-class ContactMethodAdmin(admin.ModelAdmin):
+class ContactMethodAdmin(PersonalAdmin):
     list_display = ["user", "kind", "address"]
     search_fields = ["user__username", "address"]
 
 
 @admin.register(NotificationRule)
-class NotificationRuleAdmin(admin.ModelAdmin):
+class NotificationRuleAdmin(PersonalAdmin):
     list_display = ["user", "urgency", "position", "contact_method", "delay"]
     list_filter = ["urgency"]
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(TeamScopedAdmin):
     """The delivery log (read-only)."""
 
     list_display = ["created_at", "kind", "target", "status", "attempts", "duration_ms", "incident", "level", "error"]
@@ -436,7 +486,7 @@ class EscalationLogInline(ReadOnlyInline):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(TeamScopedAdmin):
     list_display = ["incident", "policy", "state", "cycle", "next_level", "next_step_at", "started_at", "stop_reason"]
     list_filter = ["state"]
     readonly_fields = [f.name for f in Escalation._meta.fields]
