@@ -435,10 +435,9 @@ class NotificationChannelAdmin(TeamScopedAdmin):
     actions = [send_test]
 
     def get_fields(self, request, obj=None):
-        if obj is None or self.has_change_permission(request, obj):
-            config = "config"
-        else:
-            config = "secret_free_config"  # read-only pages show the stored value, so mask it here
+        # Read-only pages show the stored value: they get the masked copy instead.
+        editable = obj is None or self.has_change_permission(request, obj)
+        config = "config" if editable else "secret_free_config"
         return ["team", "kind", "name", config, "failing_since", "last_error"]
 
     @admin.display(description="config")

@@ -8,6 +8,8 @@ team; root sees everything; alice still manages her team."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -34,7 +36,7 @@ def world(db, django_user_model, storage_clean):
     root = django_user_model.objects.create_superuser("root")
     admin_rows(owners, alice)
     admin_rows(others, bob)
-    return owners, others, alice, bob, root
+    return SimpleNamespace(owners=owners, others=others, alice=alice, bob=bob, root=root)
 
 
 def client_for(user) -> Client:
@@ -91,14 +93,15 @@ def test_team_paths_are_derived_from_the_fields():
 
 @pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=IDS)
 def test_the_fixture_has_rows_of_every_team_owned_model(world, model, model_admin):
-    owners, *_ = world
+    owners = world.owners
     if model._meta.label not in NOT_TEAM_OWNED:
         assert rows_of(model, owners), f"add a {model.__name__} of the team to tests/teams/admin_world.py"
 
 
 @pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=IDS)
 def test_another_teams_lead_sees_and_reaches_none_of_the_rows(world, model, model_admin):
-    owners, others, alice, bob, root = world
+    owners = world.owners
+    bob = world.bob
     client = client_for(bob)
     theirs = rows_of(model, owners)
     response = client.get(url(model, "changelist"))
@@ -114,7 +117,9 @@ def test_another_teams_lead_sees_and_reaches_none_of_the_rows(world, model, mode
 
 @pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=IDS)
 def test_another_teams_lead_cannot_pick_the_teams_objects(world, model, model_admin):
-    owners, others, alice, bob, root = world
+    owners = world.owners
+    others = world.others
+    bob = world.bob
     client = client_for(bob)
     pages = [url(model, "add")] + [url(model, "change", pk) for pk in sorted(rows_of(model, others))[:1]]
     checked = 0
@@ -131,7 +136,8 @@ def test_another_teams_lead_cannot_pick_the_teams_objects(world, model, model_ad
 
 @pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=IDS)
 def test_another_teams_lead_cannot_add_into_the_team(world, model, model_admin):
-    owners, others, alice, bob, root = world
+    owners = world.owners
+    bob = world.bob
     if not any(f.name == "team" and f.related_model is Team for f in model._meta.fields):
         return
     try:
@@ -145,7 +151,8 @@ def test_another_teams_lead_cannot_add_into_the_team(world, model, model_admin):
 
 
 def test_another_teams_lead_cannot_add_an_admin_token_or_himself_to_the_team(world):
-    owners, others, alice, bob, root = world
+    owners = world.owners
+    bob = world.bob
     client = client_for(bob)
     response = client.post(url(ApiToken, "add"), {"team": owners.pk, "name": "mine", "scopes": ["admin"]})
     assert response.status_code == 200
@@ -165,7 +172,9 @@ def test_another_teams_lead_cannot_add_an_admin_token_or_himself_to_the_team(wor
 
 @pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=IDS)
 def test_the_superuser_sees_everything(world, model, model_admin):
-    owners, others, alice, bob, root = world
+    owners = world.owners
+    others = world.others
+    root = world.root
     client = client_for(root)
     response = client.get(url(model, "changelist"))
     assert response.status_code == 200
@@ -177,7 +186,9 @@ def test_the_superuser_sees_everything(world, model, model_admin):
 
 @pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=IDS)
 def test_the_teams_manager_sees_and_opens_its_rows(world, model, model_admin):
-    owners, others, alice, bob, root = world
+    owners = world.owners
+    others = world.others
+    alice = world.alice
     client = client_for(alice)
     ours = rows_of(model, owners)
     response = client.get(url(model, "changelist"))
