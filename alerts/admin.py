@@ -22,23 +22,7 @@ from alerts.models import (
 from alerts.services.integrations import integration_create
 from alerts.services.muting import muting_refresh_team
 from alerts.services.rules import rule_backtest
-from paging.models import (
-    ContactMethod,
-    Escalation,
-    EscalationLevel,
-    EscalationLog,
-    EscalationPolicy,
-    EscalationRoute,
-    Notification,
-    NotificationChannel,
-    NotificationRule,
-    OnCallRotation,
-    RotationMember,
-    RotationOverride,
-)
-from paging.selectors import coverage_gaps, on_call_at
-from paging.services.delivery import channel_test
-from paging.transports.base import PermanentError, TransientError
+from hive_ops.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 
 
 class MatchersFormField(forms.CharField):
@@ -88,7 +72,7 @@ def backtest_rules(modeladmin, request, queryset):
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(TeamScopedAdmin):
     form = AlertRuleForm
     list_display = ["name", "team", "kind", "metric", "service", "severity", "enabled", "updated_at"]
     list_filter = ["team", "kind", "enabled", "severity"]
@@ -127,13 +111,13 @@ class AlertRuleAdmin(admin.ModelAdmin):
     ]
 
 
-class MaintenanceWindowInline(admin.TabularInline):
+class MaintenanceWindowInline(TeamScopedInline, admin.TabularInline):
     model = MaintenanceWindow
     extra = 0
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(TeamScopedAdmin):
     list_display = ["name", "slug", "team", "criticality", "revenue_per_minute", "ack_timeout", "auto_resolve_timeout"]
     list_filter = ["team", "criticality"]
     search_fields = ["name", "slug"]
@@ -148,7 +132,7 @@ class IntegrationCreateForm(forms.ModelForm):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(TeamScopedAdmin):
     list_display = ["name", "kind", "team", "service", "key_prefix", "created_at", "last_event_at", "revoked_at"]
     list_filter = ["kind", "team"]
     search_fields = ["name", "key_prefix"]
@@ -193,7 +177,8 @@ class SilenceForm(forms.ModelForm):
 
 
 @admin.register(Silence)
-class SilenceAdmin(admin.ModelAdmin):
+class SilenceAdmin(TeamScopedAdmin):
+    change_role = "responder"  # responders silence while they work, as in the API
     form = SilenceForm
     list_display = ["__str__", "team", "starts_at", "ends_at", "created_by", "expired_at", "comment"]
     list_filter = ["team", "expired_at"]
@@ -207,7 +192,7 @@ class SilenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(MaintenanceWindow)
-class MaintenanceWindowAdmin(admin.ModelAdmin):
+class MaintenanceWindowAdmin(TeamScopedAdmin):
     list_display = ["name", "service", "starts_at", "duration", "recurrence", "timezone", "until"]
     list_filter = ["recurrence", "service__team"]
 
@@ -222,7 +207,7 @@ class InhibitionRuleForm(forms.ModelForm):
 
 
 @admin.register(InhibitionRule)
-class InhibitionRuleAdmin(admin.ModelAdmin):
+class InhibitionRuleAdmin(TeamScopedAdmin):
     form = InhibitionRuleForm
     list_display = ["name", "team", "enabled"]
     list_filter = ["team", "enabled"]
@@ -237,14 +222,14 @@ class GroupingRuleForm(forms.ModelForm):
 
 
 @admin.register(GroupingRule)
-class GroupingRuleAdmin(admin.ModelAdmin):
+class GroupingRuleAdmin(TeamScopedAdmin):
     form = GroupingRuleForm
     list_display = ["name", "team", "position", "group_by", "group_window", "group_wait"]
     list_filter = ["team"]
     ordering = ["team", "position"]
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TeamScopedInline, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -262,7 +247,7 @@ class AlertEventInline(ReadOnlyInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(TeamScopedAdmin):
     list_display = ["summary", "status", "severity", "muted", "flapping", "service", "team", "occurrences", "last_seen"]
     list_filter = ["status", "severity", "muted", "flapping", "source", "team"]
     search_fields = ["summary", "fingerprint", "dedup_key"]
@@ -281,7 +266,8 @@ class IncidentEventInline(ReadOnlyInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(TeamScopedAdmin):
+    change_role = "responder"  # responders act on incidents, as in the API
     list_display = ["title", "status", "priority", "priority_override", "service", "team", "opened_at", "resolved_at"]
     list_filter = ["status", "priority", "team"]
     search_fields = ["title", "group_key"]
@@ -307,146 +293,4 @@ class IncidentAdmin(admin.ModelAdmin):
         return False
 
 
-class EscalationLevelInline(admin.StackedInline):
-    model = EscalationLevel
-    extra = 0
-    filter_horizontal = ["users", "teams", "channels"]
-    fields = [
-        ("position", "wait", "strategy"),
-        "users",
-        "teams",
-        "rotation",
-        "channels",
-        ("only_days", "only_from", "only_until", "timezone"),
-        ("min_alerts", "min_alerts_window"),
-    ]
-
-
-@admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "repeat", "repeat_from_level"]
-    list_filter = ["team"]
-    search_fields = ["name"]
-    inlines = [EscalationLevelInline]
-
-
-class RouteForm(forms.ModelForm):
-    matchers = MatchersFormField()
-
-    class Meta:
-        model = EscalationRoute
-        fields = ["team", "position", "policy", "service", "severities", "matchers", "is_default"]
-
-
-@admin.register(EscalationRoute)
-class EscalationRouteAdmin(admin.ModelAdmin):
-    form = RouteForm
-    list_display = ["__str__", "team", "position", "service", "severities", "is_default"]
-    list_filter = ["team", "is_default"]
-
-
-class RotationMemberInline(admin.TabularInline):
-    model = RotationMember
-    extra = 0
-
-
-class RotationOverrideInline(admin.TabularInline):
-    model = RotationOverride
-    extra = 0
-
-
-@admin.register(OnCallRotation)
-class OnCallRotationAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "length", "handoff_time", "timezone", "on_call_now", "gaps_next_14_days"]
-    list_filter = ["team", "length"]
-    inlines = [RotationMemberInline, RotationOverrideInline]
-
-    @admin.display(description="on call now")
-    def on_call_now(self, rotation) -> str:
-        from django.contrib.auth import get_user_model
-        from django.utils import timezone
-
-        shift = on_call_at(rotation=rotation, at=timezone.now())
-        if shift is None:
-            return "nobody"
-        user = get_user_model().objects.filter(pk=shift.user_id).first()
-        return f"{user} until {shift.end:%Y-%m-%d %H:%M %Z}" + (" (override)" if shift.override else "")
-
-    @admin.display(description="coverage gaps (14 days)")
-    def gaps_next_14_days(self, rotation) -> str:
-        from django.utils import timezone
-
-        gaps = coverage_gaps(rotation=rotation, start=timezone.now())
-        return ", ".join(f"{a:%m-%d %H:%M}–{b:%m-%d %H:%M}" for a, b in gaps) or "none"
-
-
-@admin.action(description="Send a test notification")
-def send_test(modeladmin, request, queryset):
-    for channel in queryset:
-        try:
-            channel_test(channel=channel)
-        except (TransientError, PermanentError) as exc:
-            modeladmin.message_user(request, f"{channel}: failed: {exc}", level=messages.ERROR)
-        else:
-            modeladmin.message_user(request, f"{channel}: test notification sent")
-
-
-@admin.register(NotificationChannel)
-class NotificationChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "team", "failing_since", "last_error"]
-    list_filter = ["kind", "team"]
-    actions = [send_test]
-
-
-class NotificationRuleInline(admin.TabularInline):
-    model = NotificationRule
-    extra = 0
-
-
-@admin.register(ContactMethod)
-class ContactMethodAdmin(admin.ModelAdmin):
-    list_display = ["user", "kind", "address"]
-    search_fields = ["user__username", "address"]
-
-
-@admin.register(NotificationRule)
-class NotificationRuleAdmin(admin.ModelAdmin):
-    list_display = ["user", "urgency", "position", "contact_method", "delay"]
-    list_filter = ["urgency"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """The delivery log (read-only)."""
-
-    list_display = ["created_at", "kind", "target", "status", "attempts", "duration_ms", "incident", "level", "error"]
-    list_filter = ["status", "kind"]
-    search_fields = ["target", "dedup_key"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class EscalationLogInline(ReadOnlyInline):
-    model = EscalationLog
-    fields = ["at", "cycle", "level", "action", "detail"]
-    readonly_fields = fields
-
-
-@admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
-    list_display = ["incident", "policy", "state", "cycle", "next_level", "next_step_at", "started_at", "stop_reason"]
-    list_filter = ["state"]
-    readonly_fields = [f.name for f in Escalation._meta.fields]
-    inlines = [EscalationLogInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-
-# SLOs and SLAs register their admin pages there.
 from alerts.slo import admin as slo_admin  # noqa: E402, F401

@@ -4,9 +4,10 @@ from django.contrib import admin, messages
 
 from capacity import services
 from capacity.models import Analysis, AnalysisRun, DigestRun, Resource, Scenario
+from hive_ops.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 
 
-class AnalysisInline(admin.StackedInline):
+class AnalysisInline(TeamScopedInline, admin.StackedInline):
     model = Analysis
     can_delete = False
     extra = 0
@@ -26,7 +27,7 @@ class AnalysisInline(admin.StackedInline):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(TeamScopedAdmin):
     list_display = [
         "name",
         "team",
@@ -73,19 +74,25 @@ class ResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(admin.ModelAdmin):
+class ScenarioAdmin(TeamScopedAdmin):
     list_display = ["name", "team", "growth_pct_per_month", "event_date", "event_multiplier", "added_allocation"]
     list_filter = ["team"]
 
 
 @admin.register(AnalysisRun)
-class AnalysisRunAdmin(admin.ModelAdmin):
+class AnalysisRunAdmin(TeamScopedAdmin):
     list_display = ["uid", "team", "status", "done", "total", "failed", "created_at", "duration_s"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in AnalysisRun._meta.fields]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # written by the analysis and digest tasks
+
 
 @admin.register(DigestRun)
-class DigestRunAdmin(admin.ModelAdmin):
+class DigestRunAdmin(TeamScopedAdmin):
     list_display = ["team", "week", "sent_at", "resources"]
     readonly_fields = [f.name for f in DigestRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written by the analysis and digest tasks

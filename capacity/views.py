@@ -7,7 +7,7 @@ from datetime import datetime
 
 import numpy as np
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,6 +17,8 @@ from capacity.models import Resource, Scenario
 from capacity.selectors import engine_forecast, fleet, fleet_summary, history_many, latest_run, resources_for_teams
 from hive_ops.teams.models import Team
 from hive_ops.teams.selectors import team_ids_for_user
+
+ANALYSE_ROLE = "responder"  # the API's analysis runs need the write scope
 
 
 def resource_or_404(team_ids: list[int], uid) -> Resource:
@@ -65,6 +67,7 @@ def fleet_page(request: HttpRequest) -> HttpResponse:
         "summary": fleet_summary(resources),
         "run": latest_run(team_ids=team_ids) if team_ids else None,
         "teams": Team.objects.filter(id__in=team_ids),
+        "can_analyse": bool(team_ids_for_user(user=request.user, min_role=ANALYSE_ROLE)),
     }
     return render(request, "capacity/fleet.html", context)
 
@@ -72,7 +75,11 @@ def fleet_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def analyse_now(request: HttpRequest) -> HttpResponse:
-    for team in Team.objects.filter(id__in=team_ids_for_user(user=request.user)):
+    """A fresh analysis for the teams where the user may act (responder or above, as in the API)."""
+    teams = Team.objects.filter(id__in=team_ids_for_user(user=request.user, min_role=ANALYSE_ROLE))
+    if not teams:
+        return HttpResponseForbidden(f"asking for an analysis needs the {ANALYSE_ROLE} role or above in a team")
+    for team in teams:
         services.run_create(team=team, user=request.user)
     return redirect("capacity-fleet")
 

@@ -13,9 +13,10 @@ from forecasting.models import (
     TeamDetection,
 )
 from forecasting.services.feedback import feedback_revoke
+from hive_ops.teams.admin_scoping import TeamScopedAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(TeamScopedAdmin):
     """Written by the detectors and forecasters; people look, they don't edit."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -26,13 +27,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(TeamDetection)
-class TeamDetectionAdmin(admin.ModelAdmin):
+class TeamDetectionAdmin(TeamScopedAdmin):
     list_display = ["team", "enabled", "sensitivity", "forecasts_enabled"]
     list_editable = ["enabled", "sensitivity", "forecasts_enabled"]
 
 
 @admin.register(SeriesDetector)
-class SeriesDetectorAdmin(admin.ModelAdmin):
+class SeriesDetectorAdmin(TeamScopedAdmin):
     list_display = ["series", "sensitivity", "points", "last_ts", "last_score", "trained_at"]
     list_filter = ["sensitivity", "series__team"]
     search_fields = ["series__metric"]
@@ -53,7 +54,7 @@ class AnomalyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(TeamScopedAdmin):
     list_display = ["created_at", "series", "kind", "created_by", "revoked_at", "note"]
     list_filter = ["team", "kind"]
     readonly_fields = [

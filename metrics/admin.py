@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from hive_ops.teams.admin_scoping import TeamScopedAdmin
 from metrics.models import Series
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(TeamScopedAdmin):
     list_display = ["metric", "labels", "unit", "team", "created_at"]
     list_filter = ["team", "metric"]
     search_fields = ["metric", "labels"]

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from alerts.api.serializers import MatchersField, ModelCleanMixin
 from alerts.api.views import ScopedMixin, TeamOwnedViewSet
+from alerts.models import Service
 from alerts.selectors import incidents_for_teams
 from hive_ops.teams.auth import request_team_ids, scope_required
 from hive_ops.teams.models import Team
@@ -62,13 +63,13 @@ class LevelSerializer(ModelCleanMixin, serializers.ModelSerializer):
         ]
 
     def get_fields(self):
-        """Users, channels and rotations of the policy's own team only."""
+        """Users, teams, channels and rotations of the policy's own team only (none without a team)."""
         fields = super().get_fields()
-        team = self.context.get("team")
-        if team is not None:
-            fields["users"].child_relation.queryset = User.objects.filter(memberships__team=team)
-            fields["channels"].child_relation.queryset = NotificationChannel.objects.filter(team=team)
-            fields["rotation"].queryset = OnCallRotation.objects.filter(team=team)
+        team_id = getattr(self.context.get("team"), "pk", 0)  # 0: no team, nothing qualifies
+        fields["users"].child_relation.queryset = User.objects.filter(memberships__team_id=team_id)
+        fields["teams"].child_relation.queryset = Team.objects.filter(pk=team_id)
+        fields["channels"].child_relation.queryset = NotificationChannel.objects.filter(team_id=team_id)
+        fields["rotation"].queryset = OnCallRotation.objects.filter(team_id=team_id)
         return fields
 
     def validate(self, attrs):
@@ -125,6 +126,7 @@ class PolicySerializer(ModelCleanMixin, serializers.ModelSerializer):
 class RouteSerializer(ModelCleanMixin, serializers.ModelSerializer):
     matchers = MatchersField(required=False)
     policy = serializers.PrimaryKeyRelatedField(queryset=EscalationPolicy.objects.none())
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none(), allow_null=True, required=False)
 
     class Meta:
         model = EscalationRoute
@@ -135,6 +137,7 @@ class RouteSerializer(ModelCleanMixin, serializers.ModelSerializer):
         team = self.context.get("team")
         if team is not None:
             self.fields["policy"].queryset = EscalationPolicy.objects.filter(team=team)
+            self.fields["service"].queryset = Service.objects.filter(team=team)
 
 
 class RotationSerializer(ModelCleanMixin, serializers.ModelSerializer):

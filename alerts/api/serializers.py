@@ -125,12 +125,26 @@ class IncidentDetailSerializer(IncidentSerializer):
         return EventSerializer(IncidentEvent.objects.filter(incident=incident), many=True).data
 
 
+class TeamMemberField(serializers.SlugRelatedField):
+    """A user name that must belong to a member of the object's team (`team` in the context);
+    without a team nobody qualifies."""
+
+    default_error_messages = {"does_not_exist": "{value!r} is not a member of this team"}
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", queryset=get_user_model().objects.none(), **kwargs)
+
+    def get_queryset(self):
+        team = self.context.get("team")
+        if team is None:
+            return get_user_model().objects.none()
+        return get_user_model().objects.filter(memberships__team=team)
+
+
 class IncidentUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=1024, required=False)
     priority_override = serializers.IntegerField(min_value=1, max_value=5, allow_null=True, required=False)
-    assignee = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.all(), allow_null=True, required=False
-    )
+    assignee = TeamMemberField(allow_null=True, required=False)
     resolution_note = serializers.CharField(allow_blank=True, required=False)
     postmortem_summary = serializers.CharField(allow_blank=True, required=False)
     root_cause = serializers.CharField(allow_blank=True, required=False)
@@ -146,9 +160,7 @@ class ResolveSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.all(), allow_null=True
-    )
+    assignee = TeamMemberField(allow_null=True)
 
 
 class MatchersField(serializers.JSONField):

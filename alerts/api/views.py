@@ -205,7 +205,7 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.AssignSerializer, responses=s.AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, id=None):
-        body = validated(s.AssignSerializer, request.data)
+        body = validated(s.AssignSerializer, request.data, context={"team": self.get_object().team})
         return self._act(alert_services.alert_assign, by=actor(request), assignee=body["assignee"])
 
     @extend_schema(request=s.TextSerializer(required=False), responses=s.AlertDetailSerializer)
@@ -316,7 +316,8 @@ class IncidentViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentDetailSerializer)
     def partial_update(self, request, id=None):
-        body = validated(s.IncidentUpdateSerializer, request.data, partial=True)
+        team = self.get_object().team
+        body = validated(s.IncidentUpdateSerializer, request.data, partial=True, context={"team": team})
         return self._act(incident_services.incident_update, by=actor(request), **body)
 
     @extend_schema(request=None, responses=s.IncidentDetailSerializer)

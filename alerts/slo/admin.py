@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from alerts.admin import MatchersFormField
 from alerts.models import SLA, SLO
 from alerts.slo.services import slo_save
+from hive_ops.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 
 
 class SLOForm(forms.ModelForm):
@@ -23,7 +24,7 @@ class SLOForm(forms.ModelForm):
         fields = "__all__"
 
 
-class SLAInline(admin.TabularInline):
+class SLAInline(TeamScopedInline, admin.TabularInline):
     model = SLA
     extra = 0
     fields = ["name", "customer", "target", "monthly_fee", "currency"]
@@ -31,7 +32,7 @@ class SLAInline(admin.TabularInline):
 
 
 @admin.register(SLO)
-class SLOAdmin(admin.ModelAdmin):
+class SLOAdmin(TeamScopedAdmin):
     form = SLOForm
     list_display = ["name", "team", "service", "sli_kind", "objective", "window", "enabled", "alert_state", "page"]
     list_filter = ["team", "sli_kind", "window", "enabled"]
@@ -87,7 +88,7 @@ class SLOAdmin(admin.ModelAdmin):
 
 
 @admin.register(SLA)
-class SLAAdmin(admin.ModelAdmin):
+class SLAAdmin(TeamScopedAdmin):
     list_display = ["name", "customer", "team", "slo", "target", "monthly_fee", "currency", "last_report_month"]
     list_filter = ["team"]
     search_fields = ["name", "customer"]

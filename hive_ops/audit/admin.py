@@ -4,10 +4,11 @@ from django.contrib import admin
 
 from hive_ops.audit.exports import csv_response
 from hive_ops.audit.models import AuditEvent
+from hive_ops.teams.admin_scoping import TeamScopedAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(TeamScopedAdmin):
     """Read-only: the log can be searched and exported, never edited or deleted."""
 
     list_display = ["at", "actor_name", "action", "object_type", "object_repr", "source_ip", "via", "team"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import authentication, exceptions, permissions
 
 from hive_ops.audit.context import set_token
-from hive_ops.teams.models import ApiToken
+from hive_ops.teams.models import ApiToken, Membership
 from hive_ops.teams.selectors import api_token_authenticate, role_in_team, team_ids_for_user
 
 
@@ -86,8 +86,15 @@ def write_team(request, scope: str = "write"):
     if slug:
         team = teams.filter(slug=slug).first()
         if team is None:
+            member_of = Team.objects.filter(slug=slug, memberships__user_id=request.user.pk).first()
+            if member_of is not None:
+                raise role_denied(request, member_of.pk, scope)
             raise ValidationError({"team": f"you are not a member of team {slug!r} (with a role that may do this)"})
         return team
+    if not team_ids and not isinstance(request.auth, ApiToken):
+        readable = request_team_ids(request, "read")
+        if readable:  # a member whose role is too low everywhere: say so (403), not "name a team"
+            raise roles_denied(request, readable, scope)
     if len(team_ids) != 1:
         raise ValidationError({"team": "you are in several teams (or none): name the team's slug"})
     return teams.get()
@@ -97,7 +104,19 @@ def role_denied(request, team_id: int, scope: str) -> exceptions.PermissionDenie
     """403 for a member whose role is too low (who may see the object, so a 404 would confuse)."""
     role = role_in_team(user=request.user, team_id=team_id) or "none"
     needed = SCOPE_ROLE[scope]
-    return exceptions.PermissionDenied(f"your role in this team is {role}; {ACTIONS[scope]} needs {needed} or above")
+    return exceptions.PermissionDenied(
+        f"your role in this team is {role}; {ACTIONS.get(scope, 'this')} needs {needed} or above"
+    )
+
+
+def roles_denied(request, team_ids: list[int], scope: str) -> exceptions.PermissionDenied:
+    """403 for a member whose role is too low in every one of their teams."""
+    if len(team_ids) == 1:
+        return role_denied(request, team_ids[0], scope)
+    roles = Membership.objects.filter(user=request.user, team_id__in=team_ids).select_related("team")
+    named = ", ".join(sorted(f"{m.role} in {m.team.slug}" for m in roles))
+    needed = SCOPE_ROLE[scope]
+    return exceptions.PermissionDenied(f"your roles are {named}; {ACTIONS.get(scope, 'this')} needs {needed} or above")
 
 
 def scope_required(scope: str) -> type[permissions.BasePermission]:

@@ -54,8 +54,9 @@ def test_a_responder_acts_but_cannot_configure(django_user_model, team, alert):
     assert client.post(f"/api/v1/alerts/{alert.uid}/acknowledge").status_code == 200
     assert client.post(f"/api/v1/alerts/{alert.uid}/note", {"text": "looking"}, format="json").status_code == 200
     response = client.post("/api/v1/rules", RULE, format="json")
-    assert response.status_code == 400  # no team in which the responder may configure
-    assert "team" in response.json()
+    assert response.status_code == 403  # no team in which the responder may configure: say why
+    detail = "your role in this team is responder; changing configuration needs manager or above"
+    assert response.json()["detail"] == detail
     existing = rule(team)
     response = client.patch(f"/api/v1/rules/{existing.uid}", {"critical_threshold": 1}, format="json")
     assert response.status_code == 403
