@@ -14,7 +14,7 @@ from hive_ops.observability import metrics as m
 from paging.models import NotificationChannel
 from paging.services.delivery import notification_deliver
 from tests.alerts.factories import raise_alert
-from tests.alerts.test_services_delivery import notification
+from tests.paging.test_services_delivery import notification
 from tests.conftest import json_body, recent_points
 
 TOKEN = "scrape-secret-1234"
