@@ -23,8 +23,8 @@ the other benchmarks' databases, Redis database 0/13 or ports 8000/8100/8200):
    the intake services: `webhook_receive`, one alert per transaction (`--batch 1`, the default), or
    `alertmanager_receive` with payloads of `--batch` alerts committed together (an alert storm).
    Each transaction is wrapped in an outer one whose first on_commit callback stamps the commit
-   time; the app's own on_commit callbacks then start the escalations (`_start_escalation_later`,
-   in the committing thread, as in a web request), which enqueue `alerts.tasks.escalation_step`
+   time; the app's own on_commit callbacks then start the escalations (`escalation_sync`,
+   in the committing thread, as in a web request), which enqueue `paging.tasks.escalation_step`
    for the worker, which enqueues `deliver_notification`.
      latency = receiver arrival - commit of the incident (same process, same clock)
    With `--hold`, the worker's consumer is paused (Celery remote control `cancel_consumer`) while
@@ -257,7 +257,7 @@ class EscWorker(Worker):
 def make_team(slug: str, receiver: Receiver, path: str):
     """A team with a webhook channel, a two-level policy (level 2 on a second channel), a default
     route and a webhook integration. Recreated from scratch (cascade) on every run."""
-    from alerts.models import EscalationLevel, EscalationPolicy, EscalationRoute, NotificationChannel
+    from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute, NotificationChannel
     from alerts.services.integrations import integration_create
     from hive_ops.teams.models import Team
 
@@ -375,7 +375,7 @@ def create_incidents(
 
 def pending_work(team_id: int) -> tuple[int, int]:
     """(escalations not stepped yet, notifications still to send) of a team."""
-    from alerts.models import Escalation, Notification
+    from paging.models import Escalation, Notification
 
     unstepped = Escalation.objects.filter(incident__team_id=team_id, state="active", next_level=0).count()
     unsent = Notification.objects.filter(incident__team_id=team_id, status__in=["pending", "sending", "retrying"])
@@ -436,7 +436,7 @@ def stages(
     step    = Notification.created_at - Escalation.started_at, or the release with --hold
               (escalation_step queued + run)
     deliver = arrival - Notification.created_at (deliver_notification queued + run + POST)"""
-    from alerts.models import Escalation, Notification
+    from paging.models import Escalation, Notification
 
     started = {
         str(uid): at.timestamp()
@@ -457,7 +457,7 @@ def stages(
 
 
 def delivery_log(team_id: int) -> dict:
-    from alerts.models import EscalationLog, Notification
+    from paging.models import EscalationLog, Notification
 
     statuses = Counter(Notification.objects.filter(incident__team_id=team_id).values_list("status", flat=True))
     level2 = EscalationLog.objects.filter(

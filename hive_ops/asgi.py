@@ -14,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from hive_ops import daphne_limit  # noqa: E402
 from hive_ops.base_url import warn_if_bind_differs  # noqa: E402
 from hive_ops.bodylimit import BodyLimit  # noqa: E402
 from hive_ops.routing import websocket_urlpatterns  # noqa: E402
@@ -28,4 +29,5 @@ application = ProtocolTypeRouter(
     }
 )
 
+daphne_limit.install()  # over-limit intake bodies are refused at the socket, before they are read
 warn_if_bind_differs()  # notification links must reach this process
