@@ -1,9 +1,9 @@
 """The alert state machine.
 
     pending ──fire──> firing ──acknowledge──> acknowledged
-       │                 ↑  ↖──unacknowledge / ack_timeout──┘
-       └─clear─┐         │
-               v      reopen
+                         ↑  ↖──unacknowledge / ack_timeout──┘
+                      reopen / refire
+                         │
             resolved <──resolve── (pending, firing, acknowledged)
 
 `refire` is a rule or source breaching again after a resolve (within the flap window the same
@@ -27,7 +27,6 @@ MACHINE = Machine(
     states=(PENDING, FIRING, ACKNOWLEDGED, RESOLVED),
     transitions={
         (PENDING, "fire"): FIRING,
-        (PENDING, "clear"): RESOLVED,
         (PENDING, "acknowledge"): ACKNOWLEDGED,
         (PENDING, "resolve"): RESOLVED,
         (FIRING, "acknowledge"): ACKNOWLEDGED,
@@ -44,7 +43,6 @@ MACHINE = Machine(
 # The timeline kind each event writes (kept from the first version of the timeline).
 EVENT_KIND = {
     "fire": "firing",
-    "clear": "resolved",
     "acknowledge": "acknowledged",
     "resolve": "resolved",
     "unacknowledge": "unacknowledged",

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from alerts import events
 from alerts.machines import alert as machine
-from alerts.models import Alert, AlertEvent, Service
+from alerts.models import Alert, AlertEvent, Incident, Service
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.incidents import incident_attach, incident_refresh
 from alerts.services.muting import alert_refresh_muting
@@ -72,8 +72,19 @@ def alert_raise(*, signal: Signal) -> Alert:
     raise AssertionError("unreachable")
 
 
+def _lock_incident_of(alerts) -> None:
+    """Lock order everywhere is incident, then alert (as incident_acknowledge and incident_resolve
+    take them), so a raise or a hand action never deadlocks with an incident action."""
+    incident_id = alerts.values_list("incident_id", flat=True).first()
+    if incident_id is not None:
+        list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk", flat=True))
+
+
 def _raise(signal: Signal) -> Alert:
     now = signal.at or timezone.now()
+    _lock_incident_of(
+        Alert.objects.filter(team_id=signal.team_id, fingerprint=signal.fingerprint, status__in=OPEN_STATUSES)
+    )
     alert = (
         Alert.objects.select_for_update()
         .filter(team_id=signal.team_id, fingerprint=signal.fingerprint, status__in=OPEN_STATUSES)
@@ -203,6 +214,7 @@ def alerts_settle_flapping(*, now: datetime | None = None) -> int:
 
 
 def _locked(alert: Alert) -> Alert:
+    _lock_incident_of(Alert.objects.filter(pk=alert.pk))
     return Alert.objects.select_for_update(of=("self",)).select_related("service", "incident").get(pk=alert.pk)
 
 

@@ -67,3 +67,11 @@ def move(notification: Notification, event: str, **fields) -> Notification:
         setattr(notification, name, value)
     notification.save(update_fields=["status", *fields])
     return notification
+
+
+def mark_lost(queryset) -> int:
+    """Deliveries of `queryset` claimed by a worker that died mid-send go back to the queue
+    (at-least-once in that one case: a send just before the crash may repeat)."""
+    return queryset.filter(status__in=MACHINE.sources("lost")).update(
+        status=MACHINE.next_state(SENDING, "lost"), error="worker lost during sending; retried"
+    )

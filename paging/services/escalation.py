@@ -324,9 +324,7 @@ def escalations_audit(*, now: datetime | None = None) -> dict:
             started += escalation_sync(incident=locked, event="audit", now=now) is not None
     # A delivery claimed by a worker that died mid-send goes back to the queue: at-least-once,
     # so a send that happened just before the crash may repeat (the log shows both attempts).
-    Notification.objects.filter(status="sending", not_before__lt=now - stuck_after).update(
-        status="retrying", error="worker lost during sending; retried"
-    )
+    delivery.mark_lost(Notification.objects.filter(not_before__lt=now - stuck_after))
     # Deliveries due for a while are re-enqueued; claiming makes a duplicate task harmless.
     deliveries = list(
         Notification.objects.filter(
