@@ -23,6 +23,7 @@ from datetime import timedelta as td
 
 import time_machine
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.test import TestCase
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -48,8 +49,14 @@ REFUSED = (AlertError, IncidentError, SnoozeError)
 JUMPS = [td(seconds=10), td(minutes=1), td(minutes=2), td(minutes=5), td(minutes=6), td(minutes=31), td(hours=1)]
 JUMPS += [td(hours=4, minutes=1), td(hours=24, minutes=1)]
 HOST = st.sampled_from(HOSTS)
+DISPATCH_UID = "paging-state-machine"
 
-STATS = {"sequences": 0, "steps": 0, "min_steps": None, "max_steps": 0}
+STEPS = 30  # per sequence
+STATS: dict = {}
+
+
+def stats_reset() -> None:
+    STATS.update(sequences=0, steps=0, min_steps=None, abandoned=0)
 
 
 def _is_live_event(callback) -> bool:
@@ -64,6 +71,7 @@ class PagingMachine(RuleBasedStateMachine):
         self.steps = 0
         self.broker: list = []
         self.ledger = Ledger()
+        post_save.connect(self._escalation_saved, sender=Escalation, dispatch_uid=DISPATCH_UID, weak=False)
         self.world.receiver.reset()
         series_cache.clear()
         self._atomic = transaction.atomic()
@@ -72,14 +80,23 @@ class PagingMachine(RuleBasedStateMachine):
         self._clock = self._travel.start()
         self.now = T0
 
+    def _escalation_saved(self, sender, instance: Escalation, **kwargs) -> None:
+        if instance.state in (Escalation.State.STOPPED, Escalation.State.PAUSED):
+            self.ledger.ended_in_call.add(instance.pk)
+
     def teardown(self) -> None:
+        post_save.disconnect(sender=Escalation, dispatch_uid=DISPATCH_UID)
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
         self._travel.stop()
         series_cache.clear()
+        # Hypothesis also starts examples it abandons (out of data while mutating); only whole
+        # sequences count.
+        if self.steps < STEPS:
+            STATS["abandoned"] += 1
+            return
         STATS["sequences"] += 1
         STATS["steps"] += self.steps
-        STATS["max_steps"] = max(STATS["max_steps"], self.steps)
         STATS["min_steps"] = self.steps if STATS["min_steps"] is None else min(STATS["min_steps"], self.steps)
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -100,7 +117,7 @@ class PagingMachine(RuleBasedStateMachine):
             except REFUSED:
                 result = None
         self.broker.extend(cb for cb in callbacks if not _is_live_event(cb))
-        marks_update(self.ledger, team_id=self.world.team.id, receipts=len(self.world.receiver.receipts))
+        marks_update(self.ledger, receipts=len(self.world.receiver.receipts))
         return result
 
     def run_worker(self, count: int | None = None) -> None:
@@ -137,7 +154,7 @@ class PagingMachine(RuleBasedStateMachine):
         self.step_begins()
         self.call(rule_evaluate, rule=self.world.rule)
 
-    @rule(host=HOST, flips=st.integers(min_value=3, max_value=7))
+    @rule(host=HOST, flips=st.integers(min_value=3, max_value=5))
     def flapping(self, host: str, flips: int) -> None:
         self.step_begins()
         for i in range(flips):
