@@ -54,6 +54,8 @@ class Receiver:
     receipts: list[Receipt] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Event = field(default_factory=threading.Event)
+    hold: threading.Event | None = None  # when set, a message waits for it before being answered
 
     @property
     def url(self) -> str:
@@ -86,6 +88,9 @@ def receiver_start() -> Receiver:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            receiver.arrived.set()
+            if receiver.hold is not None:
+                receiver.hold.wait(timeout=30)
             with receiver.lock:  # record before answering: the sender returns after this
                 status = receiver.fail_next.pop(0) if receiver.fail_next else 200
                 receiver.receipts.append(Receipt(self.path, notification_of(body), status))
