@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-TEST = "tests/alerts/test_paging_stateful.py"
+TEST = "tests/alerts/test_paging_stateful.py::test_the_paging_loop_keeps_its_invariants"
 
 
 def log(message: str) -> None:
