@@ -63,6 +63,9 @@ def main() -> None:
         raise SystemExit("refusing Redis database 0 (the development server's)")
     env = {**os.environ, "TEST_DATABASE_NAME": args.database, "REDIS_URL": args.redis_url}
     totals = {"sequences": 0, "steps": 0, "min_steps": None, "violations": 0, "chunks": 0}
+    counted = ("steps", "messages_received", "escalations", "escalations_stopped_or_paused", "notifications")
+    counted += ("notifications_sent",)
+    totals.update(dict.fromkeys(counted[1:], 0))
     started = time.monotonic()
     baseline = None
     failure = ""
@@ -73,7 +76,8 @@ def main() -> None:
         elapsed = time.monotonic() - chunk_started
         totals["chunks"] += 1
         totals["sequences"] += stats.get("sequences", 0)
-        totals["steps"] += stats.get("steps", 0)
+        for name in counted:
+            totals[name] += stats.get(name, 0)
         if stats.get("min_steps") is not None:
             low = totals["min_steps"]
             totals["min_steps"] = stats["min_steps"] if low is None else min(low, stats["min_steps"])

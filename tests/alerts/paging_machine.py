@@ -9,8 +9,10 @@ How the world runs:
   step has its own timestamps) and by the `time_jump` step.
 - Celery is eager in tests, so "enqueue" means "run now". Tasks are only enqueued from
   `transaction.on_commit` callbacks, and the machine holds those callbacks in a queue (the
-  broker) instead of running them at once: the `worker` step runs some of them in order, the
-  `lose_tasks` step drops them (a Redis restart; the auditor must catch up). Live console events
+  broker) instead of running them at once. A live worker runs everything queued between two
+  steps; `worker_stalls` stops it (tasks pile up, a person can act between a step and its
+  deliveries), `worker_takes_some` runs a few, `worker_resumes` restarts it, and `lose_tasks`
+  drops the queue (a Redis restart; the auditor must catch up). Live console events
   (`alerts.events`) are dropped: they only feed browsers.
 - Actions a state refuses (AlertError, IncidentError, SnoozeError) are part of the game: the
   machine tries them anyway and goes on.
@@ -22,11 +24,12 @@ from datetime import UTC, datetime
 from datetime import timedelta as td
 
 import time_machine
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models.signals import post_save
+from django.db.transaction import TransactionManagementError
 from django.test import TestCase
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from alerts.models import Alert, Escalation, Incident, MaintenanceWindow, Notification, Silence
 from alerts.services import housekeeping
@@ -57,6 +60,8 @@ STATS: dict = {}
 
 def stats_reset() -> None:
     STATS.update(sequences=0, steps=0, min_steps=None, abandoned=0)
+    STATS.update(messages_received=0, escalations=0, escalations_stopped_or_paused=0, notifications=0)
+    STATS.update(notifications_sent=0)
 
 
 def _is_live_event(callback) -> bool:
@@ -70,6 +75,7 @@ class PagingMachine(RuleBasedStateMachine):
         super().__init__()
         self.steps = 0
         self.broker: list = []
+        self.stalled = False  # the worker is not taking tasks (busy, restarting)
         self.ledger = Ledger()
         post_save.connect(self._escalation_saved, sender=Escalation, dispatch_uid=DISPATCH_UID, weak=False)
         self.world.receiver.reset()
@@ -86,6 +92,19 @@ class PagingMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         post_save.disconnect(sender=Escalation, dispatch_uid=DISPATCH_UID)
+        try:  # what the sequence did, for the bench's report (none when a step broke the transaction)
+            escalations = Escalation.objects.filter(incident__team=self.world.team).count()
+            notifications = Notification.objects.filter(incident__team=self.world.team)
+            created, sent = notifications.count(), notifications.filter(status="sent").count()
+        except (DatabaseError, TransactionManagementError):
+            escalations = created = sent = 0
+        coverage = {
+            "messages_received": len(self.world.receiver.receipts),
+            "escalations": escalations,
+            "notifications": created,
+            "notifications_sent": sent,
+            "escalations_stopped_or_paused": len(self.ledger.stop_marks),
+        }
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
         self._travel.stop()
@@ -97,6 +116,8 @@ class PagingMachine(RuleBasedStateMachine):
             return
         STATS["sequences"] += 1
         STATS["steps"] += self.steps
+        for name, count in coverage.items():
+            STATS[name] += count
         STATS["min_steps"] = self.steps if STATS["min_steps"] is None else min(STATS["min_steps"], self.steps)
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -106,6 +127,9 @@ class PagingMachine(RuleBasedStateMachine):
         self._clock.move_to(self.now)
 
     def step_begins(self) -> None:
+        """Between two steps a live worker runs what was queued (a stalled one does not)."""
+        if not self.stalled:
+            self.run_worker()
         self.steps += 1
         self.tick()
 
@@ -144,10 +168,20 @@ class PagingMachine(RuleBasedStateMachine):
 
     # -- steps ----------------------------------------------------------------------------------
 
-    @rule(host=HOST, breach=st.booleans())
+    @initialize(host=HOST)
+    def first_breach(self, host: str) -> None:
+        """Every sequence starts paging: a breach fires an alert, opens an incident, starts an episode."""
+        self.step_begins()
+        self.sample(host, BREACH)
+
+    @rule(host=HOST, breach=st.sampled_from([True, True, False]))
     def evaluation(self, host: str, breach: bool) -> None:
         self.step_begins()
         self.sample(host, BREACH if breach else CLEAR)
+
+    @rule(host=HOST, breach=st.sampled_from([True, True, False]))
+    def evaluation_again(self, host: str, breach: bool) -> None:
+        self.evaluation(host, breach)
 
     @rule()
     def periodic_evaluation(self) -> None:
@@ -253,8 +287,18 @@ class PagingMachine(RuleBasedStateMachine):
         self.step_begins()
         self.call(escalations_audit, now=self.now)
 
+    @rule()
+    def worker_stalls(self) -> None:
+        self.step_begins()
+        self.stalled = True
+
+    @rule()
+    def worker_resumes(self) -> None:
+        self.stalled = False
+        self.step_begins()
+
     @rule(count=st.integers(min_value=1, max_value=8))
-    def worker(self, count: int) -> None:
+    def worker_takes_some(self, count: int) -> None:
         self.step_begins()
         self.run_worker(count)
 
