@@ -22,6 +22,9 @@ def open_forecast_alerts(*, team_ids: list[int], limit: int = 20) -> list[Alert]
     return list(qs.select_related("service", "rule").order_by("-last_seen")[:limit])
 
 
+MUTED_WORDS = {"maintenance": "in a maintenance window", "suppressed": "suppressed by inhibition"}
+
+
 def paging_wanted(incident: Incident) -> tuple[bool, str]:
     """Whether the incident should be paging now, and if not, why (shown on its page)."""
     if incident.status != Incident.Status.TRIGGERED:
@@ -31,5 +34,5 @@ def paging_wanted(incident: Incident) -> tuple[bool, str]:
         return False, "no firing alert"
     if not firing.filter(muted="").exists():
         kinds = sorted(set(firing.values_list("muted", flat=True)))
-        return False, f"every firing alert is {' or '.join(kinds)}"
+        return False, f"every firing alert is {' or '.join(MUTED_WORDS.get(k, k) for k in kinds)}"
     return True, ""

@@ -257,9 +257,9 @@ class EscWorker(Worker):
 def make_team(slug: str, receiver: Receiver, path: str):
     """A team with a webhook channel, a two-level policy (level 2 on a second channel), a default
     route and a webhook integration. Recreated from scratch (cascade) on every run."""
-    from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute, NotificationChannel
     from alerts.services.integrations import integration_create
     from hive_ops.teams.models import Team
+    from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute, NotificationChannel
 
     delete_team(slug)
     team = Team.objects.create(slug=slug, name=f"bench {slug}")

@@ -71,16 +71,20 @@ def escalation_sync(*, incident: Incident, event: str, by=None, channel: str = "
         transaction.on_commit(lambda: enqueue("paging.tasks.forward_incident_state", incident.pk, event))
     wanted, why_not = paging_wanted(incident)
     active = Escalation.objects.select_for_update().filter(incident=incident, state=Escalation.State.ACTIVE).first()
+    latest = active or Escalation.objects.filter(incident=incident).order_by("-started_at", "-id").first()
     if not wanted:
         if active is not None:
             if event == "acknowledge":
                 who = by.get_username() if by is not None else "an integration"
                 why_not = f"acknowledged by {who}" + (f" via {channel}" if channel else "")
             _end(incident, active, "pause" if incident.status == Incident.Status.TRIGGERED else "stop", why_not, now)
+        elif incident.status == Incident.Status.TRIGGERED and (
+            latest is None or (event in START_EVENTS and latest.state != Escalation.State.PAUSED)
+        ):
+            _record_muted_trigger(incident, why_not, now)  # e.g. a breach inside a maintenance window
         return None
     if active is not None:
         return active
-    latest = Escalation.objects.filter(incident=incident).order_by("-started_at", "-id").first()
     # A finished or unrouted episode stays done until the next trigger; a paused one (muted) or one
     # stopped by an acknowledgement whose re-trigger came while muted resumes as a new episode.
     if event in START_EVENTS or latest is None or latest.state in (Escalation.State.PAUSED, Escalation.State.STOPPED):
@@ -97,6 +101,14 @@ def escalation_begin(*, incident: Incident, reason: str, now: datetime | None = 
     machine.log(escalation, "started", reason)
     _schedule(escalation)
     return escalation
+
+
+def _record_muted_trigger(incident: Incident, reason: str, now: datetime) -> None:
+    """A trigger that finds every firing alert muted still gets its episode, paused from the
+    start with the reason, so the incident says why nobody is paged (and unmuting resumes it)."""
+    escalation = Escalation.objects.create(incident=incident, snapshot={}, next_step_at=now, started_at=now)
+    machine.log(escalation, "started", "incident triggered")
+    machine.apply(escalation, "pause", reason=reason, at=now)
 
 
 def escalation_start(*, incident: Incident, reason: str, now: datetime | None = None) -> Escalation | None:

@@ -14,8 +14,8 @@ from hive_ops.observability import metrics as m
 from paging.models import NotificationChannel
 from paging.services.delivery import notification_deliver
 from tests.alerts.factories import raise_alert
-from tests.paging.test_services_delivery import notification
 from tests.conftest import json_body, recent_points
+from tests.paging.test_services_delivery import notification
 
 TOKEN = "scrape-secret-1234"
 
