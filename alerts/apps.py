@@ -11,7 +11,6 @@ class AlertsConfig(AppConfig):
         from alerts.evaluators import registry
         from alerts.evaluators.absence import AbsenceEvaluator
         from alerts.evaluators.anomaly import AnomalyEvaluator
-        from alerts.evaluators.capacity import CapacityEvaluator
         from alerts.evaluators.forecast_breach import ForecastBreachEvaluator
         from alerts.evaluators.threshold import ThresholdEvaluator
 
@@ -19,4 +18,3 @@ class AlertsConfig(AppConfig):
         registry.register(AbsenceEvaluator())
         registry.register(AnomalyEvaluator())
         registry.register(ForecastBreachEvaluator())
-        registry.register(CapacityEvaluator())

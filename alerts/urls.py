@@ -4,7 +4,6 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from alerts.api import intake, views
-from insight.api import PagerDutyChangeView
 
 router = SimpleRouter(trailing_slash=False)
 router.register("alerts", views.AlertViewSet, basename="alert")
@@ -17,6 +16,5 @@ urlpatterns = [
     path("integrations/alertmanager", intake.AlertmanagerView.as_view(), name="intake-alertmanager"),
     path("integrations/webhook", intake.WebhookView.as_view(), name="intake-webhook"),
     path("integrations/pagerduty/enqueue", intake.PagerDutyEnqueueView.as_view(), name="intake-pagerduty"),
-    path("integrations/pagerduty/change/enqueue", PagerDutyChangeView.as_view(), name="intake-pagerduty-change"),
     path("", include(router.urls)),
 ]

@@ -11,6 +11,7 @@ api_urls = [
     path("analysis/rootcause", api.RootCauseView.as_view(), name="analysis-rootcause"),
     path("analysis/correlations", api.CorrelationsView.as_view(), name="analysis-correlations"),
     path("changes", api.ChangeListView.as_view(), name="change-list"),
+    path("integrations/pagerduty/change/enqueue", api.PagerDutyChangeView.as_view(), name="intake-pagerduty-change"),
 ]
 pages = [
     path("", views.correlations_page, name="insight-correlations"),
