@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from alerts import matchers as label_matchers
+from alerts.admin_forms import MatchersFormField, ReadOnlyInline
 from alerts.evaluators import registry
 from alerts.models import (
     Alert,
@@ -23,25 +23,6 @@ from alerts.services.integrations import integration_create
 from alerts.services.muting import muting_refresh_team
 from alerts.services.rules import rule_backtest
 from hive_ops.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
-
-
-class MatchersFormField(forms.CharField):
-    """Matchers typed as text: service="checkout", host=~"web-.*", env!="dev"."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", 'e.g. service="checkout", host=~"web-.*" (operators =, !=, =~, !~)')
-        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 80}))
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value):
-        return label_matchers.render(value) if isinstance(value, list) else value
-
-    def to_python(self, value):
-        try:
-            return label_matchers.parse(value or "")
-        except label_matchers.MatcherError as exc:
-            raise forms.ValidationError(str(exc)) from None
 
 
 class AlertRuleForm(forms.ModelForm):
@@ -227,17 +208,6 @@ class GroupingRuleAdmin(TeamScopedAdmin):
     list_display = ["name", "team", "position", "group_by", "group_window", "group_wait"]
     list_filter = ["team"]
     ordering = ["team", "position"]
-
-
-class ReadOnlyInline(TeamScopedInline, admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AlertEventInline(ReadOnlyInline):

@@ -8,7 +8,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 
-from alerts.admin import MatchersFormField, ReadOnlyInline
+from alerts.admin_forms import MatchersFormField, ReadOnlyInline
 from hive_ops.teams.admin_scoping import PersonalAdmin, TeamScopedAdmin, TeamScopedInline
 from paging.models import (
     ContactMethod,

@@ -4,6 +4,8 @@ starts a new episode and sends new links; the old ones are refused with a clear 
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -19,7 +21,13 @@ def ack_url(*, notification_id: int | None) -> str:
     """The one-tap page of a delivery; the incident page for a message not tied to one."""
     if notification_id is None:
         return settings.HIVEOPS_BASE_URL + "/"
-    return settings.HIVEOPS_BASE_URL + reverse("ack-link", args=[ack_token(notification_id=notification_id)])
+    return settings.HIVEOPS_BASE_URL + _ack_path() + ack_token(notification_id=notification_id)
+
+
+@functools.cache
+def _ack_path() -> str:
+    """/ack/ (resolved once: a burst of deliveries builds thousands of links)."""
+    return reverse("ack-link", args=["-"])[:-1]
 
 
 def ack_token_read(token: str) -> int:

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from alerts.admin import MatchersFormField
+from alerts.admin_forms import MatchersFormField
 from alerts.models import SLA, SLO
 from alerts.slo.services import slo_save
 from hive_ops.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline

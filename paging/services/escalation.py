@@ -4,6 +4,7 @@ Celery tasks, and stop it atomically on acknowledge or resolve."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from datetime import timedelta as td
 from zoneinfo import ZoneInfo
@@ -41,11 +42,42 @@ INLINE_DELIVERIES = 3  # a level with at most this many due deliveries sends the
 START_EVENTS = ("trigger", "retrigger", "reopen")
 
 
+ROUTING_CACHE_S = 5.0  # a burst of incidents routes without re-reading routes and policies each time
+_routes_cache: dict[int, tuple[float, list[EscalationRoute]]] = {}
+_snapshots_cache: dict[int, tuple[float, dict]] = {}
+
+
+def routing_cache_clear(**kwargs) -> None:
+    """Receiver: a route, policy or level changed in this process (other processes: within
+    ROUTING_CACHE_S seconds). Running episodes keep their own snapshot either way."""
+    _routes_cache.clear()
+    _snapshots_cache.clear()
+
+
+def _team_routes(team_id: int) -> list[EscalationRoute]:
+    hit = _routes_cache.get(team_id)
+    if hit is not None and time.monotonic() - hit[0] < ROUTING_CACHE_S:
+        return hit[1]
+    routes = list(EscalationRoute.objects.filter(team_id=team_id).select_related("policy"))
+    _routes_cache[team_id] = (time.monotonic(), routes)
+    return routes
+
+
+def policy_snapshot(policy: EscalationPolicy) -> PolicySnapshot:
+    hit = _snapshots_cache.get(policy.pk)
+    if hit is None or time.monotonic() - hit[0] >= ROUTING_CACHE_S:
+        hit = (time.monotonic(), PolicySnapshot.of(policy).dump())
+        _snapshots_cache[policy.pk] = hit
+    return PolicySnapshot.load(hit[1])  # a copy: round-robin choices are written into it
+
+
 def route_policy(incident: Incident) -> EscalationPolicy | None:
-    alerts = list(incident.alerts.all())
-    severity = min((a.severity for a in alerts), key=Severity.rank, default=Severity.INFO)
-    labels = alerts[0].labels if alerts else {}
-    for route in EscalationRoute.objects.filter(team_id=incident.team_id).select_related("policy"):
+    """The first route (by position) matching the incident: its service, the severity of its
+    worst alert and the labels of its first alert; the team's default route catches the rest."""
+    severities = set(incident.alerts.order_by().values_list("severity", flat=True).distinct())
+    severity = min(severities, key=Severity.rank, default=Severity.INFO)
+    labels = incident.alerts.order_by("first_seen", "id").values_list("labels", flat=True).first() or {}
+    for route in _team_routes(incident.team_id):
         if route.is_default:
             return route.policy
         if route.service_id and route.service_id != incident.service_id:
@@ -238,7 +270,7 @@ def _route(escalation: Escalation) -> PolicySnapshot | None:
     if policy is None:
         machine.apply(escalation, "unroute", reason="no route matches")
         return None
-    snapshot = PolicySnapshot.of(policy)
+    snapshot = policy_snapshot(policy)
     escalation.policy, escalation.snapshot = policy, snapshot.dump()
     machine.log(escalation, "routed", f"policy {policy.name}: {len(snapshot.levels)} level(s)")
     return snapshot
