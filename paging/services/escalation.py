@@ -229,19 +229,9 @@ def _notify_level(escalation: Escalation, snapshot: PolicySnapshot, index: int, 
     unreachable: list[str] = []
 
     def add(kind, target, dedup, **kw) -> None:
-        notification, new = Notification.objects.get_or_create(
-            dedup_key=dedup,
-            defaults={
-                "incident": incident,
-                "escalation": escalation,
-                "kind": kind,
-                "target": target[:500],
-                "level": index,
-                **kw,
-            },
-        )
-        if new:
-            created.append(notification)
+        # The step's lock and fence make this level run once; the unique dedup key guards it anyway.
+        fields = {"incident": incident, "escalation": escalation, "kind": kind, "target": target[:500], "level": index}
+        created.append(Notification(dedup_key=dedup, **fields, **kw))
 
     for user in get_user_model().objects.filter(pk__in=users):
         if not user.is_active:
@@ -258,7 +248,8 @@ def _notify_level(escalation: Escalation, snapshot: PolicySnapshot, index: int, 
             machine.log(escalation, "unreachable", f"{user} has no notification rules and no email", index)
     for channel in NotificationChannel.objects.filter(pk__in=channels):
         add(channel.kind, channel.name, f"{base}:c{channel.pk}", channel=channel)
-    if not created and not Notification.objects.filter(dedup_key__startswith=f"{base}:").exists():
+    created = Notification.objects.bulk_create(created)  # one INSERT for the level
+    if not created:
         who = "; ".join(unreachable) or "the level has no targets"
         machine.log(escalation, "nobody_reachable", f"nobody reachable at level {index + 1}: {who}", index)
     return created
