@@ -1,4 +1,4 @@
-"""Pages of the alerts app: the one-tap acknowledge link and the on-call page."""
+"""Pages of the paging app: the one-tap link page (acknowledge, snooze) and the on-call page."""
 
 from __future__ import annotations
 
