@@ -18,8 +18,8 @@ RUN_ENV = HIVEOPS_HOST=$(HOST) HIVEOPS_PORT=$(PORT) HIVEOPS_BASE_URL=$(HIVEOPS_B
 .PHONY: run run-env test setup services database migrate browser lint format bench clean-run
 
 run: migrate
-	@env $(RUN_ENV) $(PY) manage.py demo_setup
 	@rm -rf .run/prometheus && mkdir -p .run/prometheus  # /metrics adds up web and worker processes
+	@env $(RUN_ENV) $(PY) manage.py demo_setup
 	@exec env $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
 
 # Prints the environment `make run` gives its processes, one VAR=value a line (tests/e2e use it).
