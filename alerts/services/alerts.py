@@ -9,9 +9,10 @@ from datetime import timedelta as td
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from alerts import events
 from alerts.machines import alert as machine
@@ -66,8 +67,11 @@ def alert_raise(*, signal: Signal) -> Alert:
         try:
             with transaction.atomic():
                 return _raise(signal)
-        except IntegrityError:
+        except IntegrityError:  # a racing raise won: the retry updates its alert
             if attempt == 2:
+                raise
+        except OperationalError as exc:  # chosen as a deadlock victim: the retry usually goes through
+            if attempt == 2 or not isinstance(exc.__cause__, DeadlockDetected):
                 raise
     raise AssertionError("unreachable")
 

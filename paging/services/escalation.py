@@ -271,6 +271,10 @@ def escalation_step(*, escalation_id: int, fence: str, now: datetime | None = No
     """Run the due level of an escalation. Fenced: a task carrying an old fence does nothing."""
     now = now or timezone.now()
     with transaction.atomic():
+        # Lock order everywhere: incident, then alert, then escalation (the incident's writers hold
+        # the incident while they sync paging; this step's deliveries reference the incident).
+        incident_id = Escalation.objects.filter(pk=escalation_id).values_list("incident_id", flat=True).first()
+        list(Incident.objects.select_for_update(no_key=True).filter(pk=incident_id).values_list("pk", flat=True))
         escalation = (
             Escalation.objects.select_for_update(of=("self",))
             .select_related("incident")

@@ -249,3 +249,45 @@ def test_acknowledgement_timeout_restarts_the_escalation(
     assert incident.status == "triggered"
     assert list(Escalation.objects.order_by("started_at").values_list("state", flat=True)) == ["stopped", "active"]
     assert len([d for d in deliveries() if d[0] == 0]) == 2  # level 1 again after the timeout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_waits_for_the_incident_before_it_locks_its_escalation(team, alice, policy, smtp_peer, http_peer):
+    """Lock order incident -> escalation (seen as a deadlock under `make run`: a rule evaluation
+    held the incident and wanted the escalation, while a step held the escalation and its new
+    delivery's foreign key waited for the incident)."""
+    from django.db import OperationalError
+
+    from paging.services.escalation import escalation_step
+
+    incident = raise_alert(team).incident  # level 1 runs on commit
+    escalation = Escalation.objects.get(incident=incident)
+    Escalation.objects.filter(pk=escalation.pk).update(next_step_at=datetime.now(UTC) - td(seconds=1))  # L2 due
+    holding, done = threading.Event(), threading.Event()
+    seen = {}
+
+    def writer():  # like alert_raise: the incident first, then (later) the escalation
+        with transaction.atomic():
+            Incident.objects.select_for_update().get(pk=incident.pk)
+            holding.set()
+            done.wait(0.5)  # the step starts meanwhile (and must not finish before this lock)
+            try:
+                Escalation.objects.select_for_update(nowait=True).get(pk=escalation.pk)
+                seen["escalation_free"] = True
+            except OperationalError:
+                seen["escalation_free"] = False
+        connections.close_all()
+
+    def step():
+        holding.wait()
+        seen["step"] = escalation_step(escalation_id=escalation.pk, fence=str(escalation.fence))
+        done.set()
+        connections.close_all()
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=step)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert seen["escalation_free"] is True  # the step had not taken the escalation while waiting
+    assert seen["step"].startswith("level 2")
