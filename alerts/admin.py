@@ -22,7 +22,7 @@ from alerts.models import (
 from alerts.services.integrations import integration_create
 from alerts.services.muting import muting_refresh_team
 from alerts.services.rules import rule_backtest
-from hive_ops.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
+from core.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 
 
 class AlertRuleForm(forms.ModelForm):

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 
 from alerts import matchers as label_matchers
-from hive_ops.teams.admin_scoping import TeamScopedInline
+from core.teams.admin_scoping import TeamScopedInline
 
 
 class MatchersFormField(forms.CharField):

@@ -11,8 +11,8 @@ import time
 from django.dispatch import receiver
 
 from alerts.models import AlertRule
+from core.queue import enqueue
 from forecasting.signals import forecasts_refreshed, points_scored
-from hive_ops.queue import enqueue
 from metrics.signals import samples_ingested
 
 logger = logging.getLogger(__name__)

@@ -101,7 +101,7 @@ def ingest_body(metric: str, labels_list: list[dict[str, str]], ts: float, value
 def setup_rule() -> tuple[int, int]:
     """(team id, rule id): the bench rule, created or reset to the benchmark's definition."""
     from alerts.models import AlertRule
-    from hive_ops.teams.models import Team
+    from core.teams.models import Team
 
     team = Team.objects.get(slug=TEAM)
     rule, _ = AlertRule.objects.update_or_create(

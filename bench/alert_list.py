@@ -180,7 +180,7 @@ def prepare_team() -> tuple[int, dict[str, int], int]:
     from django.contrib.auth import get_user_model
 
     from alerts.models import Service
-    from hive_ops.teams.models import Team
+    from core.teams.models import Team
 
     team = Team.objects.get(slug=TEAM)
     services = {}

@@ -112,7 +112,7 @@ def load_fleet(count: int, days: int) -> list:
     from django.db import connection
 
     from capacity.models import Resource
-    from hive_ops.teams.services import team_get_or_create
+    from core.teams.services import team_get_or_create
     from metrics.models import Series
 
     team = team_get_or_create(slug=BENCH_TEAM, name="Bench capacity")[0]

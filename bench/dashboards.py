@@ -75,7 +75,7 @@ def prepare() -> tuple[int, dict[str, int], int]:
     from django.contrib.auth import get_user_model
 
     from alerts.models import Service
-    from hive_ops.teams.services import membership_ensure, team_get_or_create
+    from core.teams.services import membership_ensure, team_get_or_create
 
     team, _ = team_get_or_create(slug=TEAM, name="Dashboard bench")
     services = {}

@@ -73,7 +73,7 @@ def prepare(redis_url: str) -> tuple[str, str]:
     from django.db import connections
     from django.test import Client
 
-    from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+    from core.teams.services import api_token_create, membership_ensure, team_get_or_create
 
     redis.Redis.from_url(redis_url).flushdb()
     team = team_get_or_create(slug=TEAM, name="Connections")[0]

@@ -258,7 +258,7 @@ def make_team(slug: str, receiver: Receiver, path: str):
     """A team with a webhook channel, a two-level policy (level 2 on a second channel), a default
     route and a webhook integration. Recreated from scratch (cascade) on every run."""
     from alerts.services.integrations import integration_create
-    from hive_ops.teams.models import Team
+    from core.teams.models import Team
     from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute, NotificationChannel
 
     delete_team(slug)
@@ -282,7 +282,7 @@ def make_team(slug: str, receiver: Receiver, path: str):
 
 
 def delete_team(slug: str) -> None:
-    from hive_ops.teams.models import Team
+    from core.teams.models import Team
 
     started = time.perf_counter()
     deleted, _ = Team.objects.filter(slug=slug).delete()

@@ -64,8 +64,8 @@ def main() -> None:
     from alerts.models import Service
     from alerts.services.intake import alertmanager_receive
     from alerts.services.integrations import integration_create
-    from hive_ops.teams.models import Team
-    from hive_ops.teams.services import team_get_or_create
+    from core.teams.models import Team
+    from core.teams.services import team_get_or_create
 
     Team.objects.filter(slug="intakebench").delete()
     team = team_get_or_create(slug="intakebench", name="Intake bench")[0]

@@ -180,9 +180,9 @@ def main() -> None:
     setup_django(args.database_url)
     from django.db import connection
 
+    from core.teams.services import team_get_or_create
     from forecasting.models import Forecast, ForecastModel
     from forecasting.receivers import detect_on_ingest
-    from hive_ops.teams.services import team_get_or_create
     from metrics import storage
     from metrics.signals import samples_ingested
 

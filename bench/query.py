@@ -393,7 +393,7 @@ def main() -> None:
 
     from django.db import connection, transaction
 
-    from hive_ops.teams.services import team_get_or_create
+    from core.teams.services import team_get_or_create
     from metrics import storage
 
     with transaction.atomic(), connection.cursor() as cursor:

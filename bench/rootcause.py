@@ -224,7 +224,7 @@ def main() -> None:
     setup_django(args.database_url)
     from django.db import connection
 
-    from hive_ops.teams.services import team_get_or_create
+    from core.teams.services import team_get_or_create
     from metrics import storage
 
     with connection.cursor() as cursor:

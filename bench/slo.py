@@ -52,7 +52,7 @@ def load(n: int, end: datetime) -> None:
     from django.db import connection, transaction
 
     from alerts.models import SLO
-    from hive_ops.teams.models import Team
+    from core.teams.models import Team
     from metrics.models import Series
 
     team, _ = Team.objects.get_or_create(slug=TEAM, defaults={"name": "SLO bench"})

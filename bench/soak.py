@@ -117,7 +117,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, str]:
     from django.db import connection
     from django.test import Client
 
-    from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+    from core.teams.services import api_token_create, membership_ensure, team_get_or_create
     from metrics import storage
 
     redis.Redis.from_url(args.redis_url).flushdb()

@@ -14,7 +14,7 @@ What it does (database hiveops_wsbench, Redis database 7, daphne on 127.0.0.1:83
    waits for the server's `ready` message, so every client has joined its team before the first
    event is sent.
 4. This process publishes `--bursts` bursts of `--events` events (`alert.changed`, ~200 bytes),
-   one after the other as fast as it can, through `hive_ops.live.publish_async`: the team log
+   one after the other as fast as it can, through `core.live.publish_async`: the team log
    append (Redis Lua script) and a channels-redis `group_send`, as the application's services do.
    Each event carries `t` = time.time() taken just before its publish call; `--pause` seconds
    separate bursts. `--warmup` bursts (default 1) go first and are not counted: the first burst
@@ -196,7 +196,7 @@ class ClientProcs:
 
 
 async def publish_bursts(team_id: int, *, events: int, bursts: int, warmup: int, pause: float) -> list[float]:
-    from hive_ops.live import publish_async
+    from core.live import publish_async
 
     durations = []
     for burst in range(-warmup, bursts):
@@ -269,7 +269,7 @@ def prepare(args: argparse.Namespace) -> tuple[int, str]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from hive_ops.teams.services import membership_ensure, team_get_or_create
+    from core.teams.services import membership_ensure, team_get_or_create
 
     redis.Redis.from_url(args.redis_url).flushdb()
     team = team_get_or_create(slug=TEAM, name="WebSocket bench")[0]

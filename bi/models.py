@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 
 
 class ExecutiveReport(models.Model):

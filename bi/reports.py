@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from bi import kpis, selectors
 from bi.models import ExecutiveReport
-from hive_ops.csvexport import csv_text
-from hive_ops.teams.models import Membership, Team
+from core.csvexport import csv_text
+from core.teams.models import Membership, Team
 
 logger = logging.getLogger(__name__)
 

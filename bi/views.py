@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from bi import kpis, reports, selectors
-from hive_ops.teams.auth import request_team_ids, scope_required
-from hive_ops.teams.selectors import team_ids_for_user
+from core.teams.auth import request_team_ids, scope_required
+from core.teams.selectors import team_ids_for_user
 
 DEFAULT_PERIOD = "30d"
 

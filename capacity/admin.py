@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from capacity import services
 from capacity.models import Analysis, AnalysisRun, DigestRun, Resource, Scenario
-from hive_ops.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
+from core.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 
 
 class AnalysisInline(TeamScopedInline, admin.StackedInline):

@@ -18,9 +18,9 @@ from capacity import services
 from capacity.models import MAX_HORIZON_DAYS, Analysis, AnalysisRun, Resource, Scenario, scenario_of
 from capacity.selectors import fleet, fleet_summary, latest_run, resources_for_teams, scenarios_for_teams
 from capacity.views import chart_data
-from hive_ops.api import ModelCleanMixin
-from hive_ops.teams.auth import TOKEN_SCOPE, request_team_ids, scope_required, write_team
-from hive_ops.teams.models import ApiToken
+from core.api import ModelCleanMixin
+from core.teams.auth import TOKEN_SCOPE, request_team_ids, scope_required, write_team
+from core.teams.models import ApiToken
 from metrics.models import Series
 
 

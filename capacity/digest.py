@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from capacity.models import DigestRun, Resource
 from capacity.selectors import fleet, fleet_summary
-from hive_ops.teams.models import Membership, Team
+from core.teams.models import Membership, Team
 
 logger = logging.getLogger(__name__)
 LEADS = (Membership.Role.MANAGER, Membership.Role.ADMIN)

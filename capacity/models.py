@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from alerts.models import Service
 from capacity import calculations as calc
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 from metrics.models import Series
 
 MAX_HORIZON_DAYS = 365

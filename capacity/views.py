@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 from capacity import services
 from capacity.models import Resource, Scenario
 from capacity.selectors import engine_forecast, fleet, fleet_summary, history_many, latest_run, resources_for_teams
-from hive_ops.teams.models import Team
-from hive_ops.teams.selectors import team_ids_for_user
+from core.teams.models import Team
+from core.teams.selectors import team_ids_for_user
 
 ANALYSE_ROLE = "responder"  # the API's analysis runs need the write scope
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from core.teams.admin_scoping import TeamScopedAdmin
 from forecasting.models import (
     Anomaly,
     EvaluationRun,
@@ -13,7 +14,6 @@ from forecasting.models import (
     TeamDetection,
 )
 from forecasting.services.feedback import feedback_revoke
-from hive_ops.teams.admin_scoping import TeamScopedAdmin
 
 
 class ReadOnlyAdmin(TeamScopedAdmin):

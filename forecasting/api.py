@@ -15,12 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.teams.auth import request_team_ids, scope_required
+from core.teams.models import ApiToken
+from core.timeparse import number, unix_seconds
 from forecasting import selectors
 from forecasting.models import Anomaly, Feedback, Sensitivity, SeriesDetector
 from forecasting.services.feedback import feedback_record, feedback_revoke
-from hive_ops.teams.auth import request_team_ids, scope_required
-from hive_ops.teams.models import ApiToken
-from hive_ops.timeparse import number, unix_seconds
 from metrics.models import Series
 from metrics.selectors import series_for_teams
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Literal, TypedDict
 
-from hive_ops.live import publish
+from core.live import publish
 
 MAX_PER_MESSAGE = 50
 

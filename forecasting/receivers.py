@@ -10,10 +10,11 @@ import logging
 
 from django.dispatch import receiver
 
+from core import fastredis
+
 # Imported here, when the app starts, not on the first ingest: the forecasting code pulls in
 # numpy/pandas, which took over 10 s on a loaded machine and timed that first request out.
 from forecasting.tasks import detect_team
-from hive_ops import fastredis
 from metrics.signals import samples_ingested
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ def detect_team(self, team_id: int) -> str:
     ingest fills). The set is moved, atomically, to a key of this task and deleted only when the
     scoring is done: a run that dies is redelivered with the same id and takes the same series
     again (the cursor makes that harmless)."""
+    from core import fastredis
     from forecasting.receivers import dirty_key, queued_key
-    from hive_ops import fastredis
 
     mine = fastredis.key(f"detect:taken:{team_id}:{self.request.id}")
     pipe = fastredis.client().pipeline(transaction=True)

@@ -10,9 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.teams.selectors import team_ids_for_user
 from forecasting import selectors
 from forecasting.models import Anomaly, EvaluationRun, Feedback, ForecastModel, SeriesDetector, TeamDetection
-from hive_ops.teams.selectors import team_ids_for_user
 from metrics.models import Series
 from metrics.selectors import series_for_teams
 

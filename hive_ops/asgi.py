@@ -14,9 +14,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from hive_ops import daphne_limit  # noqa: E402
-from hive_ops.base_url import warn_if_bind_differs  # noqa: E402
-from hive_ops.bodylimit import BodyLimit  # noqa: E402
+from core import daphne_limit  # noqa: E402
+from core.base_url import warn_if_bind_differs  # noqa: E402
+from core.bodylimit import BodyLimit  # noqa: E402
 from hive_ops.routing import websocket_urlpatterns  # noqa: E402
 from metrics.export_flow import FlowControl  # noqa: E402
 

@@ -11,8 +11,8 @@ app = Celery("hive_ops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-import hive_ops.observability.celery_hooks  # noqa: E402, F401  (task metrics, beat heartbeat)
-from hive_ops.base_url import connect_celery_signals  # noqa: E402
+import core.observability.celery_hooks  # noqa: E402, F401  (task metrics, beat heartbeat)
+from core.base_url import connect_celery_signals  # noqa: E402
 
 connect_celery_signals()  # workers and beat warn when HIVEOPS_BASE_URL does not answer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from hive_ops.live import LiveConsumer
+from core.live import LiveConsumer
 
 websocket_urlpatterns = [
     path("ws/live/", LiveConsumer.as_asgi()),

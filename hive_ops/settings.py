@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from hive_ops.base_url import default_base_url
+from core.base_url import default_base_url
 from hive_ops.env import ImproperEnv, database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,8 +47,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "hive_ops.teams",
-    "hive_ops.audit",
+    "core",
+    "core.teams",
+    "core.audit",
     "metrics",
     "forecasting",
     "alerts",
@@ -60,20 +61,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Over-limit bodies of the intake endpoints are refused before anything else (hive_ops/bodylimit.py).
-    "hive_ops.bodylimit.BodyLimitMiddleware",
+    # Over-limit bodies of the intake endpoints are refused before anything else (core/bodylimit.py).
+    "core.bodylimit.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "hive_ops.login_throttle.LoginThrottleMiddleware",
-    "hive_ops.security.ContentSecurityPolicyMiddleware",
+    "core.login_throttle.LoginThrottleMiddleware",
+    "core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "hive_ops.audit.context.AuditContextMiddleware",
+    "core.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "hive_ops.unavailable.DatabaseUnavailableMiddleware",  # last: sees the views' exceptions first
+    "core.unavailable.DatabaseUnavailableMiddleware",  # last: sees the views' exceptions first
 ]
 
 ROOT_URLCONF = "hive_ops.urls"
@@ -99,7 +100,7 @@ DATABASE_URL = env_str("DATABASE_URL", "postgres://hiveops:hiveops@127.0.0.1:543
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 # Web processes borrow connections from a bounded pool (psycopg-pool) for the length of a request:
 # under ASGI every request thread would otherwise keep a connection of its own. A request that
-# waits longer than DB_POOL_TIMEOUT_S for one gets 503 with Retry-After (hive_ops/unavailable.py).
+# waits longer than DB_POOL_TIMEOUT_S for one gets 503 with Retry-After (core/unavailable.py).
 # Celery processes turn the pool off and keep one reused connection each (hive_ops/celery.py).
 # Connection budget: docs/deployment.md, "Database connections".
 DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 2)
@@ -152,11 +153,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Login throttling (hive_ops/login_throttle.py): after this many failed logins of an account, or
+# Login throttling (core/login_throttle.py): after this many failed logins of an account, or
 # from an address, further attempts are refused (429) without checking the password until
 # HIVEOPS_LOGIN_LOCK_S seconds after the latest failure. 0 turns a counter off.
 AUTHENTICATION_BACKENDS = [
-    "hive_ops.login_throttle.ThrottledLogin",
+    "core.login_throttle.ThrottledLogin",
     "django.contrib.auth.backends.ModelBackend",
 ]
 HIVEOPS_LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("HIVEOPS_LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)
@@ -186,23 +187,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024 + 1
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "hive_ops.teams.auth.BearerTokenAuthentication",
+        "core.teams.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "hive_ops.api.exception_handler",
-    # JSON bodies nested deeper than this, or holding a lone surrogate, are a 400 (hive_ops/jsonbody.py).
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # JSON bodies nested deeper than this, or holding a lone surrogate, are a 400 (core/jsonbody.py).
     "DEFAULT_PARSER_CLASSES": [
-        "hive_ops.jsonbody.JSONParser",
+        "core.jsonbody.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["hive_ops.ratelimit.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.ratelimit.ApiRateThrottle"],
 }
-# Requests per minute, per caller (token or user) and per team (hive_ops/ratelimit.py). 0 disables.
+# Requests per minute, per caller (token or user) and per team (core/ratelimit.py). 0 disables.
 HIVEOPS_RATE_LIMITS = {
     "ingest": {
         "caller": env_int("HIVEOPS_RATE_INGEST_PER_TOKEN", 1200),
@@ -230,8 +231,8 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "hive_ops.schema.add_ingest_paths",
-        "hive_ops.schema.document_error_responses",
+        "core.schema.add_ingest_paths",
+        "core.schema.document_error_responses",
     ],
 }
 
@@ -282,10 +283,10 @@ CELERY_BEAT_SCHEDULE = {
     "capacity-analyse-fleet": {"task": "capacity.tasks.analyse_fleet", "schedule": 3600.0},
     "capacity-send-digests": {"task": "capacity.tasks.send_digests", "schedule": 3600.0},
     "bi-send-executive-reports": {"task": "bi.tasks.send_executive_reports", "schedule": 3600.0},
-    "observability-heartbeat": {"task": "hive_ops.observability.tasks.heartbeat", "schedule": 30.0},
+    "observability-heartbeat": {"task": "core.observability.tasks.heartbeat", "schedule": 30.0},
 }
 # Task modules outside an app's tasks.py (autodiscovery only finds <app>.tasks).
-CELERY_IMPORTS = ["alerts.slo.tasks", "hive_ops.observability.tasks"]
+CELERY_IMPORTS = ["alerts.slo.tasks", "core.observability.tasks"]
 # SLOs: minutes newer than the settle delay are not evaluated yet (their rollups may be incomplete);
 # a new SLO's per-minute SLI is backfilled this far (previous calendar month included).
 HIVEOPS_SLO_SETTLE_SECONDS = env_int("HIVEOPS_SLO_SETTLE_SECONDS", 60)
@@ -315,7 +316,7 @@ HIVEOPS_FLAP_WINDOW_MINUTES = env_int("HIVEOPS_FLAP_WINDOW_MINUTES", 30)
 HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE = env_int("HIVEOPS_PAGERDUTY_EVENTS_PER_MINUTE", 120)
 # The address people reach the web process at: every link in a notification starts with it. By
 # default built from HIVEOPS_HOST/HIVEOPS_PORT (what the Procfile binds daphne to); PORT is only the
-# fallback, since honcho gives each Procfile process its own PORT. See hive_ops/base_url.py.
+# fallback, since honcho gives each Procfile process its own PORT. See core/base_url.py.
 HIVEOPS_BASE_URL = env_str(
     "HIVEOPS_BASE_URL",
     default_base_url(host=env_str("HIVEOPS_HOST", "127.0.0.1"), port=env_int("HIVEOPS_PORT", PORT)),
@@ -328,7 +329,7 @@ HIVEOPS_DELIVERY_MAX_ATTEMPTS = env_int("HIVEOPS_DELIVERY_MAX_ATTEMPTS", 5)
 # The escalation auditor treats work overdue by this long as lost (worker died, Redis restarted).
 HIVEOPS_STUCK_AFTER_SECONDS = env_int("HIVEOPS_STUCK_AFTER_SECONDS", 120)
 
-# Content-Security-Policy of every response (hive_ops/security.py); "off" turns it off.
+# Content-Security-Policy of every response (core/security.py); "off" turns it off.
 HIVEOPS_CSP = env_str(
     "HIVEOPS_CSP",
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -349,12 +350,12 @@ HIVEOPS_TRAIN_BATCH = env_int("HIVEOPS_TRAIN_BATCH", 100)
 # Detectors each worker keeps in memory (about 12 KB of state each; forecasting/services/detector_cache.py).
 HIVEOPS_DETECTOR_CACHE_SIZE = env_int("HIVEOPS_DETECTOR_CACHE_SIZE", 20_000)
 
-# Live WebSocket: per-team event log kept in Redis for clients that reconnect (hive_ops/live_log.py).
+# Live WebSocket: per-team event log kept in Redis for clients that reconnect (core/live_log.py).
 HIVEOPS_LIVE_LOG_SIZE = env_int("HIVEOPS_LIVE_LOG_SIZE", 1000)
 HIVEOPS_LIVE_LOG_TTL_S = env_int("HIVEOPS_LIVE_LOG_TTL_S", 3600)
 # Every live socket's login and teams are re-read this often (besides logout/membership signals).
 HIVEOPS_LIVE_RECHECK_S = env_int("HIVEOPS_LIVE_RECHECK_S", 60)
-# Its fan-out: Redis pub/sub, one PUBLISH per event pushed to every server process (hive_ops/live_hub.py).
+# Its fan-out: Redis pub/sub, one PUBLISH per event pushed to every server process (core/live_hub.py).
 CHANNEL_LAYERS["live"] = {
     "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
     "CONFIG": {

@@ -6,10 +6,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from bi import urls as bi_urls
+from core import pwa
+from core.audit.api import AuditListView
+from core.observability import health, prometheus
 from forecasting import views as forecasting_views
-from hive_ops import pwa
-from hive_ops.audit.api import AuditListView
-from hive_ops.observability import health, prometheus
 from insight import urls as insight_urls
 from metrics import api as metrics_api
 from metrics import export_views
@@ -68,5 +68,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 
-handler404 = "hive_ops.api.not_found"
-handler500 = "hive_ops.unavailable.server_error"  # 503 + Retry-After when the database is away
+handler404 = "core.api.not_found"
+handler500 = "core.unavailable.server_error"  # 503 + Retry-After when the database is away

@@ -17,8 +17,8 @@ from alerts.api.intake import IntakeView, _invalid, _rate_limited
 from alerts.models import Incident, Integration, Service
 from alerts.services.intake import PayloadError
 from alerts.services.integrations import integration_authenticate
-from hive_ops.teams.auth import request_team_ids, scope_required, write_team
-from hive_ops.timeparse import instant, integer
+from core.teams.auth import request_team_ids, scope_required, write_team
+from core.timeparse import instant, integer
 from insight import selectors
 from insight.models import ChangeEvent
 from insight.services import ChangeInput, change_event_record, links_validate, pagerduty_change_enqueue

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from alerts.models import Integration, Service
 from alerts.services.intake import PayloadError
-from hive_ops.timeparse import ParamError, rfc3339
+from core.timeparse import ParamError, rfc3339
 from insight.models import ChangeEvent
 
 MAX_SUMMARY = 1024

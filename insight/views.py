@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from hive_ops.teams.selectors import team_ids_for_user
+from core.teams.selectors import team_ids_for_user
 from insight import selectors
 from metrics.selectors import series_for_teams
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from hive_ops.teams.models import Membership
-from hive_ops.teams.selectors import team_ids_for_user
+from core.teams.models import Membership
+from core.teams.selectors import team_ids_for_user
 from mailsink.models import SentMail
 from paging.models import ContactMethod
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from hive_ops.teams.admin_scoping import TeamScopedAdmin
+from core.teams.admin_scoping import TeamScopedAdmin
 from metrics.models import Series
 
 

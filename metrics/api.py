@@ -20,13 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hive_ops import bodylimit, ratelimit
-from hive_ops.api import RETRY_AFTER_SECONDS
-from hive_ops.live import publish_async
-from hive_ops.observability import metrics as m
-from hive_ops.teams.auth import bearer_secret, request_team_ids, scope_required
-from hive_ops.teams.selectors import api_token_authenticate
-from hive_ops.timeparse import step_seconds, unix_seconds
+from core import bodylimit, ratelimit
+from core.api import RETRY_AFTER_SECONDS
+from core.live import publish_async
+from core.observability import metrics as m
+from core.teams.auth import bearer_secret, request_team_ids, scope_required
+from core.teams.selectors import api_token_authenticate
+from core.timeparse import step_seconds, unix_seconds
 from metrics.ingest import Batch, IngestError, parse_json
 from metrics.models import Series
 from metrics.remote_write import parse_remote_write, unsupported_message
@@ -48,7 +48,7 @@ def _error(status: int, message: str, item: str | None = None, **headers: str) -
 
 
 def _read_body(request: HttpRequest) -> bytes | JsonResponse:
-    """The body, or a 413 naming the limit. Checked before authentication (hive_ops/bodylimit.py
+    """The body, or a 413 naming the limit. Checked before authentication (core/bodylimit.py
     refuses a declared over-limit Content-Length earlier still)."""
     limit = settings.HIVEOPS_INGEST_MAX_BYTES
     refused = bodylimit.refusal(request.META.get("CONTENT_LENGTH"), limit)
@@ -121,7 +121,7 @@ async def _ingest(request: HttpRequest, parse: Callable[..., Batch]) -> JsonResp
 
 @csrf_exempt
 async def ingest_json(request: HttpRequest) -> JsonResponse:
-    """POST /api/v1/ingest — see the OpenAPI description in hive_ops/schema.py."""
+    """POST /api/v1/ingest — see the OpenAPI description in core/schema.py."""
     return await _ingest(request, parse_json)
 
 

@@ -20,9 +20,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from hive_ops.csvexport import CsvWriter
-from hive_ops.teams.auth import request_team_ids, scope_required
-from hive_ops.timeparse import unix_seconds
+from core.csvexport import CsvWriter
+from core.teams.auth import request_team_ids, scope_required
+from core.timeparse import unix_seconds
 from metrics.exports import ENCODERS, FORMATS, ExportError, export_stream, parse_matchers, series_select
 
 ROWS_PER_READ = 2000

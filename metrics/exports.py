@@ -36,7 +36,7 @@ from asgiref.sync import sync_to_async
 from django.db import DataError, connection, transaction
 from django.db.models.fields.json import KeyTextTransform
 
-from hive_ops.csvexport import CsvWriter
+from core.csvexport import CsvWriter
 from metrics.models import Series
 
 CHUNK_ROWS = 100_000
@@ -329,7 +329,7 @@ async def export_stream(
     """The encoded export, as byte chunks for a streaming response. Batch k is encoded in the
     encoding thread while batch k+1 is read; one encoding at a time (the Parquet writer is not
     thread-safe)."""
-    from hive_ops.observability import metrics as m
+    from core.observability import metrics as m
 
     loop = asyncio.get_running_loop()
     encoder = ENCODERS[fmt]()

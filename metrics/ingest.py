@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import orjson
 
-from hive_ops import jsonbody, timeparse
+from core import jsonbody, timeparse
 
 METRIC_RE = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:.]*$")
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

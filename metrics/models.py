@@ -12,7 +12,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 
 
 class Series(models.Model):

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from hive_ops.teams.selectors import team_ids_for_user
+from core.teams.selectors import team_ids_for_user
 from metrics.selectors import series_latest, series_list
 
 HOME_MAX_SERIES = 60

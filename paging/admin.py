@@ -1,5 +1,5 @@
 """Admin for escalation, on-call, channels, contact methods and deliveries: where team leads
-configure paging. Limited to the user's teams and role (hive_ops.teams.admin_scoping)."""
+configure paging. Limited to the user's teams and role (core.teams.admin_scoping)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from alerts.admin_forms import MatchersFormField, ReadOnlyInline
-from hive_ops.teams.admin_scoping import PersonalAdmin, TeamScopedAdmin, TeamScopedInline
+from core.teams.admin_scoping import PersonalAdmin, TeamScopedAdmin, TeamScopedInline
 from paging.models import (
     ContactMethod,
     Escalation,

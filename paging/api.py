@@ -18,9 +18,9 @@ from alerts.api.serializers import MatchersField, ModelCleanMixin
 from alerts.api.views import ScopedMixin, TeamOwnedViewSet
 from alerts.models import Service
 from alerts.selectors import incidents_for_teams
-from hive_ops.teams.auth import request_team_ids, scope_required
-from hive_ops.teams.models import Team
-from hive_ops.timeparse import instant
+from core.teams.auth import request_team_ids, scope_required
+from core.teams.models import Team
+from core.timeparse import instant
 from paging.models import (
     EscalationLevel,
     EscalationPolicy,

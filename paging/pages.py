@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from alerts.models import Incident
 from alerts.services import snooze
-from hive_ops.teams.selectors import team_ids_for_user
+from core.teams.selectors import team_ids_for_user
 from paging import console
 from paging.selectors import paging_status, paging_statuses, paging_timeline
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods
 from alerts.models import Incident
 from alerts.services import snooze
 from alerts.services.incidents import IncidentError, incident_acknowledge
-from hive_ops.teams.selectors import role_in_team, roles_at_least, team_ids_for_user
-from hive_ops.timeparse import ParamError, instant
+from core.teams.selectors import role_in_team, roles_at_least, team_ids_for_user
+from core.timeparse import ParamError, instant
 from paging.links import ack_token_read, incident_url
 from paging.models import Escalation, Notification, OnCallRotation
 from paging.selectors import on_call_at, schedule

@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hive_ops.teams.auth import request_team_ids, scope_required
+from core.teams.auth import request_team_ids, scope_required
 from recommendations.selectors import feed, items, summary
 from recommendations.services import recommendation_decide
 

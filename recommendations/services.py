@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from hive_ops.audit.services import actor_of, audit_record
+from core.audit.services import actor_of, audit_record
 from recommendations.models import Decision
 from recommendations.selectors import Item
 

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from hive_ops.teams.selectors import team_ids_for_user
+from core.teams.selectors import team_ids_for_user
 from recommendations.models import Decision
 from recommendations.selectors import feed, items, summary
 from recommendations.services import recommendation_decide

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+from core.teams.services import api_token_create, membership_ensure, team_get_or_create
 from metrics.services import series_cache
 
 FIXTURES = Path(__file__).parent / "fixtures"

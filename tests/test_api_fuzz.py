@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+from core.teams.services import api_token_create, membership_ensure, team_get_or_create
 from metrics.ingest import IngestError, parse_json
 from tests.alerts.factories import ingest, now_s, rule, service
 from tests.fuzz.data import integration_keys, team_data

@@ -12,7 +12,7 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from hive_ops.teams.services import membership_ensure, team_get_or_create
+from core.teams.services import membership_ensure, team_get_or_create
 from metrics.models import Series
 from tests.capacity.factories import resource
 from tests.fuzz.data import team_data

@@ -23,7 +23,7 @@ from alerts.services.intake import (
     webhook_receive,
 )
 from alerts.services.integrations import integration_authenticate
-from hive_ops.teams.auth import bearer_secret
+from core.teams.auth import bearer_secret
 
 logger = logging.getLogger(__name__)
 

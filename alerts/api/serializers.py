@@ -8,7 +8,7 @@ from alerts.evaluators import registry
 from alerts.models import Alert, AlertEvent, AlertRule, Incident, IncidentEvent, Service, Silence
 from alerts.services import snooze
 from alerts.services.muting import silence_problems
-from hive_ops.api import ModelCleanMixin
+from core.api import ModelCleanMixin
 
 
 class EventSerializer(serializers.Serializer):

@@ -21,9 +21,9 @@ from alerts.services import alerts as alert_services
 from alerts.services import incidents as incident_services
 from alerts.services import muting, snooze
 from alerts.services.rules import rule_backtest
+from core.teams.auth import TOKEN_SCOPE, request_team_ids, role_denied, scope_required, write_team
+from core.teams.models import ApiToken
 from forecasting.services.feedback import feedback_record
-from hive_ops.teams.auth import TOKEN_SCOPE, request_team_ids, role_denied, scope_required, write_team
-from hive_ops.teams.models import ApiToken
 
 
 def actor(request: Request):

@@ -11,7 +11,7 @@ from alerts import matchers as label_matchers
 from alerts.evaluators import registry
 from alerts.models.alerts import Severity
 from alerts.models.service import Service
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 from metrics.models import Series
 
 

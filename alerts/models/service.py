@@ -5,7 +5,7 @@ from datetime import timedelta as td
 
 from django.db import models
 
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 
 
 class Service(models.Model):

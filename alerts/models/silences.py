@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from alerts import matchers as label_matchers
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 
 
 class Silence(models.Model):

@@ -14,7 +14,7 @@ from alerts import matchers as label_matchers
 from alerts.models.alerts import Severity
 from alerts.models.service import Service
 from alerts.slo.windows import valid_timezone
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 
 
 class SLO(models.Model):

@@ -21,7 +21,7 @@ from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.incidents import incident_attach, incident_refresh
 from alerts.services.muting import alert_refresh_muting
 from alerts.services.timeline import alert_event
-from hive_ops.queue import enqueue
+from core.queue import enqueue
 
 FLAP_KINDS = ("firing", "resolved", "reopened")
 

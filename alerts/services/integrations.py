@@ -5,7 +5,7 @@ import secrets
 from django.utils import timezone
 
 from alerts.models import Integration
-from hive_ops.teams.tokens import token_hash
+from core.teams.tokens import token_hash
 
 
 def integration_create(*, team, kind: str, name: str, service=None) -> tuple[Integration, str]:

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from alerts.admin_forms import MatchersFormField
 from alerts.models import SLA, SLO
 from alerts.slo.services import slo_save
-from hive_ops.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
+from core.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 
 
 class SLOForm(forms.ModelForm):

@@ -17,7 +17,7 @@ from alerts.slo.calculations import Status
 from alerts.slo.selectors import slo_history, statuses
 from alerts.slo.services import slo_save
 from alerts.slo.views import budget_order
-from hive_ops.timeparse import month as parse_month
+from core.timeparse import month as parse_month
 
 
 def status_data(status: Status) -> dict:

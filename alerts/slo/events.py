@@ -8,7 +8,7 @@ from typing import Literal, TypedDict
 
 from django.db import transaction
 
-from hive_ops.live import publish
+from core.live import publish
 
 MAX_PER_EVENT = 100
 

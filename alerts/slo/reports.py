@@ -24,7 +24,7 @@ from alerts.slo import calculations as calc
 from alerts.slo import recording
 from alerts.slo.selectors import settled_end, slo_minutes
 from alerts.slo.windows import month_bounds, month_of, previous_month
-from hive_ops.csvexport import csv_text
+from core.csvexport import csv_text
 
 logger = logging.getLogger(__name__)
 

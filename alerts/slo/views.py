@@ -11,9 +11,9 @@ from django.utils import timezone
 from alerts.slo import reports
 from alerts.slo.selectors import slas_for_teams, slo_history, slos_for_teams, statuses
 from alerts.slo.windows import month_of, previous_month
-from hive_ops.teams.selectors import team_ids_for_user
-from hive_ops.timeparse import ParamError
-from hive_ops.timeparse import month as parse_month
+from core.teams.selectors import team_ids_for_user
+from core.timeparse import ParamError
+from core.timeparse import month as parse_month
 
 
 def budget_order(status) -> float:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 
 
 class EscalationPolicy(models.Model):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 
 
 class NotificationChannel(models.Model):

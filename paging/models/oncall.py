@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.timezone import localdate
 
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 
 
 class OnCallRotation(models.Model):

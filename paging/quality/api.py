@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hive_ops.teams.auth import request_team_ids, scope_required
+from core.teams.auth import request_team_ids, scope_required
 from paging.quality.selectors import GROUPINGS, PERIODS, quality
 
 

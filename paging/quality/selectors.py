@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alerts.models import Alert, AlertEvent
-from hive_ops.teams.models import Profile
+from core.teams.models import Profile
 from paging.models import Notification, OnCallRotation
 from paging.oncall import shift_index
 from paging.quality import calculations as calc

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from hive_ops.teams.selectors import team_ids_for_user
+from core.teams.selectors import team_ids_for_user
 from paging.quality.selectors import PERIODS, quality
 from paging.quality.suggestions import noisy_rules, suggestion
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from alerts.models import Incident
 from alerts.services.alerts import Signal, alert_raise, fingerprint_for
-from hive_ops.observability import metrics as m
-from hive_ops.queue import enqueue
-from hive_ops.teams.models import Membership
+from core.observability import metrics as m
+from core.queue import enqueue
+from core.teams.models import Membership
 from paging.links import ack_url, incident_url
 from paging.machines import delivery as machine
 from paging.models import Notification, NotificationChannel

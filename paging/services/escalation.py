@@ -17,8 +17,8 @@ from django.utils import timezone
 from alerts.matchers import matches
 from alerts.models import Alert, Incident, Severity
 from alerts.selectors import paging_wanted
-from hive_ops.queue import enqueue
-from hive_ops.teams.models import Membership
+from core.queue import enqueue
+from core.teams.models import Membership
 from paging.machines import delivery
 from paging.machines import escalation as machine
 from paging.models import (

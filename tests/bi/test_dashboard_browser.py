@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from alerts.models import Incident
-from hive_ops.teams.services import membership_ensure, team_get_or_create
+from core.teams.services import membership_ensure, team_get_or_create
 from tests.alerts.factories import service
 from tests.alerts.slo_factories import sla, slo
 from tests.bi.conftest import record_hours
@@ -155,7 +155,7 @@ def test_the_dashboard_shows_the_apis_numbers_and_updates_live(server, browser, 
     outside_the_loop(incident, team, "e", checkout, 1, opened, 3, 30)
     new = Incident.objects.get(group_key="e")
     event = {"type": "incident.changed", "id": str(new.uid), "status": "resolved", "priority": 1, "title": new.title}
-    from hive_ops.live import publish
+    from core.live import publish
 
     for _ in range(10):  # the server's subscription may settle just after the socket says "live"
         outside_the_loop(publish, team.id, event)

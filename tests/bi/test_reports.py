@@ -11,8 +11,8 @@ import time_machine
 
 from bi import reports
 from bi.models import ExecutiveReport
-from hive_ops.teams.models import Membership
-from hive_ops.teams.services import membership_ensure
+from core.teams.models import Membership
+from core.teams.services import membership_ensure
 
 MONDAY = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # reports the week 03-23 .. 03-29
 

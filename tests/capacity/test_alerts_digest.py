@@ -14,7 +14,7 @@ from alerts.services.rules import rule_evaluate
 from capacity import services
 from capacity.digest import digests_send, due_week
 from capacity.models import Analysis, DigestRun
-from hive_ops.teams.models import Membership
+from core.teams.models import Membership
 from tests.alerts.factories import rule
 from tests.capacity.factories import _no_detection_on_ingest, hourly_series, resource  # noqa: F401
 

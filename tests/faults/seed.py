@@ -12,7 +12,7 @@ def seed() -> dict:
     from django.test import Client
 
     from alerts.services.integrations import integration_create
-    from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+    from core.teams.services import api_token_create, membership_ensure, team_get_or_create
     from metrics import storage
 
     with connection.cursor() as cursor:

@@ -3,9 +3,9 @@ received samples since, and samples after it started queue the next run."""
 
 from __future__ import annotations
 
+from core import fastredis
 from forecasting.receivers import detect_on_ingest, dirty_key, queued_key
 from forecasting.tasks import detect_team
-from hive_ops import fastredis
 
 
 def test_batches_coalesce_into_one_run_per_team(team, monkeypatch):

@@ -20,8 +20,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
+from core.teams.services import membership_ensure, team_get_or_create
 from forecasting.models import Anomaly, Feedback, Forecast, ForecastModel, PointScore
-from hive_ops.teams.services import membership_ensure, team_get_or_create
 from metrics import storage
 from metrics.models import Series
 from tests.browser import SERVER_REDIS_DB, artifact, chromium, daphne_server, log_in, redis_url, requires_chromium
@@ -205,11 +205,11 @@ def test_a_responder_reads_the_series_on_a_phone_and_marks_the_spike_normal(phon
 
 @pytest.fixture
 def server_publish(monkeypatch, settings):
-    """`forecasting.events` publishes through the real `hive_ops.live.publish`, but to the test
+    """`forecasting.events` publishes through the real `core.live.publish`, but to the test
     server's channel layers (its own Redis db) and from a thread of its own: Playwright keeps an
     event loop running in this one."""
+    from core import live
     from forecasting import events
-    from hive_ops import live
 
     settings.CHANNEL_LAYERS = {  # channels drops its cached layers when this setting changes
         alias: {**layer, "CONFIG": {**layer.get("CONFIG", {}), "hosts": [redis_url(SERVER_REDIS_DB)]}}

@@ -8,7 +8,7 @@ from datetime import date, time
 import pytest
 from django.test import Client
 
-from hive_ops.timeparse import ParamError, instant, month, step_seconds, unix_seconds
+from core.timeparse import ParamError, instant, month, step_seconds, unix_seconds
 from metrics.models import Series
 from paging.models import OnCallRotation, RotationMember
 from tests.alerts.factories import ingest, now_s

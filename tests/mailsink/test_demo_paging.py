@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from hive_ops.teams.models import Team
+from core.teams.models import Team
 from mailsink.models import SentMail
 from paging.models import ContactMethod, EscalationLog, EscalationRoute, NotificationRule
 from tests.alerts.factories import raise_alert

@@ -113,8 +113,8 @@ def test_a_token_without_the_ingest_scope_is_403(token_client):
 
 
 def test_a_revoked_token_is_401(token_client):
-    from hive_ops.teams.models import ApiToken
-    from hive_ops.teams.services import api_token_revoke
+    from core.teams.models import ApiToken
+    from core.teams.services import api_token_revoke
 
     client = token_client()
     api_token_revoke(token=ApiToken.objects.get())

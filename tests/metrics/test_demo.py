@@ -4,7 +4,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from hive_ops.teams.models import ApiToken, Membership
+from core.teams.models import ApiToken, Membership
 from metrics.demo import HOSTS, SERVICES, demo_series, in_incident, payload, value
 
 

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
-from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+from core.teams.services import api_token_create, membership_ensure, team_get_or_create
 from metrics import storage
 from metrics.ingest import parse_json
 from metrics.models import Series

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from alerts.models import Incident
 from alerts.services.alerts import alert_unacknowledge
-from hive_ops.teams.models import Membership
+from core.teams.models import Membership
 from paging.links import ack_token
 from paging.models import (
     Escalation,

@@ -17,7 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from alerts.models import AlertRule, Incident
-from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+from core.teams.services import api_token_create, membership_ensure, team_get_or_create
 from paging.links import ack_url
 from paging.models import Notification
 from tests.alerts.factories import raise_alert

@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 from alerts.models import SLO
 from alerts.slo.services import slos_evaluate
 from capacity.models import Analysis, Resource
-from hive_ops.audit.models import AuditEvent
-from hive_ops.teams.services import membership_ensure
+from core.audit.models import AuditEvent
+from core.teams.services import membership_ensure
 from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute, OnCallRotation, RotationMember
 from recommendations import impact
 from recommendations.models import Decision

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from alerts.models import Integration, Service
 from alerts.services.integrations import integration_create
-from hive_ops.teams.services import team_get_or_create
+from core.teams.services import team_get_or_create
 
 
 class Command(BaseCommand):

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from alerts.models import AlertRule, Service
-from hive_ops.teams.models import ApiToken
-from hive_ops.teams.services import api_token_create, membership_ensure, team_get_or_create
+from core.teams.models import ApiToken
+from core.teams.services import api_token_create, membership_ensure, team_get_or_create
 from paging.models import ContactMethod, EscalationLevel, EscalationPolicy, EscalationRoute, NotificationRule
 
 DEMO_TOKEN_NAME = "demo data generator"  # noqa: S105

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from hive_ops.teams.services import membership_ensure
+from core.teams.services import membership_ensure
 from paging.quality import calculations as calc
 from paging.quality.selectors import Row
 from paging.quality.suggestions import compute

@@ -10,7 +10,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from hive_ops.teams.models import Profile
+from core.teams.models import Profile
 from paging.models import OnCallRotation, RotationMember
 from paging.quality.selectors import quality, shift_count
 from tests.alerts.factories import rule, service
