@@ -17,10 +17,12 @@ from xml.sax.saxutils import escape
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -98,21 +100,23 @@ class ReportPDF:
     """One report document. `title` names the report, `period` the window it covers (both in the
     header of every page); `tz_label` says which clock the dates are in."""
 
-    def __init__(self, *, title: str, period: str, tz_label: str = "UTC", generated_at: datetime | None = None):
+    def __init__(self, *, title: str, period: str, tz_label: str = "", generated_at: datetime | None = None):
         self.title, self.period, self.tz_label = title, period, tz_label
         self.generated_at = generated_at or datetime.now(UTC)
         sheet = getSampleStyleSheet()
         self.styles = {
             "title": ParagraphStyle("title", parent=sheet["Title"], fontSize=16, spaceAfter=4),
-            "h2": ParagraphStyle("h2", parent=sheet["Heading2"], fontSize=12, spaceBefore=8, spaceAfter=4),
-            "h3": ParagraphStyle("h3", parent=sheet["Heading3"], fontSize=10, spaceBefore=6, spaceAfter=3),
+            # keepWithNext: a heading never ends a page without what it heads
+            "h2": ParagraphStyle("h2", sheet["Heading2"], fontSize=12, spaceBefore=8, spaceAfter=4, keepWithNext=1),
+            "h3": ParagraphStyle("h3", sheet["Heading3"], fontSize=10, spaceBefore=6, spaceAfter=3, keepWithNext=1),
             "body": ParagraphStyle("body", parent=sheet["Normal"], fontSize=9, leading=11.5),
             "note": ParagraphStyle("note", parent=sheet["Italic"], fontSize=8.5, leading=11, textColor=MUTED),
             "cell": ParagraphStyle("cell", parent=sheet["Normal"], fontSize=8, leading=9.6),
             "head": ParagraphStyle("head", parent=sheet["Normal"], fontSize=8, leading=9.6, textColor=colors.white),
         }
         self.story: list = [Paragraph(plain(title), self.styles["title"])]
-        self.story.append(Paragraph(plain(f"{period} ({tz_label})"), self.styles["note"]))
+        self.story.append(Paragraph(plain(f"{period} ({tz_label})" if tz_label else period), self.styles["note"]))
+        self.story.append(Spacer(1, 6))
 
     @property
     def width(self) -> float:
@@ -155,8 +159,11 @@ class ReportPDF:
     def _caption(self, drawing: Drawing, text: str, height: float) -> None:
         drawing.add(String(0, height - 10, text, fontName="Helvetica", fontSize=8.5, fillColor=INK))
 
-    def bar_chart(self, caption: str, categories: list[str], series: list[list[float]], *, low: float = 0, high=None):
-        """Grouped bars per category, series coloured from the palette in order."""
+    def bar_chart(
+        self, caption: str, categories: list[str], series: list[list[float]], *, low: float = 0, high=None, counts=False
+    ):
+        """Grouped bars per category, series coloured from the palette in order; `counts` puts
+        ticks on whole numbers."""
         height = CHART_HEIGHT + 20
         drawing = Drawing(self.width, height)
         bars = VerticalBarChart()
@@ -168,6 +175,10 @@ class ReportPDF:
         bars.valueAxis.valueMin = low
         if high is not None:
             bars.valueAxis.valueMax = high
+        if counts:
+            top = max([v for values in series for v in values] + [1])
+            bars.valueAxis.valueMax = top
+            bars.valueAxis.valueStep = max(1, -(-top // 5))
         for i in range(len(series)):
             bars.bars[i].fillColor = PALETTE[i % len(PALETTE)]
         drawing.add(bars)
@@ -210,6 +221,8 @@ class ReportPDF:
         for i, colour in enumerate(colours):
             plot.lines[i].strokeColor = colour
             plot.lines[i].strokeWidth = 1.2
+            if reference is None or i < len(colours) - 1:  # a dot per value: days without one show as gaps
+                plot.lines[i].symbol = makeMarker("FilledCircle", size=3, fillColor=colour, strokeColor=colour)
         span_s = (end - start).total_seconds()
         ticks = time_steps(start, end)
         plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 0, span_s
@@ -230,7 +243,7 @@ class ReportPDF:
     def _legend(self, drawing: Drawing, labels: list[str], colours: list) -> None:
         x = self.width - 10
         for label, colour in reversed(list(zip(labels, colours, strict=True))):
-            width = 7 * len(label) * 0.5 + 18
+            width = stringWidth(label, "Helvetica", 7.5) + 24
             x -= width
             drawing.add(Line(x, CHART_HEIGHT + 13, x + 12, CHART_HEIGHT + 13, strokeColor=colour, strokeWidth=2))
             drawing.add(String(x + 15, CHART_HEIGHT + 10, label, fontName="Helvetica", fontSize=7.5, fillColor=INK))

@@ -24,7 +24,6 @@ from hive_ops.pdf import ReportPDF, Series
 from hive_ops.reports import UpdateClaim, report_email, report_send
 
 
-
 @dataclass
 class SLARow:
     sla: SLA
@@ -189,7 +188,7 @@ def report_pdf(rows: list[SLARow], year: int, month: int) -> bytes:
             ]
         )
     header = ["Customer", "SLA", "Window", "Target", "Achieved", "Met", "Breaches", "Downtime", "Credit"]
-    pdf.table(header, table, widths=[1.4, 1.4, 2.2, 0.8, 1, 0.6, 0.8, 1, 1.2])
+    pdf.table(header, table, widths=[1.3, 1.3, 2.1, 0.8, 1, 0.55, 0.95, 1.05, 1.2])
     if not rows:
         pdf.text("No SLAs.")
     if rows:
