@@ -39,6 +39,11 @@ class SLARow:
         a = self.figures.achieved
         return None if a is None else a * 100
 
+    @property
+    def window(self) -> str:
+        """The window the figures cover, in words (see window_label)."""
+        return window_label(self)
+
 
 def _ensure_recorded(sla: SLA, start: datetime, end: datetime) -> None:
     """Months older than the backfill are recorded on demand (rollups are kept for 400 days)."""
