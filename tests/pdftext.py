@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from pdfminer.high_level import extract_pages
-from pdfminer.layout import LTTextLine
+from pdfminer.layout import LTChar, LTTextLine
 
 MARGIN_PT = 18 * 72 / 25.4  # hive_ops.pdf.MARGIN
 
@@ -55,3 +56,25 @@ def outside_printable_area(pdf: bytes, *, slack: float = 2.0) -> list[TextLine]:
         if line.x0 < low or line.x1 > line.page_width - low:
             out.append(line)
     return out
+
+
+def overlapping_characters(pdf: bytes, *, tolerance: float = 0.5) -> list[tuple[int, str, str]]:
+    """Characters drawn over one another on a baseline: what text running past its table cell into
+    the next one looks like. Returns (page, this character, the one it overlaps)."""
+    found = []
+    for number, page in enumerate(extract_pages(io.BytesIO(pdf)), start=1):
+        rows: dict[int, list[LTChar]] = {}
+        stack = list(page)
+        while stack:
+            item = stack.pop()
+            if isinstance(item, LTChar):
+                if item.get_text().strip():
+                    rows.setdefault(round(item.y0), []).append(item)
+            elif hasattr(item, "__iter__"):
+                stack.extend(item)
+        for chars in rows.values():
+            chars.sort(key=lambda c: c.x0)
+            for a, b in pairwise(chars):
+                if a.x1 - b.x0 > tolerance and abs(a.y0 - b.y0) < 1:
+                    found.append((number, a.get_text(), b.get_text()))
+    return found
