@@ -351,6 +351,48 @@ def health_dict(h: Health) -> dict:
     return {"score": h.score, "components": {k: _r(v, 1) for k, v in h.components.items()}}
 
 
+def _slo_dict(r: SLORow) -> dict:
+    return {
+        "id": r.uid,
+        "name": r.name,
+        "service": r.service,
+        "objective": r.objective,
+        "attainment": _r(r.attainment, 4),
+        "previous_attainment": _r(r.previous_attainment, 4),
+        "budget_left": _r(r.budget_left, 4),
+        "budget_now": _r(r.budget_now, 4),
+        "met": r.met,
+    }
+
+
+def _sla_dict(r: SLARow) -> dict:
+    return {
+        "customer": r.customer,
+        "name": r.name,
+        "target": r.target,
+        "attainment": _r(r.attainment, 4),
+        "met": r.met,
+        "window_start": _iso(r.window_start),
+        "window_end": _iso(r.window_end),
+        "month_attainment": _r(r.month_attainment, 4),
+        "month_met": r.month_met,
+        "month_start": _iso(r.month_start),
+        "month_end": _iso(r.month_end),
+        "timezone": r.timezone,
+    }
+
+
+def _risk_dict(r: RiskRow) -> dict:
+    return {
+        "kind": r.kind,
+        "kind_label": RISK_KINDS.get(r.kind, r.kind),
+        "title": r.title,
+        "service": r.service,
+        "probability": _r(r.probability, 3),
+        "eta": _iso(r.eta),
+    }
+
+
 def summary_dict(s: Summary) -> dict:
     """The JSON form (the API, the page's live refresh and the CSV read the same numbers)."""
     p = s.period
@@ -370,48 +412,9 @@ def summary_dict(s: Summary) -> dict:
         "previous_health": health_dict(s.previous_health),
         "current": figures_dict(s.current),
         "previous": figures_dict(s.previous),
-        "slos": [
-            {
-                "id": r.uid,
-                "name": r.name,
-                "service": r.service,
-                "objective": r.objective,
-                "attainment": _r(r.attainment, 4),
-                "previous_attainment": _r(r.previous_attainment, 4),
-                "budget_left": _r(r.budget_left, 4),
-                "budget_now": _r(r.budget_now, 4),
-                "met": r.met,
-            }
-            for r in s.slos
-        ],
-        "slas": [
-            {
-                "customer": r.customer,
-                "name": r.name,
-                "target": r.target,
-                "attainment": _r(r.attainment, 4),
-                "met": r.met,
-                "window_start": _iso(r.window_start),
-                "window_end": _iso(r.window_end),
-                "month_attainment": _r(r.month_attainment, 4),
-                "month_met": r.month_met,
-                "month_start": _iso(r.month_start),
-                "month_end": _iso(r.month_end),
-                "timezone": r.timezone,
-            }
-            for r in s.slas
-        ],
-        "risks": [
-            {
-                "kind": r.kind,
-                "kind_label": RISK_KINDS.get(r.kind, r.kind),
-                "title": r.title,
-                "service": r.service,
-                "probability": _r(r.probability, 3),
-                "eta": _iso(r.eta),
-            }
-            for r in s.risks
-        ],
+        "slos": [_slo_dict(r) for r in s.slos],
+        "slas": [_sla_dict(r) for r in s.slas],
+        "risks": [_risk_dict(r) for r in s.risks],
         "trend": [
             {
                 "start": _iso(t.start),
