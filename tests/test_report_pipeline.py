@@ -9,8 +9,11 @@ import time
 from datetime import date
 
 import pytest
+from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bi.models import ExecutiveReport
 from capacity.models import DigestRun
@@ -123,3 +126,51 @@ def test_nobody_to_tell_keeps_the_claim_and_sends_nothing(team, smtp_peer):
     assert ExecutiveReport.objects.filter(team=team, week=WEEK).exists()  # the period is done
     assert confirmed == [None]
     assert smtp_peer.messages == []
+
+
+def _claims(team, kind: str):
+    if kind == "row":
+        return lambda: RowClaim(ExecutiveReport, {"team": team, "week": WEEK, "recipients": 1})
+    run = DigestRun.objects.get_or_create(team=team, week=WEEK)[0]
+    return lambda: UpdateClaim(
+        queryset=DigestRun.objects.filter(pk=run.pk, sent_at=None),
+        claimed={"sent_at": "2026-03-23T09:00Z"},
+        released={"sent_at": None},
+    )
+
+
+@pytest.mark.parametrize("kind", ["row", "update"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attempts=st.lists(st.sampled_from(["ok", "render fails", "smtp fails"]), max_size=6))
+def test_any_run_of_attempts_sends_at_most_once(team, kind, attempts):
+    """The claim as a state machine (free -> taken -> sent, taken -> free on failure): whatever
+    order scheduled runs succeed and fail in, the period's mail goes out exactly once if any run
+    could send it, and never twice."""
+    ExecutiveReport.objects.all().delete()
+    DigestRun.objects.all().delete()
+    mail.outbox = []
+    claim = _claims(team, kind)
+    results = []
+    for attempt in attempts:
+
+        def render(attempt=attempt):
+            if attempt == "render fails":
+                raise RuntimeError("template missing")
+            message = EmailMultiAlternatives(subject="report", body="figures", to=["lead@ops.example"])
+            if attempt == "smtp fails":
+                message.connection = _Refusing()
+            return message
+
+        results.append(report_send(claim=claim(), render=render, what="report"))
+    expected = 1 if "ok" in attempts else 0
+    assert sum(results) == expected
+    assert len(mail.outbox) == expected
+    if expected:
+        assert results.index(True) == attempts.index("ok")  # the first run that could send, sent
+
+
+class _Refusing:
+    """A mail connection whose server refuses the message (as a real SMTP failure surfaces)."""
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("smtp down")
