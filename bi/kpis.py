@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import timedelta as td
+from zoneinfo import ZoneInfo
 
 # ------------------------------------------------------------------------------------------------
 # Periods.
@@ -247,6 +248,13 @@ class SLARow:
     timezone: str = "UTC"
 
     @property
+    def month_label(self) -> str:
+        """The contract month, named on the SLA's own calendar ("March 2026")."""
+        if self.month_start is None:
+            return ""
+        return f"{self.month_start.astimezone(ZoneInfo(self.timezone)):%B %Y}"
+
+    @property
     def month_met(self) -> bool | None:
         return None if self.month_attainment is None else self.month_attainment >= self.target
 
@@ -379,6 +387,7 @@ def _sla_dict(r: SLARow) -> dict:
         "month_start": _iso(r.month_start),
         "month_end": _iso(r.month_end),
         "timezone": r.timezone,
+        "month": r.month_label,
     }
 
 

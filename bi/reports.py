@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from datetime import timedelta as td
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -112,8 +113,11 @@ def _num(x: float | None, digits: int = 1, suffix: str = "") -> str:
     return "–" if x is None else f"{x:,.{digits}f}{suffix}"
 
 
-def _when(at: datetime | None) -> str:
-    return "–" if at is None else f"{at.astimezone(UTC):%d %b %Y %H:%M}".lstrip("0")
+def _when(at: datetime | None, zone: str = "UTC") -> str:
+    """ "3 Mar 2026 12:00" on the clock of `zone` (the caller names the zone next to it)."""
+    if at is None:
+        return "–"
+    return f"{at.astimezone(ZoneInfo(zone)):%d %b %Y %H:%M}".lstrip("0")
 
 
 def period_text(s: kpis.Summary) -> str:
@@ -212,7 +216,7 @@ def _pdf_tables(pdf: ReportPDF, s: kpis.Summary) -> None:
                 _num(r.attainment, 3, " %"),
                 _num(r.month_attainment, 3, " %")
                 + ("" if r.month_met is None else " (met)" if r.month_met else " (missed)"),
-                f"{_when(r.month_start)} – {_when(r.month_end)} {r.timezone}",
+                f"{_when(r.month_start, r.timezone)} – {_when(r.month_end, r.timezone)} {r.timezone}",
             ]
             for r in s.slas
         ]

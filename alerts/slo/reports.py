@@ -193,7 +193,7 @@ def report_pdf(rows: list[SLARow], year: int, month: int) -> bytes:
             ]
         )
     header = ["Customer", "SLA", "Window", "Target", "Achieved", "Met", "Breaches", "Downtime", "Credit"]
-    pdf.table(header, table, widths=[1.3, 1.3, 2.1, 0.8, 1, 0.55, 0.95, 1.05, 1.2])
+    pdf.table(header, table, widths=[1.2, 1.2, 2.0, 0.75, 1.0, 0.5, 1.1, 1.05, 1.2])
     if not rows:
         pdf.text("No SLAs.")
     if rows:

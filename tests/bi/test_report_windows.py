@@ -78,6 +78,7 @@ def test_the_page_the_api_and_the_sla_report_give_one_number_per_window(alice, w
         assert row["attainment"] == pytest.approx(figures.achieved * 100, abs=1e-4)
     html = page.content.decode()
     assert "Contract month so far" in html
+    assert "March 2026, Europe/Berlin" in html
     assert f"{api['slas'][0]['month_attainment']:.3f}%" in html
     report_page = login(alice).get("/slos/reports/?month=2026-03").content.decode()
     assert f"{report['ACME'].achieved_percent:.4f}%" in report_page
@@ -123,7 +124,7 @@ def test_the_executive_pdf_reads_like_a_report(alice, whole_month, frozen):
     lines = _check_pdf(
         response.content,
         period="1 Mar 2026 12:00 – 31 Mar 2026 12:00 UTC",
-        texts=[LONG, f"{LONG}: error budget used up", "Globex"],
+        texts=[LONG, f"{LONG}: error budget used up", "1 Mar 2026 00:00 – 31 Mar 2026 13:59 Europe/Berlin"],
     )
     labels = [line.text for line in lines if DATE_LABEL.match(line.text)]
     assert len(labels) >= 4, "the MTTA/MTTR axis is dated"
