@@ -88,6 +88,9 @@ def summary_csv(s: kpis.Summary) -> str:
         rows.append(["slo_attainment_percent", r.name, _fmt(r.attainment), _fmt(r.previous_attainment), ""])
     for r in s.slas:
         rows.append(["sla_attainment_percent", f"{r.customer} / {r.name}", _fmt(r.attainment), "", ""])
+        if r.month_start is not None:
+            month = f"{r.customer} / {r.name} / {r.month_label} {r.timezone}"
+            rows.append(["sla_month_attainment_percent", month, _fmt(r.month_attainment), "", ""])
     for c in s.current.customers_affected:
         rows.append(["customer_affected", c, "", "", ""])
     for r in s.risks:
