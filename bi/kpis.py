@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import timedelta as td
+from zoneinfo import ZoneInfo
 
 # ------------------------------------------------------------------------------------------------
 # Periods.
@@ -178,6 +179,14 @@ class Figures:
     slo_budgets_left: list[float]
     sla_met: int
     sla_total: int
+    customers_in_breach: list[str] = field(default_factory=list)
+    observed_minutes: int = 0  # minutes of SLO data inside the period, over all SLOs
+
+    @property
+    def has_data(self) -> bool:
+        """Whether anything was measured in the period: SLO data or an incident. Without either
+        a score would only restate its defaults (no incidents = 100), so none is shown."""
+        return self.observed_minutes > 0 or self.incidents > 0 or self.impact_minutes > 0
 
     @property
     def incidents(self) -> int:
@@ -193,6 +202,9 @@ class Figures:
 
 
 def health_of(figures: Figures, days: float, open_risks: int) -> Health:
+    """The period's score, or no score (every component None) when the period has no data."""
+    if not figures.has_data:
+        return Health(None, dict.fromkeys(WEIGHTS))
     return health_score(
         {
             "slo": slo_component(figures.slo_budgets_left),
@@ -225,11 +237,39 @@ class SLARow:
     customer: str
     name: str
     target: float  # percent
-    attainment: float | None  # percent over the period
+    attainment: float | None  # percent over the period (window_start .. window_end)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    # The contract's own window: the SLA's calendar month so far, in its time zone (the SLA
+    # report's figure for that month).
+    month_attainment: float | None = None
+    month_start: datetime | None = None
+    month_end: datetime | None = None
+    timezone: str = "UTC"
+
+    @property
+    def month_label(self) -> str:
+        """The contract month, named on the SLA's own calendar ("March 2026")."""
+        if self.month_start is None:
+            return ""
+        return f"{self.month_start.astimezone(ZoneInfo(self.timezone)):%B %Y}"
+
+    @property
+    def month_met(self) -> bool | None:
+        return None if self.month_attainment is None else self.month_attainment >= self.target
 
     @property
     def met(self) -> bool | None:
         return None if self.attainment is None else self.attainment >= self.target
+
+
+RISK_KINDS = {"forecast": "Predicted breach", "slo": "Error budget", "capacity": "Capacity"}
+
+
+def metric_words(metric: str) -> str:
+    """A metric name as words: "http_errors_total" -> "Http errors total"."""
+    words = metric.replace("_", " ").replace(":", " ").strip()
+    return words[:1].upper() + words[1:]
 
 
 @dataclass
@@ -268,6 +308,17 @@ class Summary:
     recommendations: dict = field(default_factory=dict)
 
 
+def trend_summary(trend: list[TrendPoint]) -> dict:
+    """What the trend holds, for a sentence instead of rows of zeros: buckets with incidents,
+    and how many of them have an MTTA or MTTR."""
+    return {
+        "buckets": len(trend),
+        "with_incidents": sum(1 for t in trend if t.incidents),
+        "with_mtta": sum(1 for t in trend if t.mtta_min is not None),
+        "with_mttr": sum(1 for t in trend if t.mttr_min is not None),
+    }
+
+
 def change(current: float | None, previous: float | None) -> float | None:
     if current is None or previous is None:
         return None
@@ -293,6 +344,8 @@ def figures_dict(f: Figures) -> dict:
         "revenue_at_stake": _r(f.revenue_at_stake),
         "customers_affected": len(f.customers_affected),
         "customers": f.customers_affected,
+        "customers_in_breach": f.customers_in_breach,
+        "has_data": f.has_data,
         "slo_met": f.slo_met,
         "slo_total": f.slo_total,
         "slo_attainment_percent": _r(f.slo_attainment_percent),
@@ -304,6 +357,49 @@ def figures_dict(f: Figures) -> dict:
 
 def health_dict(h: Health) -> dict:
     return {"score": h.score, "components": {k: _r(v, 1) for k, v in h.components.items()}}
+
+
+def _slo_dict(r: SLORow) -> dict:
+    return {
+        "id": r.uid,
+        "name": r.name,
+        "service": r.service,
+        "objective": r.objective,
+        "attainment": _r(r.attainment, 4),
+        "previous_attainment": _r(r.previous_attainment, 4),
+        "budget_left": _r(r.budget_left, 4),
+        "budget_now": _r(r.budget_now, 4),
+        "met": r.met,
+    }
+
+
+def _sla_dict(r: SLARow) -> dict:
+    return {
+        "customer": r.customer,
+        "name": r.name,
+        "target": r.target,
+        "attainment": _r(r.attainment, 4),
+        "met": r.met,
+        "window_start": _iso(r.window_start),
+        "window_end": _iso(r.window_end),
+        "month_attainment": _r(r.month_attainment, 4),
+        "month_met": r.month_met,
+        "month_start": _iso(r.month_start),
+        "month_end": _iso(r.month_end),
+        "timezone": r.timezone,
+        "month": r.month_label,
+    }
+
+
+def _risk_dict(r: RiskRow) -> dict:
+    return {
+        "kind": r.kind,
+        "kind_label": RISK_KINDS.get(r.kind, r.kind),
+        "title": r.title,
+        "service": r.service,
+        "probability": _r(r.probability, 3),
+        "eta": _iso(r.eta),
+    }
 
 
 def summary_dict(s: Summary) -> dict:
@@ -325,40 +421,9 @@ def summary_dict(s: Summary) -> dict:
         "previous_health": health_dict(s.previous_health),
         "current": figures_dict(s.current),
         "previous": figures_dict(s.previous),
-        "slos": [
-            {
-                "id": r.uid,
-                "name": r.name,
-                "service": r.service,
-                "objective": r.objective,
-                "attainment": _r(r.attainment, 4),
-                "previous_attainment": _r(r.previous_attainment, 4),
-                "budget_left": _r(r.budget_left, 4),
-                "budget_now": _r(r.budget_now, 4),
-                "met": r.met,
-            }
-            for r in s.slos
-        ],
-        "slas": [
-            {
-                "customer": r.customer,
-                "name": r.name,
-                "target": r.target,
-                "attainment": _r(r.attainment, 4),
-                "met": r.met,
-            }
-            for r in s.slas
-        ],
-        "risks": [
-            {
-                "kind": r.kind,
-                "title": r.title,
-                "service": r.service,
-                "probability": _r(r.probability, 3),
-                "eta": _iso(r.eta),
-            }
-            for r in s.risks
-        ],
+        "slos": [_slo_dict(r) for r in s.slos],
+        "slas": [_sla_dict(r) for r in s.slas],
+        "risks": [_risk_dict(r) for r in s.risks],
         "trend": [
             {
                 "start": _iso(t.start),
@@ -368,6 +433,7 @@ def summary_dict(s: Summary) -> dict:
             }
             for t in s.trend
         ],
+        "trend_summary": trend_summary(s.trend),
         "capacity_available": s.capacity_available,
         "notes": s.notes,
         "recommendations": {

@@ -3,24 +3,20 @@ e-mail to each team's stakeholders (managers and admins, plus HIVEOPS_EXECUTIVE_
 
 from __future__ import annotations
 
-import io
-import logging
 from datetime import UTC, datetime
 from datetime import timedelta as td
-from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bi import kpis, selectors
 from bi.models import ExecutiveReport
 from core.csvexport import csv_text
+from core.pdf import ReportPDF, Series
+from core.reports import RowClaim, report_email, report_send
 from core.teams.models import Membership, Team
-
-logger = logging.getLogger(__name__)
 
 STAKEHOLDER_ROLES = (Membership.Role.MANAGER, Membership.Role.ADMIN)
 
@@ -92,6 +88,9 @@ def summary_csv(s: kpis.Summary) -> str:
         rows.append(["slo_attainment_percent", r.name, _fmt(r.attainment), _fmt(r.previous_attainment), ""])
     for r in s.slas:
         rows.append(["sla_attainment_percent", f"{r.customer} / {r.name}", _fmt(r.attainment), "", ""])
+        if r.month_start is not None:
+            month = f"{r.customer} / {r.name} / {r.month_label} {r.timezone}"
+            rows.append(["sla_month_attainment_percent", month, _fmt(r.month_attainment), "", ""])
     for c in s.current.customers_affected:
         rows.append(["customer_affected", c, "", "", ""])
     for r in s.risks:
@@ -106,7 +105,7 @@ def summary_csv(s: kpis.Summary) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-# PDF (reportlab, as the SLA report).
+# PDF (core.pdf, as the SLA report).
 
 
 def _money(x: float, currency: str) -> str:
@@ -117,49 +116,40 @@ def _num(x: float | None, digits: int = 1, suffix: str = "") -> str:
     return "–" if x is None else f"{x:,.{digits}f}{suffix}"
 
 
-def summary_pdf(s: kpis.Summary) -> bytes:
-    """A4: headline table (with the previous period), the score's components, a bar chart of
-    incidents by priority, MTTA/MTTR trend lines, SLOs, SLAs and top risks."""
-    from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.charts.lineplots import LinePlot
-    from reportlab.graphics.shapes import Drawing, String
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+def _when(at: datetime | None, zone: str = "UTC") -> str:
+    """ "3 Mar 2026 12:00" on the clock of `zone` (the caller names the zone next to it)."""
+    if at is None:
+        return "–"
+    return f"{at.astimezone(ZoneInfo(zone)):%d %b %Y %H:%M}".lstrip("0")
 
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    title = f"Executive report — {s.period.label} to {s.period.end:%Y-%m-%d %H:%M} UTC"
-    doc = SimpleDocTemplate(buffer, pagesize=A4, title=title, author="HiveOps")
-    style = TableStyle(
-        [
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#263241")),
-            ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-            ("FONTSIZE", (0, 0), (-1, -1), 8),
-        ]
-    )
+
+def period_text(s: kpis.Summary) -> str:
+    """The window in words: "3 Mar 2026 12:00 – 2 Apr 2026 12:00 UTC (30 days)"."""
+    return f"{_when(s.period.start)} – {_when(s.period.end)} UTC ({s.period.label})"
+
+
+def _pdf_headline(pdf: ReportPDF, s: kpis.Summary) -> None:
     c, p = s.current, s.previous
-    story = [Paragraph(escape(title), styles["Title"])]  # Paragraph text is markup: escape it
-    story.append(
-        Paragraph(
-            f"Business health score: <b>{_num(s.health.score, 0)}</b> / 100"
-            f" (previous period: {_num(s.previous_health.score, 0)})",
-            styles["Heading2"],
-        )
+    pdf.text(
+        f"Business health score: <b>{_num(s.health.score, 0)}</b> / 100 (previous period:"
+        f" {_num(s.previous_health.score, 0)}). Compared with {_when(s.period.previous_start)} –"
+        f" {_when(s.period.previous_end)} UTC.",
+        markup=True,  # built from numbers and dates only
     )
-    head = [
-        ["Figure", "This period", "Previous period"],
-        ["Incidents", str(c.incidents), str(p.incidents)],
-        ["MTTA (min)", _num(c.mtta_min), _num(p.mtta_min)],
-        ["MTTR (min)", _num(c.mttr_min), _num(p.mttr_min)],
+    rows = [
+        ["Incidents opened", str(c.incidents), str(p.incidents)],
+        ["MTTA", _minutes_text(c.mtta_min), _minutes_text(p.mtta_min)],
+        ["MTTR", _minutes_text(c.mttr_min), _minutes_text(p.mttr_min)],
         ["Revenue impact", _money(c.revenue_impact, s.currency), _money(p.revenue_impact, s.currency)],
-        ["Customers affected", str(len(c.customers_affected)), str(len(p.customers_affected))],
+        [
+            "Customers affected",
+            f"{len(c.customers_affected)}" + (f" ({', '.join(c.customers_affected)})" if c.customers_affected else ""),
+            str(len(p.customers_affected)),
+        ],
         ["SLOs met", f"{c.slo_met} / {c.slo_total}", f"{p.slo_met} / {p.slo_total}"],
-        ["SLAs met", f"{c.sla_met} / {c.sla_total}", f"{p.sla_met} / {p.sla_total}"],
+        ["SLAs met (over the period)", f"{c.sla_met} / {c.sla_total}", f"{p.sla_met} / {p.sla_total}"],
     ]
-    head += [
+    rows += [
         [
             f"Score: {kpis.COMPONENT_LABELS[k]} (weight {kpis.WEIGHTS[k]})",
             _num(v),
@@ -167,88 +157,95 @@ def summary_pdf(s: kpis.Summary) -> bytes:
         ]
         for k, v in s.health.components.items()
     ]
-    t = Table(head, repeatRows=1)
-    t.setStyle(style)
-    story += [t, Spacer(1, 10)]
+    pdf.table(["Figure", "This period", "Previous period"], rows, widths=[2.2, 1.6, 1.2])
 
-    chart = Drawing(480, 170)
-    bars = VerticalBarChart()
-    bars.x, bars.y, bars.width, bars.height = 40, 25, 420, 120
-    bars.data = [
-        [c.incidents_by_priority.get(n, 0) for n in range(1, 6)],
-        [p.incidents_by_priority.get(n, 0) for n in range(1, 6)],
-    ]
-    bars.categoryAxis.categoryNames = [f"P{n}" for n in range(1, 6)]
-    bars.valueAxis.valueMin = 0
-    bars.bars[0].fillColor = colors.HexColor("#f5a623")
-    bars.bars[1].fillColor = colors.HexColor("#8a99a8")
-    chart.add(bars)
-    chart.add(String(40, 155, "Incidents by priority: this period (orange), previous (grey)", fontSize=9))
-    story += [chart, Spacer(1, 6)]
 
-    lines = [
-        [(i, t.mtta_min) for i, t in enumerate(s.trend) if t.mtta_min is not None],
-        [(i, t.mttr_min) for i, t in enumerate(s.trend) if t.mttr_min is not None],
-    ]
-    if any(len(line) >= 1 for line in lines):
-        drawing = Drawing(480, 170)
-        plot = LinePlot()
-        plot.x, plot.y, plot.width, plot.height = 40, 25, 420, 120
-        plot.data = [line or [(0, 0)] for line in lines]
-        plot.lines[0].strokeColor = colors.HexColor("#f5a623")
-        plot.lines[1].strokeColor = colors.HexColor("#3e63dd")
-        plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 0, max(1, len(s.trend) - 1)
-        plot.yValueAxis.valueMin = 0
-        drawing.add(plot)
-        drawing.add(String(40, 155, f"MTTA (orange) and MTTR (blue), minutes, per {s.period.bucket}", fontSize=9))
-        story += [drawing, Spacer(1, 6)]
+def _minutes_text(minutes: float | None) -> str:
+    if minutes is None:
+        return "–"
+    if minutes < 60:
+        return f"{minutes:.1f} min"
+    hours, rest = divmod(round(minutes), 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
+
+def _pdf_charts(pdf: ReportPDF, s: kpis.Summary) -> None:
+    c, p = s.current, s.previous
+    pdf.bar_chart(
+        "Incidents by priority: this period (orange), previous period (blue)",
+        [f"P{n}" for n in range(1, 6)],
+        [
+            [c.incidents_by_priority.get(n, 0) for n in range(1, 6)],
+            [p.incidents_by_priority.get(n, 0) for n in range(1, 6)],
+        ],
+        counts=True,
+    )
+    pdf.time_chart(
+        f"MTTA and MTTR per {s.period.bucket} (minutes, UTC)",
+        [
+            Series("MTTA", [(t.start, t.mtta_min) for t in s.trend]),
+            Series("MTTR", [(t.start, t.mttr_min) for t in s.trend]),
+        ],
+        start=s.period.start,
+        end=s.period.end,
+        empty="no incidents acknowledged or resolved in this period",
+        y_low=0,
+    )
+
+
+def _pdf_tables(pdf: ReportPDF, s: kpis.Summary) -> None:
     if s.slos:
-        rows = [["SLO", "Service", "Objective", "Attainment", "Previous", "Budget left"]]
-        rows += [
+        pdf.heading("SLOs over the period", level=3)
+        rows = [
             [
-                r.name[:40],
-                r.service[:20],
-                f"{r.objective:g}%",
-                _num(r.attainment, 3, "%"),
-                _num(r.previous_attainment, 3, "%"),
-                _num(None if r.budget_left is None else r.budget_left * 100, 1, "%"),
+                r.name,
+                r.service,
+                f"{r.objective:g} %",
+                _num(r.attainment, 3, " %"),
+                _num(r.previous_attainment, 3, " %"),
+                _num(None if r.budget_left is None else r.budget_left * 100, 1, " %"),
             ]
             for r in s.slos
         ]
-        t = Table(rows, repeatRows=1)
-        t.setStyle(style)
-        story += [Paragraph("SLOs", styles["Heading3"]), t]
+        header = ["SLO", "Service", "Objective", "Attainment", "Previous", "Budget left"]
+        pdf.table(header, rows, widths=[2.2, 1.4, 0.9, 1, 1, 1])
     if s.slas:
-        rows = [["Customer", "SLA", "Target", "Attainment", "Met"]]
-        rows += [
+        pdf.heading("SLAs", level=3)
+        rows = [
             [
-                r.customer[:30],
-                r.name[:30],
-                f"{r.target:g}%",
-                _num(r.attainment, 3, "%"),
-                {True: "yes", False: "no", None: "–"}[r.met],
+                r.customer,
+                r.name,
+                f"{r.target:g} %",
+                _num(r.attainment, 3, " %"),
+                _num(r.month_attainment, 3, " %")
+                + ("" if r.month_met is None else " (met)" if r.month_met else " (missed)"),
+                f"{_when(r.month_start, r.timezone)} – {_when(r.month_end, r.timezone)} {r.timezone}",
             ]
             for r in s.slas
         ]
-        t = Table(rows, repeatRows=1)
-        t.setStyle(style)
-        story += [Paragraph("SLAs", styles["Heading3"]), t]
-    story.append(Paragraph("Top risks", styles["Heading3"]))
+        header = ["Customer", "SLA", "Target", "Over the period", "Contract month so far", "Contract month window"]
+        pdf.table(header, rows, widths=[1.3, 1.3, 0.8, 1.1, 1.3, 2])
+    pdf.heading("Top risks", level=3)
     if s.risks:
-        rows = [["Kind", "Risk", "Probability", "When (UTC)"]]
-        rows += [
-            [r.kind, r.title[:70], _num(r.probability, 2), f"{r.eta:%Y-%m-%d %H:%M}" if r.eta else "–"] for r in s.risks
+        rows = [
+            [kpis.RISK_KINDS.get(r.kind, r.kind), r.title, r.service or "–", _num(r.probability, 2), _when(r.eta)]
+            for r in s.risks
         ]
-        t = Table(rows, repeatRows=1)
-        t.setStyle(style)
-        story.append(t)
+        pdf.table(["Kind", "Risk", "Service", "Probability", "When (UTC)"], rows, widths=[1.1, 3, 1.2, 0.9, 1.3])
     else:
-        story.append(Paragraph("No open risks.", styles["Normal"]))
+        pdf.text("No open risks.")
     for note in s.notes:
-        story.append(Paragraph(escape(note), styles["Italic"]))
-    doc.build(story)
-    return buffer.getvalue()
+        pdf.text(note, note=True)
+
+
+def summary_pdf(s: kpis.Summary) -> bytes:
+    """A4: headline table (with the previous period), the score's components, a bar chart of
+    incidents by priority, MTTA/MTTR over dated axes, SLOs, SLAs and top risks."""
+    pdf = ReportPDF(title="Executive report", period=period_text(s), generated_at=s.generated_at)
+    _pdf_headline(pdf, s)
+    _pdf_charts(pdf, s)
+    _pdf_tables(pdf, s)
+    return pdf.build()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -276,45 +273,45 @@ def chart_rows(s: kpis.Summary) -> list[dict]:
     ]
 
 
-def executive_email(*, team: Team, week_end: datetime, to: list[str]) -> None:
+def executive_message(*, team: Team, week_end: datetime, to: list[str]) -> EmailMultiAlternatives:
     """The 7 days before `week_end` for one team: HTML and text body with a chart, CSV and PDF."""
     s = selectors.summary(team_ids=[team.id], period="7d", now=week_end)
     data = kpis.summary_dict(s)
     context = {"s": s, "team": team, "chart": chart_rows(s), "data": data, "score_rows": score_rows(data), **formula()}
     label = f"{s.period.start:%Y-%m-%d} – {(week_end - td(days=1)):%Y-%m-%d}"
-    mail = EmailMultiAlternatives(
+    return report_email(
         subject=f"Weekly executive report {label}: {team.name} (health {_num(s.health.score, 0)})",
-        body=render_to_string("emails/executive.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        template="emails/executive",
+        context=context,
         to=to,
+        attachments=[
+            (f"{file_name(s)}.csv", summary_csv(s), "text/csv"),
+            (f"{file_name(s)}.pdf", summary_pdf(s), "application/pdf"),
+        ],
     )
-    mail.attach_alternative(render_to_string("emails/executive.html", context), "text/html")
-    mail.attach(f"{file_name(s)}.csv", summary_csv(s), "text/csv")
-    mail.attach(f"{file_name(s)}.pdf", summary_pdf(s), "application/pdf")
-    mail.send()
+
+
+def executive_email(*, team: Team, week_end: datetime, to: list[str]) -> None:
+    """Send one team's report now (no claim: the scheduled path is executive_report_send)."""
+    executive_message(team=team, week_end=week_end, to=to).send()
+
+
+def executive_report_send(*, team: Team, now: datetime | None = None) -> bool:
+    """Last week's report of one team, once, through the report pipeline: the (team, week) row is
+    the claim (unique), deleted again when sending fails so the next run retries."""
+    start, end = last_week(now or timezone.now())
+    to = stakeholders(team)
+    if not to or ExecutiveReport.objects.filter(team=team, week=start.date()).exists():
+        return False
+    claim = RowClaim(ExecutiveReport, {"team": team, "week": start.date(), "recipients": len(to)})
+    return report_send(
+        claim=claim,
+        render=lambda: executive_message(team=team, week_end=end, to=to),
+        what=f"executive report for {team} (week of {start.date()})",
+    )
 
 
 def executive_reports_send(*, now: datetime | None = None) -> int:
-    """Send last week's report of every team with stakeholders, once per team and week: the
-    (team, week) row is claimed first (unique), and removed again when sending fails so the next
-    run retries."""
+    """Send last week's report of every team with stakeholders, once per team and week."""
     now = now or timezone.now()
-    start, end = last_week(now)
-    sent = 0
-    for team in Team.objects.order_by("id"):
-        to = stakeholders(team)
-        if not to or ExecutiveReport.objects.filter(team=team, week=start.date()).exists():
-            continue
-        try:
-            with transaction.atomic():
-                claim = ExecutiveReport.objects.create(team=team, week=start.date(), recipients=len(to))
-        except IntegrityError:
-            continue  # another worker has it
-        try:
-            executive_email(team=team, week_end=end, to=to)
-        except Exception:
-            logger.exception("executive report for %s (week of %s) not sent; retrying next run", team, start.date())
-            claim.delete()
-            continue
-        sent += 1
-    return sent
+    return sum(executive_report_send(team=team, now=now) for team in Team.objects.order_by("id"))

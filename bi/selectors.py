@@ -5,6 +5,7 @@ grow with the number of alerts. The maths is in bi.kpis."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import timedelta as td
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from alerts.selectors import incidents_for_teams, open_forecast_alerts, services_for_teams
 from alerts.slo import calculations as slo_calc
 from alerts.slo.selectors import settled_end, slas_for_teams, slos_for_teams, statuses, window_sums
+from alerts.slo.windows import month_bounds, month_of
 from bi import kpis
 
 logger = logging.getLogger(__name__)
@@ -89,8 +91,23 @@ def trend(*, team_ids: list[int], period: kpis.Period) -> list[kpis.TrendPoint]:
     ]
 
 
+@dataclass
+class SLOPeriods:
+    """One SLO over the period and the previous one: attainment (percent), budget left (fraction)
+    and observed minutes, plus its status now (its own window)."""
+
+    attainment: float | None = None
+    budget_left: float | None = None
+    observed: int = 0
+    previous_attainment: float | None = None
+    previous_budget_left: float | None = None
+    previous_observed: int = 0
+    status: object | None = None
+
+
 def _attainment(slo, sums: tuple[float, float, int] | None, minutes: int) -> tuple[float | None, float | None]:
-    """(attainment percent, budget left fraction) of one SLO over a period, after its gap policy."""
+    """(attainment percent, budget left fraction) of one SLO over a window, after its gap policy:
+    the same maths as the SLA report's (alerts.slo.calculations.sla_figures)."""
     good, total, observed = sums or (0.0, 0.0, 0)
     s = slo_calc.Sums(good, total, observed, minutes)
     g, t = slo_calc.with_gaps(s, policy=slo.gap_policy, fill=slo_calc.gap_fill(s, time_based=slo.time_based))
@@ -100,10 +117,14 @@ def _attainment(slo, sums: tuple[float, float, int] | None, minutes: int) -> tup
     return 100 * g / t, (1 - (t - g) / allowed) if allowed > 0 else None
 
 
+def _minutes_between(start: datetime, end: datetime) -> int:
+    return max(0, int((end - start).total_seconds() // 60))
+
+
 def slo_rows(*, team_ids: list[int], period: kpis.Period, now: datetime):
     """Each enabled SLO's attainment over the period and the previous one (one query for both),
-    its current budget (own window), and the SLAs judged on the same sums."""
-    slos = list(slos_for_teams(team_ids=team_ids).filter(enabled=True))
+    its current budget (own window). Returns the rows and a SLOPeriods per SLO id."""
+    slos = list(slos_for_teams(team_ids=team_ids).filter(enabled=True).select_related("service"))
     end = min(period.end, settled_end(now))
     prev_end = min(period.previous_end, end)
     windows = []
@@ -112,12 +133,13 @@ def slo_rows(*, team_ids: list[int], period: kpis.Period, now: datetime):
         windows.append((slo.id, 1, period.previous_start, prev_end))
     sums = window_sums(windows) if windows else {}
     current_status = statuses(slos, end=settled_end(now)) if slos else {}
-    minutes = int((end - period.start).total_seconds() // 60)
-    prev_minutes = int((prev_end - period.previous_start).total_seconds() // 60)
+    minutes = _minutes_between(period.start, end)
+    prev_minutes = _minutes_between(period.previous_start, prev_end)
     rows, by_slo = [], {}
     for slo in slos:
-        att, left = _attainment(slo, sums.get((slo.id, 0)), minutes)
-        prev_att, prev_left = _attainment(slo, sums.get((slo.id, 1)), prev_minutes)
+        now_sums, prev_sums = sums.get((slo.id, 0)), sums.get((slo.id, 1))
+        att, left = _attainment(slo, now_sums, minutes)
+        prev_att, prev_left = _attainment(slo, prev_sums, prev_minutes)
         status = current_status.get(slo.id)
         row = kpis.SLORow(
             str(slo.uid),
@@ -130,18 +152,59 @@ def slo_rows(*, team_ids: list[int], period: kpis.Period, now: datetime):
             status.budget_remaining if status and status.total > 0 else None,
         )
         rows.append(row)
-        by_slo[slo.id] = (att, left, prev_att, prev_left, status)
+        by_slo[slo.id] = SLOPeriods(
+            att, left, now_sums[2] if now_sums else 0, prev_att, prev_left, prev_sums[2] if prev_sums else 0, status
+        )
     return rows, by_slo
 
 
-def sla_rows(*, team_ids: list[int], by_slo: dict) -> tuple[list, list, list]:
-    """SLAs judged on their SLO's period attainment (current and previous), plus (service id,
-    customer) pairs for "customers affected"."""
+def sla_month_attainment(slas: list, *, now: datetime) -> dict[int, tuple[float | None, datetime, datetime]]:
+    """Each SLA's contract month so far (its calendar month in its time zone, up to the settled
+    end): (attainment percent, start, end) per SLA id, from one query. The SLA report computes
+    the same window from per-minute arrays with the same gap maths, so the numbers are equal."""
+    end = settled_end(now)
+    windows, bounds = [], {}
+    for k, sla in enumerate(slas):
+        start, month_end = month_bounds(*month_of(end, sla.timezone), sla.timezone)
+        stop = min(month_end, end)
+        bounds[sla.id] = (k, start, stop)
+        if stop > start:
+            windows.append((sla.slo_id, k, start, stop))
+    sums = window_sums(windows) if windows else {}
+    out = {}
+    for sla in slas:
+        k, start, stop = bounds[sla.id]
+        att, _ = _attainment(sla.slo, sums.get((sla.slo_id, k)), _minutes_between(start, stop))
+        out[sla.id] = (att, start, stop)
+    return out
+
+
+def sla_rows(*, team_ids: list[int], by_slo: dict, period: kpis.Period, now: datetime) -> tuple[list, list, list]:
+    """SLAs judged on their SLO's attainment over the period (current and previous, the same
+    sums as the SLO rows) and over their contract month so far, plus (service id, customer) pairs
+    for "customers affected"."""
+    slas = list(slas_for_teams(team_ids=team_ids).filter(slo__enabled=True).select_related("slo"))
+    month = sla_month_attainment(slas, now=now)
+    end = min(period.end, settled_end(now))
     current, previous, customers = [], [], []
-    for sla in slas_for_teams(team_ids=team_ids).filter(slo__enabled=True):
-        att, _, prev_att, _, _ = by_slo.get(sla.slo_id, (None, None, None, None, None))
-        current.append(kpis.SLARow(sla.customer, sla.name, sla.target, att))
-        previous.append(kpis.SLARow(sla.customer, sla.name, sla.target, prev_att))
+    for sla in slas:
+        periods = by_slo.get(sla.slo_id, SLOPeriods())
+        month_att, month_start, month_end = month[sla.id]
+        current.append(
+            kpis.SLARow(
+                sla.customer,
+                sla.name,
+                sla.target,
+                periods.attainment,
+                window_start=period.start,
+                window_end=end,
+                month_attainment=month_att,
+                month_start=month_start,
+                month_end=month_end,
+                timezone=sla.timezone,
+            )
+        )
+        previous.append(kpis.SLARow(sla.customer, sla.name, sla.target, periods.previous_attainment))
         customers.append((sla.slo.service_id, sla.customer))
     return current, previous, customers
 
@@ -150,26 +213,43 @@ def capacity_risks(*, team_ids: list[int], now: datetime) -> list[kpis.RiskRow] 
     """Resources that are exhausted or more likely than not to run out within their horizon,
     from capacity.selectors (None when the capacity app is not there)."""
     try:
-        from capacity.selectors import resources_for_teams
+        from capacity.selectors import resources_for_teams  # optional app above bi's inputs
     except ImportError:
         return None
     at_risk = (
         resources_for_teams(team_ids=team_ids)
         .filter(enabled=True, analysis__status="ok")
         .filter(Q(analysis__exhausted=True) | Q(analysis__probability__gte=0.5))
+        .select_related("service", "analysis")
         .order_by("-analysis__risk")[:RISK_LIMIT]
     )
     out = []
     for resource in at_risk:
         a = resource.analysis
-        title = f"{resource.name}: {'capacity exhausted' if a.exhausted else a.eta or 'runs out of capacity'}"
+        state = "is out of capacity" if a.exhausted else "is likely to run out of capacity"
+        title = f"{resource.name} {state}"
         service = resource.service.name if resource.service_id else ""
         eta = now if a.exhausted else a.exhaust_at("p50")
         out.append(kpis.RiskRow("capacity", title, service, 1.0 if a.exhausted else a.probability, eta))
     return out
 
 
-def risks(*, team_ids: list[int], by_slo: dict, slos: list[kpis.SLORow], now: datetime):
+def forecast_sentence(alert) -> str:
+    """A predicted breach in words ("Error rate is forecast to go above 5"), not the series
+    selector the alert's summary carries."""
+    rule = alert.rule
+    notes = alert.annotations or {}
+    metric = kpis.metric_words(rule.metric if rule is not None else "") or "A forecast metric"
+    threshold = getattr(rule, "critical_threshold", None)
+    rising = getattr(rule, "comparator", "gt") in ("gt", "gte")
+    if threshold is None:
+        return f"{metric} is forecast to breach its threshold"
+    if notes.get("breached") == "true":
+        return f"{metric} is {'above' if rising else 'below'} {threshold:g} now"
+    return f"{metric} is forecast to go {'above' if rising else 'below'} {threshold:g}"
+
+
+def risks(*, team_ids: list[int], by_slo: dict[int, SLOPeriods], slos: list[kpis.SLORow], now: datetime):
     """Top risks: predicted breaches (open forecast-breach alerts), SLOs whose error budget is
     exhausted or runs out within SLO_RISK_HORIZON at the recent burn rate, and capacity."""
     out = []
@@ -180,14 +260,14 @@ def risks(*, team_ids: list[int], by_slo: dict, slos: list[kpis.SLORow], now: da
         except ValueError:
             probability = None
         eta = datetime.fromisoformat(notes["breach_eta"]) if notes.get("breach_eta") else None
-        out.append(
-            kpis.RiskRow("forecast", alert.summary, alert.service.name if alert.service_id else "", probability, eta)
-        )
-    for row, (_, _, _, _, status) in zip(slos, by_slo.values(), strict=True):
+        service = alert.service.name if alert.service_id else ""
+        out.append(kpis.RiskRow("forecast", forecast_sentence(alert), service, probability, eta))
+    for row, periods in zip(slos, by_slo.values(), strict=True):
+        status = periods.status
         if status is None or status.total <= 0:
             continue
         if status.exhausted:
-            out.append(kpis.RiskRow("slo", f"{row.name}: error budget exhausted", row.service, 1.0, status.as_of))
+            out.append(kpis.RiskRow("slo", f"{row.name}: error budget used up", row.service, 1.0, status.as_of))
         elif status.exhaustion_at is not None and status.exhaustion_at <= now + SLO_RISK_HORIZON:
             out.append(
                 kpis.RiskRow("slo", f"{row.name}: error budget runs out", row.service, None, status.exhaustion_at)
@@ -205,7 +285,12 @@ def revenue_at_stake(*, team_ids: list[int], minutes: float) -> float:
 
 
 def _figures(inc: dict, stake: float, slos: list[tuple], slas: list[kpis.SLARow], customers) -> kpis.Figures:
-    judged = [(att, left) for att, left, _ in slos if att is not None]
+    """One period's figures. `slos` are (attainment, budget left, objective, observed minutes).
+    Customers affected: those of an SLA missed over the period, and those of a service that had
+    an incident open in it."""
+    judged = [(att, left) for att, left, _, _ in slos if att is not None]
+    in_breach = sorted({r.customer for r in slas if r.met is False})
+    hit = {c for sid, c in customers if sid in inc["services_hit"]}
     return kpis.Figures(
         incidents_by_priority=inc["by_priority"],
         mtta_min=inc["mtta"],
@@ -213,12 +298,14 @@ def _figures(inc: dict, stake: float, slos: list[tuple], slas: list[kpis.SLARow]
         impact_minutes=inc["impact_minutes"],
         revenue_impact=inc["revenue_impact"],
         revenue_at_stake=stake,
-        customers_affected=sorted({c for sid, c in customers if sid in inc["services_hit"]}),
-        slo_met=sum(1 for att, _, objective in slos if att is not None and att >= objective),
+        customers_affected=sorted(hit | set(in_breach)),
+        customers_in_breach=in_breach,
+        slo_met=sum(1 for att, _, objective, _ in slos if att is not None and att >= objective),
         slo_total=len(judged),
         slo_budgets_left=[left for _, left in judged if left is not None],
         sla_met=sum(1 for r in slas if r.met),
         sla_total=sum(1 for r in slas if r.met is not None),
+        observed_minutes=sum(observed for _, _, _, observed in slos),
     )
 
 
@@ -253,19 +340,23 @@ def summary(*, team_ids: list[int], period: str, now: datetime | None = None) ->
     now = now or timezone.now()
     p = kpis.period_for(period, now)
     slo_list, by_slo = slo_rows(team_ids=team_ids, period=p, now=now)
-    slas, prev_slas, customers = sla_rows(team_ids=team_ids, by_slo=by_slo)
+    slas, prev_slas, customers = sla_rows(team_ids=team_ids, by_slo=by_slo, period=p, now=now)
     top, capacity_ok = risks(team_ids=team_ids, by_slo=by_slo, slos=slo_list, now=now)
+    periods = list(by_slo.values())
     current = _figures(
         incident_figures(team_ids=team_ids, start=p.start, end=p.end),
         revenue_at_stake(team_ids=team_ids, minutes=p.minutes),
-        [(r.attainment, r.budget_left, r.objective) for r in slo_list],
+        [(r.attainment, r.budget_left, r.objective, v.observed) for r, v in zip(slo_list, periods, strict=True)],
         slas,
         customers,
     )
     previous = _figures(
         incident_figures(team_ids=team_ids, start=p.previous_start, end=p.previous_end),
         revenue_at_stake(team_ids=team_ids, minutes=p.minutes),
-        [(v[2], v[3], r.objective) for r, v in zip(slo_list, by_slo.values(), strict=True)],
+        [
+            (v.previous_attainment, v.previous_budget_left, r.objective, v.previous_observed)
+            for r, v in zip(slo_list, periods, strict=True)
+        ],
         prev_slas,
         customers,
     )

@@ -3,22 +3,20 @@ e-mailed to the resources' owners and the team's managers and admins."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime
 from datetime import timedelta as td
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from capacity.models import DigestRun, Resource
 from capacity.selectors import fleet, fleet_summary
+from core.reports import UpdateClaim, report_email, report_send
 from core.teams.models import Membership, Team
 
-logger = logging.getLogger(__name__)
 LEADS = (Membership.Role.MANAGER, Membership.Role.ADMIN)
 TOP = 10
 
@@ -62,28 +60,37 @@ def digest_context(team: Team, now: datetime) -> dict:
 
 
 def digest_send(*, team: Team, week: date, now: datetime | None = None) -> bool:
-    """Send one team's digest for the week, once: the conditional update on `sent_at` is the claim."""
+    """Send one team's digest for the week, once, through the report pipeline: the conditional
+    update of the week's run's `sent_at` is the claim; an SMTP failure clears it (the next hourly
+    run retries) and records the error."""
     now = now or timezone.now()
     run, _ = DigestRun.objects.get_or_create(team=team, week=week)
-    if not DigestRun.objects.filter(pk=run.pk, sent_at=None).update(sent_at=now):
-        return False
-    to = recipients(team)
-    context = digest_context(team, now)
-    try:
-        if to:
-            mail = EmailMultiAlternatives(
-                subject=f"[HiveOps] Capacity digest for {team.name}: {context['summary'].at_risk} at risk",
-                body=render_to_string("emails/capacity_digest.txt", context),
-                to=to,
-            )
-            mail.attach_alternative(render_to_string("emails/capacity_digest.html", context), "text/html")
-            mail.send()
-    except Exception as exc:  # SMTP down: release the claim, the next hourly run retries
-        logger.warning("capacity digest of team %s failed: %s", team.slug, exc)
-        DigestRun.objects.filter(pk=run.pk).update(sent_at=None, error=str(exc)[:1000])
-        return False
-    DigestRun.objects.filter(pk=run.pk).update(recipients=to, resources=context["summary"].resources, error="")
-    return bool(to)
+    sent: dict = {}
+
+    def render() -> EmailMultiAlternatives | None:
+        to = recipients(team)
+        context = digest_context(team, now)
+        sent.update(to=to, resources=context["summary"].resources)
+        if not to:
+            return None
+        return report_email(
+            subject=f"[HiveOps] Capacity digest for {team.name}: {context['summary'].at_risk} at risk",
+            template="emails/capacity_digest",
+            context=context,
+            to=to,
+        )
+
+    def confirm(message) -> None:
+        DigestRun.objects.filter(pk=run.pk).update(recipients=sent["to"], resources=sent["resources"], error="")
+
+    claim = UpdateClaim(
+        queryset=DigestRun.objects.filter(pk=run.pk, sent_at=None),
+        claimed={"sent_at": now},
+        released={"sent_at": None},
+        on_release=lambda exc: {"error": str(exc)[:1000]},
+        on_confirm=confirm,
+    )
+    return report_send(claim=claim, render=render, what=f"capacity digest of team {team.slug}")
 
 
 def digests_send(*, now: datetime | None = None) -> int:

@@ -3,20 +3,15 @@ monthly e-mail to stakeholders."""
 
 from __future__ import annotations
 
-import io
-import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import timedelta as td
 from decimal import Decimal
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from alerts.models import SLA, SLOHour
@@ -25,8 +20,8 @@ from alerts.slo import recording
 from alerts.slo.selectors import settled_end, slo_minutes
 from alerts.slo.windows import month_bounds, month_of, previous_month
 from core.csvexport import csv_text
-
-logger = logging.getLogger(__name__)
+from core.pdf import ReportPDF, Series
+from core.reports import UpdateClaim, report_email, report_send
 
 
 @dataclass
@@ -43,6 +38,11 @@ class SLARow:
     def achieved_percent(self) -> float | None:
         a = self.figures.achieved
         return None if a is None else a * 100
+
+    @property
+    def window(self) -> str:
+        """The window the figures cover, in words (see window_label)."""
+        return window_label(self)
 
 
 def _ensure_recorded(sla: SLA, start: datetime, end: datetime) -> None:
@@ -142,120 +142,147 @@ def report_csv(rows: list[SLARow], year: int, month: int) -> str:
     return csv_text(lines)
 
 
-def report_pdf(rows: list[SLARow], year: int, month: int) -> bytes:
-    """A4 report: a summary table, a bar chart of achieved vs target per SLA, and each SLA's
-    daily attainment as a line chart."""
-    from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.charts.lineplots import LinePlot
-    from reportlab.graphics.shapes import Drawing, String
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+def _window_text(at: datetime, zone: str) -> str:
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local.day} {local:%b %Y %H:%M}"
 
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"SLA report {year:04d}-{month:02d}", author="HiveOps")
-    story = [Paragraph(f"SLA compliance report — {year:04d}-{month:02d}", styles["Title"])]
-    table = [["Customer", "SLA", "Target", "Achieved", "Breaches", "Downtime (min)", "Credit"]]
+
+def window_label(row: SLARow) -> str:
+    """The window a row's figures cover, in the SLA's time zone: the calendar month, or the part
+    of it that has settled (a month in progress)."""
+    if row.minutes == 0:
+        return "no settled data yet"
+    return f"{_window_text(row.start, row.sla.timezone)} – {_window_text(row.end, row.sla.timezone)} {row.sla.timezone}"
+
+
+def month_title(year: int, month: int) -> str:
+    return f"{date(year, month, 1):%B %Y}"
+
+
+def _daily_series(row: SLARow) -> Series:
+    zone = ZoneInfo(row.sla.timezone)
+    points = [
+        (datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=zone), None if v is None else v * 100)
+        for day, v in zip(row.days, row.daily, strict=True)
+    ]
+    return Series("Daily attainment", points)
+
+
+def report_pdf(rows: list[SLARow], year: int, month: int) -> bytes:
+    """A4 report: a summary table (with each SLA's window), a bar chart of achieved vs target per
+    SLA, and each SLA's daily attainment over the month's dates."""
+    pdf = ReportPDF(
+        title="SLA compliance report",
+        period=month_title(year, month),
+        tz_label="calendar month in each SLA's time zone",
+    )
+    table = []
     for r in rows:
         f = r.figures
-        achieved = "n/a" if f.achieved is None else f"{f.achieved * 100:.4f}%"
         table.append(
             [
                 r.sla.customer,
                 r.sla.name,
-                f"{r.sla.target:g}%",
-                achieved,
-                str(f.breaches),
-                f"{f.downtime_minutes:.1f}",
-                f"{f.credit:.2f} {r.sla.currency}",
+                window_label(r),
+                f"{r.sla.target:g} %",
+                "no data" if f.achieved is None else f"{f.achieved * 100:.3f} %",
+                "no" if f.breached else "yes",
+                f"{f.breaches}",
+                minutes_text(f.downtime_minutes),
+                f"{f.credit:,.2f} {r.sla.currency}",
             ]
         )
-    t = Table(table, repeatRows=1)
-    t.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#263241")),
-                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("FONTSIZE", (0, 0), (-1, -1), 8),
-            ]
-        )
-    )
-    story += [t, Spacer(1, 12)]
+    header = ["Customer", "SLA", "Window", "Target", "Achieved", "Met", "Breaches", "Downtime", "Credit"]
+    pdf.table(header, table, widths=[1.2, 1.2, 2.0, 0.75, 1.0, 0.5, 1.1, 1.05, 1.2])
+    if not rows:
+        pdf.text("No SLAs.")
     if rows:
-        chart = Drawing(480, 200)
-        bars = VerticalBarChart()
-        bars.x, bars.y, bars.width, bars.height = 40, 30, 420, 150
         achieved = [r.achieved_percent or 0.0 for r in rows]
-        bars.data = [achieved, [r.sla.target for r in rows]]
-        low = min([*achieved, *(r.sla.target for r in rows)])
-        bars.valueAxis.valueMin = max(0.0, np.floor(low) - 1)
-        bars.valueAxis.valueMax = 100
-        bars.categoryAxis.categoryNames = [r.sla.customer[:14] for r in rows]
-        bars.bars[0].fillColor = colors.HexColor("#f5a623")
-        bars.bars[1].fillColor = colors.HexColor("#8a99a8")
-        chart.add(bars)
-        chart.add(String(40, 185, "Achieved (orange) vs target (grey), %", fontSize=9))
-        story += [chart, Spacer(1, 12)]
+        low = max(0.0, float(np.floor(min([*achieved, *(r.sla.target for r in rows)]))) - 1)
+        pdf.bar_chart(
+            "Achieved (orange) and target (blue), %",
+            [r.sla.customer for r in rows],
+            [achieved, [r.sla.target for r in rows]],
+            low=low,
+            high=100,
+        )
     for r in rows:
-        points = [(i + 1, v * 100) for i, v in enumerate(r.daily) if v is not None]
-        if not points:
+        if r.minutes == 0:
             continue
-        # Paragraph text is reportlab markup: names are escaped so that `A<B` or `<img src=...>`
-        # stays text (an unescaped <img> would make reportlab fetch the URL).
-        heading = f"{escape(r.sla.customer)} — {escape(r.sla.name)}: daily attainment (%)"
-        story.append(Paragraph(heading, styles["Heading4"]))
-        drawing = Drawing(480, 150)
-        plot = LinePlot()
-        plot.x, plot.y, plot.width, plot.height = 40, 20, 420, 110
-        plot.data = [points, [(1, r.sla.target), (len(r.daily), r.sla.target)]]
-        plot.lines[0].strokeColor = colors.HexColor("#f5a623")
-        plot.lines[1].strokeColor = colors.red
-        plot.yValueAxis.valueMin = max(0.0, np.floor(min(*(v for _, v in points), r.sla.target)) - 0.5)
-        plot.yValueAxis.valueMax = 100
-        drawing.add(plot)
-        story.append(drawing)
-    doc.build(story)
-    return buffer.getvalue()
+        zone = ZoneInfo(r.sla.timezone)
+        values = [v * 100 for v in r.daily if v is not None]
+        low = max(0.0, float(np.floor(min([*values, r.sla.target]))) - 0.5) if values else 0.0
+        pdf.heading(f"{r.sla.customer} — {r.sla.name}: daily attainment (%)", level=3)
+        pdf.time_chart(
+            f"Daily attainment, {r.sla.timezone}",
+            [_daily_series(r)],
+            start=r.start.astimezone(zone),
+            end=r.end.astimezone(zone),
+            reference=(f"target {r.sla.target:g} %", r.sla.target),
+            empty="no data in this month",
+            y_low=low,
+            y_high=100,
+        )
+    pdf.text(
+        "Downtime: bad minutes (time-based SLIs) or minutes whose own SLI fell below the target (event SLIs); gap "
+        'minutes count only under the "bad" gap policy. A breach is one continuous period of downtime.',
+        note=True,
+    )
+    return pdf.build()
+
+
+def minutes_text(minutes: float) -> str:
+    """ "1 h 23 min", "12.5 min"."""
+    if minutes < 60:
+        return f"{minutes:.1f} min".replace(".0 min", " min")
+    hours, rest = divmod(round(minutes), 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def sla_report_message(*, sla: SLA, year: int, month: int, now: datetime | None = None) -> EmailMultiAlternatives:
+    """One SLA's monthly report to its stakeholders: HTML and text body, CSV and PDF."""
+    rows = sla_report(slas=[sla], year=year, month=month, now=now)
+    label = f"{year:04d}-{month:02d}"
+    return report_email(
+        subject=f"SLA report {label}: {sla.customer} — {sla.name}",
+        template="slo/email_report",
+        context={"rows": rows, "month": label},
+        to=sla.stakeholder_list(),
+        attachments=[
+            (f"sla-report-{label}.csv", report_csv(rows, year, month), "text/csv"),
+            (f"sla-report-{label}.pdf", report_pdf(rows, year, month), "application/pdf"),
+        ],
+    )
 
 
 def sla_report_email(*, sla: SLA, year: int, month: int, now: datetime | None = None) -> None:
-    """Send one SLA's monthly report to its stakeholders: HTML and text body, CSV and PDF."""
-    rows = sla_report(slas=[sla], year=year, month=month, now=now)
-    label = f"{year:04d}-{month:02d}"
-    context = {"rows": rows, "month": label}
-    mail = EmailMultiAlternatives(
-        subject=f"SLA report {label}: {sla.customer} — {sla.name}",
-        body=render_to_string("slo/email_report.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=sla.stakeholder_list(),
+    """Send one SLA's monthly report now (no claim: the scheduled path is sla_reports_send)."""
+    sla_report_message(sla=sla, year=year, month=month, now=now).send()
+
+
+def sla_report_send(*, sla: SLA, now: datetime | None = None) -> bool:
+    """Last month's report of one SLA, once its local month has ended, through the report
+    pipeline: the conditional update of `last_report_month` is the claim; a failed send puts the
+    previous month back so the next run retries."""
+    now = now or timezone.now()
+    year, month = previous_month(*month_of(now, sla.timezone))
+    first = date(year, month, 1)
+    if sla.last_report_month is not None and sla.last_report_month >= first:
+        return False
+    claim = UpdateClaim(
+        queryset=SLA.objects.filter(pk=sla.pk).filter(Q(last_report_month__lt=first) | Q(last_report_month=None)),
+        claimed={"last_report_month": first},
+        released={"last_report_month": sla.last_report_month},
     )
-    mail.attach_alternative(render_to_string("slo/email_report.html", context), "text/html")
-    mail.attach(f"sla-report-{label}.csv", report_csv(rows, year, month), "text/csv")
-    mail.attach(f"sla-report-{label}.pdf", report_pdf(rows, year, month), "application/pdf")
-    mail.send()
+    return report_send(
+        claim=claim,
+        render=lambda: sla_report_message(sla=sla, year=year, month=month, now=now),
+        what=f"SLA report for {sla} ({first})",
+    )
 
 
 def sla_reports_send(*, now: datetime | None = None) -> int:
-    """Send last month's report of every SLA with stakeholders once its local month has ended.
-    Claimed with a conditional update (one sender); a failed send is retried next run."""
+    """Send last month's report of every SLA with stakeholders once its local month has ended."""
     now = now or timezone.now()
-    sent = 0
-    for sla in SLA.objects.exclude(stakeholders="").select_related("slo", "slo__service"):
-        year, month = previous_month(*month_of(now, sla.timezone))
-        first = date(year, month, 1)
-        if sla.last_report_month is not None and sla.last_report_month >= first:
-            continue
-        claim = SLA.objects.filter(pk=sla.pk).filter(Q(last_report_month__lt=first) | Q(last_report_month=None))
-        if not claim.update(last_report_month=first):
-            continue
-        try:
-            sla_report_email(sla=sla, year=year, month=month, now=now)
-        except Exception:
-            logger.exception("SLA report for %s (%s) not sent; retrying next run", sla, first)
-            SLA.objects.filter(pk=sla.pk).update(last_report_month=sla.last_report_month)
-            continue
-        sent += 1
-    return sent
+    slas = SLA.objects.exclude(stakeholders="").select_related("slo", "slo__service")
+    return sum(sla_report_send(sla=sla, now=now) for sla in slas)

@@ -14,10 +14,12 @@
     if (chart) { chart.destroy(); chart = null; }
     if (!el || typeof uPlot === "undefined") return;
     const data = JSON.parse(document.getElementById("bi-data").textContent);
+    // The page only holds #trend-chart when some bucket has an MTTA or MTTR (else it says so).
     const times = data.trend.map((t) => Date.parse(t.start) / 1000);
     chart = new uPlot({
       width: el.clientWidth || 320, height: 200, cursor: { y: false },
-      axes: [{ stroke: "#8a99a8", grid: { show: false } }, { stroke: "#8a99a8", grid: { stroke: "#263241" }, size: 50 }],
+      axes: [{ stroke: "#8a99a8", grid: { show: false },
+                values: (u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleDateString(undefined, { day: "numeric", month: "short" })) }, { stroke: "#8a99a8", grid: { stroke: "#263241" }, size: 50 }],
       series: [{}, { label: "MTTA", stroke: "#f5a623", width: 1.5, points: { show: true } },
                { label: "MTTR", stroke: "#5b9cf5", width: 1.5, points: { show: true } }],
     }, [times, data.trend.map((t) => t.mtta_minutes), data.trend.map((t) => t.mttr_minutes)], el);
@@ -38,16 +40,7 @@
       const fresh = doc.getElementById("bi-body");
       if (fresh) {
         document.getElementById("bi-body").replaceWith(fresh);
-        function connectShared() {
-    const live = window.HiveLive.connect({
-      onStatus: setStatus,
-      onResync: refreshSoon,  // the page refetches its figures; no reload needed
-      onReady: () => { if (connectShared.ready) refreshSoon(); connectShared.ready = true; },  // caught up after a reconnect
-    });
-    live.on("*", onEvent);
-  }
-
-  draw();
+        draw();
         document.dispatchEvent(new CustomEvent("bi:refreshed"));
       }
     } catch (e) { /* offline: the next event or reconnect retries */ }
@@ -90,7 +83,10 @@
   }
 
   draw();
-  window.addEventListener("resize", () => { if (chart) chart.setSize({ width: document.getElementById("trend-chart").clientWidth, height: 200 }); });
+  window.addEventListener("resize", () => {
+    const el = document.getElementById("trend-chart");
+    if (chart && el) chart.setSize({ width: el.clientWidth, height: 200 });
+  });
   if (window.HiveLive) connectShared(); else connectOwn();
   window.hiveBi = { refresh };
 })();

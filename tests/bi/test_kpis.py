@@ -103,9 +103,22 @@ def test_the_json_form_rounds_and_names_priorities(world, frozen, team):
     assert data["current"]["revenue_impact"] == 9300.0
     assert data["health"]["score"] == 53
     assert data["period"]["start"] == "2026-03-24T12:00:00Z"
-    assert data["slas"] == [
-        {"customer": "ACME", "name": "Checkout gold", "target": 99.9, "attainment": 99.5, "met": False}
-    ]
+    [row] = data["slas"]
+    assert {k: row[k] for k in ("customer", "name", "target", "attainment", "met")} == {
+        "customer": "ACME",
+        "name": "Checkout gold",
+        "target": 99.9,
+        "attainment": 99.5,
+        "met": False,
+    }
+    # Each figure says its window: the period (to the settled minute), and the contract month so far.
+    assert (row["window_start"], row["window_end"]) == ("2026-03-24T12:00:00Z", "2026-03-31T11:59:00Z")
+    assert (row["month_start"], row["month_end"], row["timezone"]) == (
+        "2026-03-01T00:00:00Z",
+        "2026-03-31T11:59:00Z",
+        "UTC",
+    )
+    assert (row["month_attainment"], row["month_met"]) == (99.75, False)  # 7 days at 100 %, 7 at 99.5 %
 
 
 def test_an_exhausting_slo_budget_is_a_top_risk(world, frozen, team):
