@@ -43,8 +43,7 @@ class ResourceAdmin(TeamScopedAdmin):
     ]
     list_filter = ["team", "kind", "scope", "enabled"]
     search_fields = ["name", "scope_name"]
-    autocomplete_fields = ["series"]
-    raw_id_fields = ["owner", "service"]
+    autocomplete_fields = ["series", "service", "owner"]
     inlines = [AnalysisInline]
     actions = ["analyse"]
     fieldsets = [

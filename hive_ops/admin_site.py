@@ -1,0 +1,40 @@
+"""The HiveOps admin site: the product's look (templates/admin/base_site.html) and an
+autocomplete that offers only objects of the user's teams.
+
+Django's autocomplete answers from the related model's admin queryset, which shows every team
+the user can *see*. A form, though, only accepts objects of teams the user may *change* (the
+source admin's `change_role`, see hive_ops.teams.admin_scoping): the autocomplete offers exactly
+those, so another team's objects never appear, not even the teams the user only views.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+
+from hive_ops.teams.admin_scoping import choice_queryset
+
+DEFAULT_CHANGE_ROLE = "manager"
+
+
+class TeamAutocompleteView(AutocompleteJsonView):
+    """Autocomplete results limited to the teams where the user may change the source object."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.user.is_superuser:
+            return queryset
+        source_admin = self.admin_site._registry.get(self.source_field.model)
+        role = getattr(source_admin, "change_role", DEFAULT_CHANGE_ROLE)
+        allowed = choice_queryset(self.source_field.related_model, self.request, role)
+        return queryset if allowed is None else queryset.filter(pk__in=allowed.values("pk"))
+
+
+class HiveOpsAdminSite(admin.AdminSite):
+    site_header = "HiveOps admin"
+    site_title = "HiveOps admin"
+    index_title = "Configuration"
+    site_url = "/"
+
+    def autocomplete_view(self, request):
+        return TeamAutocompleteView.as_view(admin_site=self)(request)
