@@ -137,7 +137,29 @@ class AlertRuleForm(KindSettingsMixin, forms.ModelForm):
 
     class Meta:
         model = AlertRule
-        fields = "__all__"
+        fields = [  # params: through the settings above
+            "team",
+            "service",
+            "name",
+            "kind",
+            "enabled",
+            "metric",
+            "matchers",
+            "aggregation",
+            "window",
+            "comparator",
+            "critical_threshold",
+            "warning_threshold",
+            "recovery_threshold",
+            "for_duration",
+            "absence_after",
+            "severity",
+            "warning_severity",
+            "labels",
+            "summary_template",
+            "description_template",
+            "runbook_url",
+        ]
         help_texts = RULE_HELP
 
     def __init__(self, *args, **kwargs):

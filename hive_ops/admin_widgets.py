@@ -164,7 +164,9 @@ class RowsWidget(forms.Widget):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        rows = [row for row in (value or []) if isinstance(row, dict)]
+        rows = [
+            row for row in (value or []) if isinstance(row, dict) and any(v not in (None, "") for v in row.values())
+        ]
         context["columns"] = self.columns
         context["rows"] = [
             {"index": i, "cells": [(c, "" if row.get(c.key) is None else row.get(c.key)) for c in self.columns]}
@@ -260,6 +262,7 @@ class KindSettingsMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields.pop(self.json_field, None)  # edited through the settings only
         stored = getattr(self.instance, self.json_field, None) or {}
         for setting in self.kind_settings:
             name = self.setting_name(setting)
@@ -307,7 +310,9 @@ class KindSettingsMixin:
         if isinstance(error, ValidationError) and hasattr(error, "error_dict") and self.json_field in error.error_dict:
             messages = error.error_dict.pop(self.json_field)
             for message in messages:
-                self.add_error(self.setting_for(" ".join(message.messages)), message)
+                target = self.setting_for(" ".join(message.messages))
+                if target not in self.errors:  # else the form's own message in words is there
+                    self.add_error(target, message)
             if not error.error_dict:
                 return
         if field == self.json_field:

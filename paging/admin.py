@@ -85,7 +85,8 @@ class EscalationPolicyAdmin(TeamScopedAdmin):
     inlines = [EscalationLevelInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(route_count=Count("escalationroute"))
+        policies = super().get_queryset(request).annotate(route_count=Count("escalationroute"))
+        return policies.order_by(*EscalationPolicy._meta.ordering)  # GROUP BY drops Meta.ordering
 
     @admin.display(description="routed", ordering="route_count")
     def routed(self, policy) -> str:

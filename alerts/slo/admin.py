@@ -123,4 +123,4 @@ class SLAAdmin(TeamScopedAdmin):
     list_display = ["name", "customer", "team", "slo", "target", "monthly_fee", "currency", "last_report_month"]
     list_filter = ["team"]
     search_fields = ["name", "customer"]
-    readonly_fields = ["last_report_month"]
+    readonly_fields = ["last_report_month", "created_at"]
