@@ -263,3 +263,18 @@ def test_an_outsider_gets_no_autocomplete(world, django_user_model):
     response = client.get(reverse("admin:autocomplete"), query)
     assert response.status_code == 403 or not response.json()["results"]
     assert offered(client_for(world.root), AlertRule, "service")
+
+
+def test_autocompletes_follow_the_team_chosen_in_the_form(world):
+    from alerts.models import Service
+
+    Membership.objects.create(user=world.bob, team=world.owners, role="manager")  # bob leads both
+    client = client_for(world.bob)
+    query = {"app_label": "alerts", "model_name": "alertrule", "field_name": "service"}
+    both = {int(row["id"]) for row in client.get(reverse("admin:autocomplete"), query).json()["results"]}
+    assert both == set(Service.objects.filter(team__in=[world.owners, world.others]).values_list("pk", flat=True))
+    response = client.get(reverse("admin:autocomplete"), {**query, "team": world.others.pk})
+    assert {int(row["id"]) for row in response.json()["results"]} == rows_of(Service, world.others)
+    Membership.objects.filter(user=world.bob, team=world.owners).delete()
+    response = client_for(world.bob).get(reverse("admin:autocomplete"), {**query, "team": world.owners.pk})
+    assert response.json()["results"] == []  # naming a team does not open it

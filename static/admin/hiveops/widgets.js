@@ -47,7 +47,20 @@
     });
   }
 
+  // Autocompletes offer objects of the team chosen in the form only (the form refuses others).
+  function filterByTeam() {
+    const jq = window.django && window.django.jQuery;
+    const team = document.getElementById("id_team");
+    if (!jq || !team || !jq.ajaxPrefilter) return;
+    jq.ajaxPrefilter(function (options) {
+      if (options.url && options.url.indexOf("/autocomplete/") !== -1 && /^\d+$/.test(team.value)) {
+        options.url += (options.url.indexOf("?") === -1 ? "?" : "&") + "team=" + team.value;
+      }
+    });
+  }
+
   function start() {
+    filterByTeam();
     document.querySelectorAll(".hive-rows").forEach(setUpRows);
     document.querySelectorAll("form").forEach(setUpKinds);
   }
