@@ -75,7 +75,7 @@ class NameListField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "service, cluster"}))
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "service, cluster", "class": "vTextField"}))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -95,7 +95,8 @@ class EmailListField(forms.CharField):
     """E-mail addresses typed as text, separated by commas, spaces or new lines."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "oncall@example.com, lead@example.com"}))
+        attrs = {"placeholder": "oncall@example.com, lead@example.com", "class": "vTextField hive-wide"}
+        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):

@@ -37,6 +37,22 @@ class SLOForm(forms.ModelForm):
     class Meta:
         model = SLO
         fields = "__all__"
+        help_texts = {
+            "service": "Optional: the service this objective is about (shown on its pages and reports).",
+            "sli_kind": "How good and bad are counted; the fields of the SLI section below depend on it.",
+            "total_metric": "Ratio SLIs: the counter of all events, e.g. http_requests_total.",
+            "good_metric": "Ratio SLIs: the counter of good events (fill in this or the bad counter).",
+            "bad_metric": 'Ratio SLIs: the counter of bad events, e.g. http_requests_total with code=~"5..".',
+            "counter_type": "Whether the counters only grow (Prometheus) or each sample is a count of its own.",
+            "metric": "Latency, availability and threshold SLIs: the metric judged.",
+            "objective": "The share of good events (or minutes) promised, in percent, e.g. 99.9.",
+            "window": "The period the objective is measured over; the error budget refills with it.",
+            "timezone": "Calendar-month windows start at local midnight in this time zone.",
+            "gap_policy": "How minutes without data count.",
+            "alerting": "Raise burn-rate alerts when the error budget is spent too fast.",
+            "min_events": "Minutes with fewer events than this are left out of the burn-rate alerts (noise).",
+            "runbook_url": "Where responders find what to do when the budget burns.",
+        }
 
 
 class SLAInline(TeamScopedInline, admin.TabularInline):

@@ -123,6 +123,7 @@ def add_rule(page, team) -> None:
     page.get_by_label("Points in a row").fill("99")
     save(page, "rule")
     expect(page.locator(".field-params__points .errorlist")).to_contain_text("less than or equal to 30")
+    page.screenshot(path=artifact("admin-rule-error.png"), full_page=True)
     page.get_by_label("Points in a row").fill("3")
     page.locator("input[name=_save]").click()
     assert_saved(page, "rule")
@@ -136,6 +137,7 @@ def add_channel(page) -> None:
     page.get_by_label("Recipients").fill("oncall@example.com, not-an-address")
     save(page, "channel")
     expect(page.locator(".field-config__to .errorlist")).to_contain_text("“not-an-address” is not an e-mail address.")
+    page.screenshot(path=artifact("admin-channel-error.png"), full_page=True)
     expect(page.locator("body")).not_to_contain_text("Failing since")  # state, not a setting
     page.get_by_label("Recipients").fill("oncall@example.com, lead@example.com")
     page.locator("input[name=_save]").click()
@@ -168,6 +170,7 @@ def add_sla(page) -> None:
     expect(page.locator(".field-credit_tiers .errorlist")).to_contain_text(
         "Row 1: “Attainment below (%)” must be from 0 to 100."
     )
+    page.screenshot(path=artifact("admin-sla-error.png"), full_page=True)
     page.get_by_label("Row 1: Attainment below (%)").fill("99.5")
     page.get_by_role("button", name="Add a row").click()
     page.get_by_label("Row 2: Attainment below (%)").fill("99")
