@@ -4,8 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from alerts.admin_forms import MatchersFormField, ReadOnlyInline
-from alerts.evaluators import registry
+from alerts.admin_forms import RULE_SETTINGS, AlertRuleForm, MatchersFormField, ReadOnlyInline
 from alerts.models import (
     Alert,
     AlertEvent,
@@ -22,20 +21,8 @@ from alerts.models import (
 from alerts.services.integrations import integration_create
 from alerts.services.muting import muting_refresh_team
 from alerts.services.rules import rule_backtest
+from core.admin_widgets import NameListField, weekdays_field
 from core.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
-
-
-class AlertRuleForm(forms.ModelForm):
-    kind = forms.ChoiceField(choices=[])
-    matchers = MatchersFormField()
-
-    class Meta:
-        model = AlertRule
-        fields = "__all__"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = registry.choices()
 
 
 @admin.action(description="Backtest: what would these rules have fired in the last 7 days?")
@@ -58,6 +45,7 @@ class AlertRuleAdmin(TeamScopedAdmin):
     list_display = ["name", "team", "kind", "metric", "service", "severity", "enabled", "updated_at"]
     list_filter = ["team", "kind", "enabled", "severity"]
     search_fields = ["name", "metric"]
+    autocomplete_fields = ["service"]
     actions = [backtest_rules]
     fieldsets = [
         (None, {"fields": ["team", "service", "name", "kind", "enabled"]}),
@@ -72,8 +60,9 @@ class AlertRuleAdmin(TeamScopedAdmin):
                     "recovery_threshold",
                     "for_duration",
                     "absence_after",
-                    "params",
-                ]
+                    *[f"params__{setting.key}" for setting in RULE_SETTINGS],
+                ],
+                "description": "Only the settings of the chosen kind are shown.",
             },
         ),
         (
@@ -92,8 +81,17 @@ class AlertRuleAdmin(TeamScopedAdmin):
     ]
 
 
+class MaintenanceWindowForm(forms.ModelForm):
+    weekdays = weekdays_field(label="Weekdays", help_text="Weekly windows: the days they recur on.")
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = "__all__"
+
+
 class MaintenanceWindowInline(TeamScopedInline, admin.TabularInline):
     model = MaintenanceWindow
+    form = MaintenanceWindowForm
     extra = 0
 
 
@@ -174,6 +172,8 @@ class SilenceAdmin(TeamScopedAdmin):
 
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(TeamScopedAdmin):
+    form = MaintenanceWindowForm
+    autocomplete_fields = ["service"]
     list_display = ["name", "service", "starts_at", "duration", "recurrence", "timezone", "until"]
     list_filter = ["recurrence", "service__team"]
 
@@ -181,6 +181,7 @@ class MaintenanceWindowAdmin(TeamScopedAdmin):
 class InhibitionRuleForm(forms.ModelForm):
     source_matchers = MatchersFormField(required=True)
     target_matchers = MatchersFormField(required=True)
+    equal = NameListField(help_text="Label names that must have the same value on both alerts, e.g. cluster.")
 
     class Meta:
         model = InhibitionRule
@@ -196,6 +197,9 @@ class InhibitionRuleAdmin(TeamScopedAdmin):
 
 class GroupingRuleForm(forms.ModelForm):
     matchers = MatchersFormField()
+    group_by = NameListField(
+        required=True, help_text="Alerts with the same values of these labels join one incident, e.g. service, cluster."
+    )
 
     class Meta:
         model = GroupingRule

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
 from capacity import services
@@ -26,8 +27,27 @@ class AnalysisInline(TeamScopedInline, admin.StackedInline):
     readonly_fields = fields
 
 
+class ResourceForm(forms.ModelForm):
+    class Meta:
+        model = Resource
+        fields = "__all__"
+        help_texts = {
+            "kind": "What runs out; it sets the wording of the recommendations.",
+            "scope": "Whether the series measures a whole service, one host or a cluster.",
+            "scope_name": "The host or cluster name (host and cluster scopes).",
+            "service": "The service that uses the resource: type part of its name.",
+            "series": "The utilization series the forecast is made from: type part of the metric name.",
+            "owner": "Who receives the weekly capacity digest about it.",
+            "limit_mode": "Percent: the series is a utilization in %; absolute: the limit is in the series' unit.",
+            "limit": "The value at which the resource is exhausted (100 for a percentage).",
+            "allocation": "What is provisioned now (replicas, vCPU, GB …); recommendations change it.",
+            "unit_cost": "The monthly cost of one allocation unit, for the cost of a recommendation.",
+        }
+
+
 @admin.register(Resource)
 class ResourceAdmin(TeamScopedAdmin):
+    form = ResourceForm
     list_display = [
         "name",
         "team",
@@ -43,8 +63,7 @@ class ResourceAdmin(TeamScopedAdmin):
     ]
     list_filter = ["team", "kind", "scope", "enabled"]
     search_fields = ["name", "scope_name"]
-    autocomplete_fields = ["series"]
-    raw_id_fields = ["owner", "service"]
+    autocomplete_fields = ["series", "service", "owner"]
     inlines = [AnalysisInline]
     actions = ["analyse"]
     fieldsets = [

@@ -37,7 +37,7 @@ PORT = env_int("PORT", 8000)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "core.admin_apps.HiveOpsAdminConfig",  # django.contrib.admin with the HiveOps site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
+from core.admin_widgets import Checkboxes
 from core.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 from core.teams.models import SCOPES, ApiToken, Membership, Team
 from core.teams.selectors import ROLES, role_in_team
@@ -66,7 +67,13 @@ class TeamAdmin(TeamScopedAdmin):
 
 
 class ApiTokenCreateForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(choices=[(s, s) for s in SCOPES], widget=forms.CheckboxSelectMultiple)
+    """Creating and changing tokens: scopes as checkboxes; the admin scope only from a team admin."""
+
+    scopes = forms.MultipleChoiceField(
+        choices=[(s, s) for s in SCOPES],
+        widget=Checkboxes,
+        help_text="What the token may do: read, ingest metrics, write configuration, admin (team admins only).",
+    )
 
     class Meta:
         model = ApiToken
@@ -77,7 +84,7 @@ class ApiTokenCreateForm(forms.ModelForm):
         user, team = self.request.user, data.get("team")
         wants_admin = "admin" in (data.get("scopes") or []) and team is not None and not user.is_superuser
         if wants_admin and role_in_team(user=user, team_id=team.pk) != "admin":
-            self.add_error("scopes", "only an admin of the team may create a token with the admin scope")
+            self.add_error("scopes", "only an admin of the team may give a token the admin scope")
         return data
 
 
@@ -90,8 +97,8 @@ class ApiTokenAdmin(TeamScopedAdmin):
     actions = ["revoke"]
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = type("ApiTokenCreateForm", (ApiTokenCreateForm,), {"request": request})
+        # On a change too: the plain form would let a manager type the admin scope in.
+        kwargs["form"] = type("ApiTokenCreateForm", (ApiTokenCreateForm,), {"request": request})
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):

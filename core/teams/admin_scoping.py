@@ -227,6 +227,16 @@ class TeamScopedAdmin(ScopedChoices, admin.ModelAdmin):
     def _get_list_editable_queryset(self, request, prefix):
         return self.changeable(request, super()._get_list_editable_queryset(request, prefix))
 
+    def get_changeform_initial_data(self, request):
+        """A new object's team is preselected when the user may add to exactly one team."""
+        initial = super().get_changeform_initial_data(request)
+        path = self.scope_path()
+        if path == "team" and "team" not in initial and not request.user.is_superuser:
+            team_ids = user_team_ids(request, self.change_role)
+            if len(team_ids) == 1:
+                initial["team"] = team_ids[0]
+        return initial
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = checked_form(kwargs.get("form") or self.form, self, request)
         with FormTeam(request, team_of(obj, self.scope_path())):

@@ -200,3 +200,81 @@ def test_the_teams_manager_sees_and_opens_its_rows(world, model, model_admin):
     assert not shown & rows_of(model, others) - ours
     for pk in sorted(ours)[:1]:
         assert client.get(url(model, "change", pk)).status_code == 200
+
+
+def autocomplete_fields() -> list[tuple[type, str]]:
+    """(source model, field name) of every autocomplete in the admin, inlines included."""
+    found = []
+    for model, model_admin in ADMINS:
+        found += [(model, name) for name in model_admin.autocomplete_fields]
+        for inline in model_admin.inlines:
+            found += [(inline.model, name) for name in inline.autocomplete_fields]
+    return found
+
+
+AUTOCOMPLETES = autocomplete_fields()
+AUTOCOMPLETE_IDS = [f"{model._meta.label}.{name}" for model, name in AUTOCOMPLETES]
+
+
+def offered(client, model, name: str, term: str = "") -> set[int]:
+    query = {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": name}
+    response = client.get(reverse("admin:autocomplete"), {**query, "term": term})
+    assert response.status_code == 200, response.status_code
+    return {int(row["id"]) for row in response.json()["results"]}
+
+
+def test_the_foreign_keys_team_leads_pick_have_autocompletes():
+    assert {
+        "alerts.AlertRule.service",
+        "alerts.SLA.slo",
+        "capacity.Resource.service",
+        "paging.EscalationLevel.users",
+        "paging.EscalationLevel.channels",
+        "paging.RotationMember.user",
+    } <= set(AUTOCOMPLETE_IDS)
+
+
+@pytest.mark.parametrize(("model", "name"), AUTOCOMPLETES, ids=AUTOCOMPLETE_IDS)
+def test_autocompletes_offer_only_the_users_teams_objects(world, model, name):
+    owners = world.owners
+    others = world.others
+    remote = model._meta.get_field(name).related_model
+    theirs = rows_of(remote, owners) - rows_of(remote, others)
+    shown = offered(client_for(world.bob), model, name)
+    assert not shown & theirs, f"bob is offered the owners' {remote.__name__} {sorted(shown & theirs)[:5]}"
+    assert shown, f"bob should be offered his own team's {remote.__name__}"
+    assert theirs <= offered(client_for(world.root), model, name)  # the superuser is not limited
+
+
+def test_autocompletes_leave_out_teams_the_user_only_views(world, django_user_model):
+    from alerts.models import AlertRule, Service
+
+    Membership.objects.create(user=world.bob, team=world.owners, role="viewer")
+    shown = offered(client_for(world.bob), AlertRule, "service")
+    assert shown == set(Service.objects.filter(team=world.others).values_list("pk", flat=True))
+
+
+def test_an_outsider_gets_no_autocomplete(world, django_user_model):
+    from alerts.models import AlertRule
+
+    outsider = staff(django_user_model, "charlie")
+    client = client_for(outsider)
+    query = {"app_label": "alerts", "model_name": "alertrule", "field_name": "service", "term": ""}
+    response = client.get(reverse("admin:autocomplete"), query)
+    assert response.status_code == 403 or not response.json()["results"]
+    assert offered(client_for(world.root), AlertRule, "service")
+
+
+def test_autocompletes_follow_the_team_chosen_in_the_form(world):
+    from alerts.models import Service
+
+    Membership.objects.create(user=world.bob, team=world.owners, role="manager")  # bob leads both
+    client = client_for(world.bob)
+    query = {"app_label": "alerts", "model_name": "alertrule", "field_name": "service"}
+    both = {int(row["id"]) for row in client.get(reverse("admin:autocomplete"), query).json()["results"]}
+    assert both == set(Service.objects.filter(team__in=[world.owners, world.others]).values_list("pk", flat=True))
+    response = client.get(reverse("admin:autocomplete"), {**query, "team": world.others.pk})
+    assert {int(row["id"]) for row in response.json()["results"]} == rows_of(Service, world.others)
+    Membership.objects.filter(user=world.bob, team=world.owners).delete()
+    response = client_for(world.bob).get(reverse("admin:autocomplete"), {**query, "team": world.owners.pk})
+    assert response.json()["results"] == []  # naming a team does not open it
