@@ -1,0 +1,149 @@
+"""Change points, and telling periodic resets (log rotation, compaction, scheduled restarts)
+from one-off changes.
+
+Changes are looked for in the series less its daily profile, so a business day's rise and fall
+is not taken for a step and a reset every day."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from capacity.analysis.types import DAY, HOUR, Change
+
+JUMP_SIGMAS = 6.0
+WINDOW = 6  # points on each side of a candidate change
+MIN_JUMP = 0.05  # a change must move the level by at least 5 % of the limit
+ALONE_DAYS = 5.0  # a segment this long is fitted on its own
+POOL_SEGMENTS = 3
+# Periodic resets: gaps between resets agree within this share of their median (a missed reset
+# counts as a gap of two periods); two resets only count when they are a day or a week apart.
+PERIOD_TOLERANCE = 0.1
+SCHEDULED_DAYS = (1.0, 7.0)
+
+
+def despike(y: np.ndarray) -> np.ndarray:
+    """3-point running median (the ends kept), so a single outlier is not a change."""
+    if len(y) < 3:
+        return y.copy()
+    out = y.copy()
+    out[1:-1] = np.median(np.stack([y[:-2], y[1:-1], y[2:]]), axis=0)
+    return out
+
+
+def robust_sd(x: np.ndarray) -> float:
+    if len(x) == 0:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(x - np.median(x))))
+
+
+def daily_profile(ts: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The typical departure of each hour of the day (weekdays and weekends apart) from the
+    day's running median, evaluated at every point; zero when the history is under 3 days."""
+    n = len(y)
+    if n < 72 or (ts[-1] - ts[0]) < 3 * DAY:
+        return np.zeros(n)
+    half = 12
+    padded = np.concatenate([np.full(half, y[0]), y, np.full(half, y[-1])])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    departure = y - np.median(windows, axis=1)
+    key = hour_key(ts)
+    out = np.zeros(n)
+    for k in np.unique(key):
+        where = key == k
+        if where.sum() >= 2:
+            out[where] = np.median(departure[where])
+    return out
+
+
+def hour_key(ts: np.ndarray) -> np.ndarray:
+    """Hour of the day (UTC), plus 24 at weekends."""
+    days = np.floor(ts / DAY)
+    weekend = np.mod(days + 3, 7) >= 5  # 1970-01-01 was a Thursday
+    return (np.floor(np.mod(ts, DAY) / HOUR) + 24 * weekend).astype(int)
+
+
+def change_points(ts: np.ndarray, y: np.ndarray, *, limit: float) -> list[tuple[int, Change]]:
+    """(index of the first point after the change, change) for every jump in the series: the
+    mean of the WINDOW points after a position minus the mean of the WINDOW points before it
+    (less the trend's typical difference) beyond JUMP_SIGMAS robust deviations of that
+    difference. Near the end fewer points are after the position and the bar rises to match, so
+    a restart in the last hour is found too."""
+    n, w = len(y), WINDOW
+    if n < 2 * w + 1:
+        return []
+    y = despike(y)
+    c = np.concatenate([[0.0], np.cumsum(y)])
+    i = np.arange(w, n)
+    k = np.minimum(w, n - i)  # points after the position
+    d = (c[i + k] - c[i]) / k - (c[i] - c[i - w]) / w
+    full = k == w
+    d = d - np.median(d[full])
+    scale = robust_sd(d[full])
+    floor = MIN_JUMP * abs(limit) if limit else 0.0
+    bar = np.maximum(JUMP_SIGMAS * scale * np.sqrt((1 / k + 1 / w) / (2 / w)), max(floor, 1e-12))
+    return runs_over(ts, i, d, np.abs(d) > bar)
+
+
+def runs_over(ts, i, d, over) -> list[tuple[int, Change]]:
+    """One change per run of positions over the bar, at its largest difference."""
+    changes: list[tuple[int, Change]] = []
+    at = 0
+    while at < len(d):
+        if not over[at]:
+            at += 1
+            continue
+        end = at
+        while end + 1 < len(d) and over[end + 1]:
+            end += 1
+        peak = at + int(np.argmax(np.abs(d[at : end + 1])))
+        index = int(i[peak])
+        if not changes or index - changes[-1][0] >= WINDOW:
+            size = float(d[peak])
+            changes.append((index, Change(float(ts[index]), "reset" if size < 0 else "step", size)))
+        at = end + 1
+    return changes
+
+
+def sharpest_drop(y: np.ndarray, index: int) -> int:
+    """The first point after the largest fall near a detected reset (the detector's position
+    can be a point off)."""
+    lo, hi = max(1, index - 2), min(len(y) - 1, index + 2)
+    if hi < lo:
+        return index
+    return lo + int(np.argmin(np.diff(y)[lo - 1 : hi]))
+
+
+def periodic_resets(ts: np.ndarray, found: list[tuple[int, Change]]) -> float | None:
+    """The period in days when the resets repeat on a schedule, else None. Resets must
+    outnumber rises four to one (a business day rises as often as it falls), repeat at a steady
+    interval (a missed one counts as two periods), and still be happening."""
+    resets = np.array([c.ts for _, c in found if c.kind == "reset"])
+    steps = sum(c.kind == "step" for _, c in found)
+    if len(resets) < 2 or steps * 4 > len(resets):
+        return None
+    gaps = np.diff(resets) / DAY
+    period = float(np.min(gaps[gaps >= 0.5 * np.median(gaps)]))
+    ratio = gaps / period
+    if np.any(np.abs(ratio - np.round(ratio)) > PERIOD_TOLERANCE):
+        return None
+    period = float(np.sum(gaps) / np.sum(np.round(ratio)))
+    if len(resets) == 2 and not any(abs(period - s) <= 0.04 * s for s in SCHEDULED_DAYS):
+        return None
+    if (ts[-1] - resets[-1]) / DAY > 1.5 * period:
+        return None
+    return period
+
+
+def segments_for_fit(n: int, ts: np.ndarray, cuts: list[int]) -> tuple[int, list[int]]:
+    """(first index used, segment starts inside it): the last segment, pooled with earlier ones
+    while it is shorter than ALONE_DAYS."""
+    starts = [0, *cuts]
+    chosen = [starts[-1]]
+    for start in reversed(starts[:-1]):
+        span = (ts[-1] - ts[chosen[0]]) / DAY
+        if span >= ALONE_DAYS or len(chosen) >= POOL_SEGMENTS:
+            break
+        chosen.insert(0, start)
+    # A pooled segment too short to say anything is dropped (a blip between two changes).
+    kept = [s for i, s in enumerate(chosen) if i == len(chosen) - 1 or (chosen[i + 1] - s) >= 3]
+    return kept[0], kept
