@@ -27,12 +27,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from capacity import calculations as calc  # noqa: E402
-from capacity.analysis.history import mid_bucket  # noqa: E402
-from capacity.shapes import NEVER, SHAPES, shape_cases  # noqa: E402
+from capacity import calculations as calc
+from capacity.analysis.history import mid_bucket
+from capacity.shapes import NEVER, SHAPES, shape_cases
 
 DAY = 86400.0
-HORIZON = 365.0
+HORIZON = 90.0  # the resources' default horizon: "not within 90 days" is right for a truth of never
 GRID = {"inflate": (1.0, 1.6, 2.2, 3.0), "hinge_prior": (0.1, 0.3, 0.5)}
 
 
@@ -46,7 +46,9 @@ def scored(p10: float, p50: float, p90: float, truth: float) -> tuple[bool, bool
 
 def forecast(case, settings) -> tuple[float, float, float]:
     ts = mid_bucket(case.ts, end=case.now)
-    fit = calc.fit_growth(ts, case.values, now=case.now, days=HORIZON, limit=case.limit, seed=case.seed, settings=settings)
+    fit = calc.fit_growth(
+        ts, case.values, now=case.now, days=HORIZON, limit=case.limit, seed=case.seed, settings=settings
+    )
     if fit is None:
         return np.inf, np.inf, np.inf
     ex = calc.exhaustion(fit, limit=case.limit, horizon_days=HORIZON)

@@ -19,6 +19,7 @@ POOL_SEGMENTS = 3
 # counts as a gap of two periods); two resets only count when they are a day or a week apart.
 PERIOD_TOLERANCE = 0.1
 SCHEDULED_DAYS = (1.0, 7.0)
+BLIP_DAYS = 2.0
 
 
 def despike(y: np.ndarray) -> np.ndarray:
@@ -38,14 +39,19 @@ def robust_sd(x: np.ndarray) -> float:
 
 def daily_profile(ts: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The typical departure of each hour of the day (weekdays and weekends apart) from the
-    day's running median, evaluated at every point; zero when the history is under 3 days."""
+    series' running mean (over a week once the history covers 9 days, so the weekend's lower
+    level is part of the profile, else over a day), evaluated at every point; zero when the
+    history is under 3 days."""
     n = len(y)
-    if n < 72 or (ts[-1] - ts[0]) < 3 * DAY:
+    span = (ts[-1] - ts[0]) / DAY if n else 0.0
+    if n < 72 or span < 3:
         return np.zeros(n)
-    half = 12
-    padded = np.concatenate([np.full(half, y[0]), y, np.full(half, y[-1])])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    departure = y - np.median(windows, axis=1)
+    spacing = max(float(np.median(np.diff(ts))), 1.0)
+    half = round((3.5 if span >= 9 else 0.5) * DAY / spacing)
+    c = np.concatenate([[0.0], np.cumsum(y)])
+    i = np.arange(n)
+    lo, hi = np.maximum(0, i - half), np.minimum(n, i + half + 1)
+    departure = y - (c[hi] - c[lo]) / (hi - lo)
     key = hour_key(ts)
     out = np.zeros(n)
     for k in np.unique(key):
@@ -81,7 +87,22 @@ def change_points(ts: np.ndarray, y: np.ndarray, *, limit: float) -> list[tuple[
     scale = robust_sd(d[full])
     floor = MIN_JUMP * abs(limit) if limit else 0.0
     bar = np.maximum(JUMP_SIGMAS * scale * np.sqrt((1 / k + 1 / w) / (2 / w)), max(floor, 1e-12))
-    return runs_over(ts, i, d, np.abs(d) > bar)
+    return without_blips(runs_over(ts, i, d, np.abs(d) > bar))
+
+
+def without_blips(changes: list[tuple[int, Change]]) -> list[tuple[int, Change]]:
+    """Drop a fall undone by a rise of about the same size within BLIP_DAYS (a holiday, an
+    outage), and a rise undone by a fall (a batch job): the level came back, nothing changed."""
+    out: list[tuple[int, Change]] = []
+    for index, change in changes:
+        if out:
+            _, last = out[-1]
+            undone = last.kind != change.kind and abs(last.size + change.size) <= 0.35 * abs(last.size)
+            if undone and change.ts - last.ts <= BLIP_DAYS * DAY:
+                out.pop()
+                continue
+        out.append((index, change))
+    return out
 
 
 def runs_over(ts, i, d, over) -> list[tuple[int, Change]]:

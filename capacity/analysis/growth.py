@@ -29,6 +29,7 @@ from capacity.analysis.changes import (
     change_points,
     daily_profile,
     periodic_resets,
+    robust_sd,
     segments_for_fit,
     sharpest_drop,
 )
@@ -46,11 +47,14 @@ MIN_POINTS = 8
 SAMPLES = 200
 BLOCK_S = DAY
 HINGE_KNOTS = 3  # the best knots kept as candidates
-HINGE_EDGE_DAYS = 1.0  # a knot leaves at least this much data on each side
+HINGE_EDGE_DAYS = 1.0  # a knot leaves at least this much data after a change
+HINGE_END_DAYS = 1.5  # and at least this much before now
 # Prior weight of each growth model: most capacity grows linearly (disks, queues, tables), and a
 # short segment cannot tell the two apart, so exponential growth has to win on the data.
 PRIOR = {"linear": 0.8, "exponential": 0.2}
 SETTINGS = Settings()
+OUTLIER_SIGMAS = 4.0
+MAX_OUTLIER_DAYS = 2
 
 
 @dataclass
@@ -157,33 +161,71 @@ def trend_frame(ts, y, found, now: float, grid: np.ndarray, settings: Settings) 
 
 
 def hinges(x, xf, y, t_days, g_days, start_days: float, slope, prior: float) -> list[Candidate]:
-    """Linear trends whose rate changes at a knot: the HINGE_KNOTS knots (every 6 hours inside
-    the last segment) that leave the least squared error, by projection on the base design."""
-    lo, hi = start_days + HINGE_EDGE_DAYS, t_days[-1] - HINGE_EDGE_DAYS
+    """Linear trends whose rate changes at a knot (every 6 hours inside the last segment): the
+    HINGE_KNOTS - 1 single knots that leave the least squared error, and the best knot with the
+    best second one (an S-curve: growth that took off and then levelled off)."""
+    lo, hi = start_days + HINGE_EDGE_DAYS, t_days[-1] - HINGE_END_DAYS
     if hi - lo < 0.5 or prior <= 0:
         return []
     knots = np.arange(lo, hi, 0.25)
+    gain = knot_gains(x, y, t_days, knots)
+    order = np.argsort(-gain)
+    chosen = [[float(k)] for k in knots[order[: HINGE_KNOTS - 1]]]
+    first = chosen[0][0]
+    other = knots[np.abs(knots - first) >= 0.5]
+    if len(other):
+        x1 = np.column_stack([x, np.maximum(0.0, t_days - first)])
+        chosen.append(sorted([first, float(other[int(np.argmax(knot_gains(x1, y, t_days, other)))])]))
+    out = []
+    for ks in chosen:
+        out.append(
+            Candidate(
+                "hinge",
+                np.column_stack([x] + [np.maximum(0.0, t_days - k) for k in ks]),
+                np.column_stack([xf] + [np.maximum(0.0, g_days - k) for k in ks]),
+                False,
+                prior / len(chosen),
+                np.concatenate([slope, np.ones(len(ks))]),
+                extra=len(ks),
+                knot=ks[-1],
+            )
+        )
+    return out
+
+
+def knot_gains(x, y, t_days, knots) -> np.ndarray:
+    """How much each knot's hinge column would lower the squared error of the fit of x (by
+    projecting it and y on the complement of x's columns)."""
     q, _ = np.linalg.qr(x)
     resid = y - q @ (q.T @ y)
     h = np.maximum(0.0, t_days[:, None] - knots[None, :])
     h = h - q @ (q.T @ h)
     norm = np.einsum("ij,ij->j", h, h)
-    gain = np.where(norm > 1e-9, (h.T @ resid) ** 2 / np.maximum(norm, 1e-300), 0.0)
-    best = knots[np.argsort(-gain)[:HINGE_KNOTS]]
-    hinge_slope = np.concatenate([slope, [1.0]])
-    return [
-        Candidate(
-            "hinge",
-            np.column_stack([x, np.maximum(0.0, t_days - k)]),
-            np.column_stack([xf, np.maximum(0.0, g_days - k)]),
-            False,
-            prior / len(best),
-            hinge_slope,
-            extra=1,
-            knot=float(k),
-        )
-        for k in best
-    ]
+    return np.where(norm > 1e-9, (h.T @ resid) ** 2 / np.maximum(norm, 1e-300), 0.0)
+
+
+def without_outliers(frame: Frame, fitted: list) -> list:
+    """Refit without whole days far off the first (linear) candidate: a holiday or an outage
+    is a day whose mean residual is more than OUTLIER_SIGMAS robust deviations from the others'
+    (at most MAX_OUTLIER_DAYS of them), so a day off does not bend the trend, and hinges do not
+    spend their knots on it. The frame keeps only the points used."""
+    r = frame.y - fitted[0].yhat
+    day = np.floor(frame.t / DAY)
+    days, index = np.unique(day, return_inverse=True)
+    if len(days) < 7:
+        return fitted
+    means = np.bincount(index, weights=r) / np.bincount(index)
+    z = np.abs(means - np.median(means)) / max(robust_sd(means), 1e-9)
+    worst = np.argsort(-z)[:MAX_OUTLIER_DAYS]
+    drop = worst[z[worst] > OUTLIER_SIGMAS]
+    drop = drop[days[drop] < day[-1]]  # never the day in progress
+    if not len(drop):
+        return fitted
+    keep = ~np.isin(index, drop)
+    frame.t, frame.y = frame.t[keep], frame.y[keep]
+    for c in frame.candidates:
+        c.x = c.x[keep]
+    return [weighted_fit(c.x, frame.y, log=c.log) for c in frame.candidates]
 
 
 def model_weights(frame: Frame, fitted: list) -> np.ndarray:
@@ -216,7 +258,12 @@ def bootstrap(frame: Frame, fitted, weights, *, samples: int, seed: int, inflate
         betas = model.refit(draws)
         middle = np.median(betas, axis=0)
         path = (middle + inflate * (betas - middle)) @ candidate.xf.T
-        paths.append(np.exp(np.minimum(path, 700)) if model.log else path)
+        path = np.exp(np.minimum(path, 700)) if model.log else path
+        # The last hours pin today's level: a path keeps its own growth and cycle, not its own
+        # idea of where the series is now (a day-long residual block would shift it whole).
+        now = candidate.xf[0] @ model.beta
+        now = math.exp(min(now, 700)) if model.log else now
+        paths.append(path - path[:, :1] + now)
     return np.vstack(paths)
 
 
@@ -246,6 +293,7 @@ def fit_growth(
     if len(frame.y) < 3:
         return None
     fitted = [weighted_fit(c.x, frame.y, log=c.log) for c in frame.candidates]
+    fitted = without_outliers(frame, fitted)
     weights = model_weights(frame, fitted)
     paths = bootstrap(frame, fitted, weights, samples=samples, seed=seed, inflate=settings.inflate)
     return assemble(frame, fitted, weights, paths, ts, y, found)
@@ -293,7 +341,7 @@ def regime_note(frame: Frame, weights, fitted, notes: list[str]) -> float | None
     _, c, m = max(hinge, key=lambda item: item[0])
     at = float(frame.grid[0] + c.knot * DAY)
     before = float(m.beta[int(np.flatnonzero(c.slope)[0])])
-    after = before + float(m.beta[-1])
+    after = float(c.slope @ m.beta)
     ago = (frame.grid[0] - at) / DAY
     rates = f"{before:+.2g}/day → {after:+.2g}/day about {ago:.1f} days ago"
     if share >= 0.8:

@@ -15,6 +15,7 @@ FINE_DAYS = 90.0
 COARSE_POINTS = 1500
 DAILY_HARMONICS = 4  # a business-hours plateau needs more than a sine
 WEEKEND_HARMONICS = 2
+RHO_CAP = 0.8
 
 
 def seasonal_terms(t_days: np.ndarray) -> tuple[bool, bool]:
@@ -80,7 +81,8 @@ def effective_n(residuals: np.ndarray) -> float:
     if n < 3:
         return float(n)
     r = residuals - residuals.mean()
-    rho = float(np.clip(np.dot(r[1:], r[:-1]) / max(np.dot(r, r), 1e-300), 0.0, 0.95))
+    # Capped: residuals that wander for days mean a model that does not fit, not one observation.
+    rho = float(np.clip(np.dot(r[1:], r[:-1]) / max(np.dot(r, r), 1e-300), 0.0, RHO_CAP))
     return n * (1 - rho) / (1 + rho)
 
 
