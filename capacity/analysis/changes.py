@@ -20,6 +20,7 @@ POOL_SEGMENTS = 3
 PERIOD_TOLERANCE = 0.1
 SCHEDULED_DAYS = (1.0, 7.0)
 BLIP_DAYS = 2.0
+SHARP_SIGMAS = 8.0
 
 
 def despike(y: np.ndarray) -> np.ndarray:
@@ -123,6 +124,28 @@ def runs_over(ts, i, d, over) -> list[tuple[int, Change]]:
             changes.append((index, Change(float(ts[index]), "reset" if size < 0 else "step", size)))
         at = end + 1
     return changes
+
+
+def sharp_changes(ts: np.ndarray, y: np.ndarray, *, limit: float) -> list[tuple[int, Change]]:
+    """Falls and rises within two points (over SHARP_SIGMAS robust deviations of such
+    two-point differences, and MIN_JUMP of the limit): what a rotation or a restart looks like
+    in hourly means. The window detector misses these when they repeat daily (half its
+    positions then straddle one), and they are what tells a sawtooth from a business day."""
+    if len(y) < 2 * WINDOW + 1:
+        return []
+    z = despike(y)
+    d2 = z[2:] - z[:-2]
+    bar = max(SHARP_SIGMAS * robust_sd(d2), MIN_JUMP * abs(limit) if limit else 0.0, 1e-12)
+    out: list[tuple[int, Change]] = []
+    for k in np.flatnonzero(np.abs(d2) > bar):
+        if 0 < k < len(d2) - 1 and abs(d2[k]) < max(abs(d2[k - 1]), abs(d2[k + 1])):
+            continue  # not the sharpest of its neighbours
+        index = int(k) + 1
+        if out and index - out[-1][0] < 3:
+            continue
+        size = float(d2[k])
+        out.append((index, Change(float(ts[index]), "reset" if size < 0 else "step", size)))
+    return out
 
 
 def sharpest_drop(y: np.ndarray, index: int) -> int:

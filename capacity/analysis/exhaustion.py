@@ -101,7 +101,7 @@ def range_confidence(fit: Fit, ex: Exhaustion) -> tuple[str, str]:
         level = 0
         reasons.append(f"a {recent[-1].kind} {span(now - recent[-1].ts)} ago leaves little data since")
     hinge = fit.weights.get("hinge", 0.0)
-    if 0.2 <= hinge < 0.8:
+    if fit.rate_change_at is not None and 0.2 <= hinge < 0.8:
         level = 0
     if ex.now or ex.p50 is None:
         if not ex.now and ex.probability >= 0.1:

@@ -31,6 +31,7 @@ from capacity.analysis.changes import (
     periodic_resets,
     robust_sd,
     segments_for_fit,
+    sharp_changes,
     sharpest_drop,
 )
 from capacity.analysis.regression import (
@@ -55,6 +56,7 @@ PRIOR = {"linear": 0.8, "exponential": 0.2}
 SETTINGS = Settings()
 OUTLIER_SIGMAS = 4.0
 MAX_OUTLIER_DAYS = 2
+RATE_CHANGE = 0.3  # a hinge whose rates differ less than this is not reported as a change
 
 
 @dataclass
@@ -283,12 +285,14 @@ def fit_growth(
     ts, y = prepare(ts, y)
     if history_shortfall(ts, settings=settings):
         return None
-    found = change_points(ts, y - daily_profile(ts, y), limit=limit)
-    period = periodic_resets(ts, found)
+    sharp = sharp_changes(ts, y, limit=limit)
+    period = periodic_resets(ts, sharp)
     grid = future_grid(now, days)
     if period:
+        found = [(i, c) for i, c in sharp if c.kind == "reset"]
         frame = sawtooth_frame(ts, y, found, period, now, grid)
     else:
+        found = change_points(ts, y - daily_profile(ts, y), limit=limit)
         frame = trend_frame(ts, y, found, now, grid, settings)
     if len(frame.y) < 3:
         return None
@@ -342,6 +346,8 @@ def regime_note(frame: Frame, weights, fitted, notes: list[str]) -> float | None
     at = float(frame.grid[0] + c.knot * DAY)
     before = float(m.beta[int(np.flatnonzero(c.slope)[0])])
     after = float(c.slope @ m.beta)
+    if abs(after - before) < RATE_CHANGE * max(abs(before), abs(after), 1e-9):
+        return None  # the knot bends the fit a little, the rate is the same
     ago = (frame.grid[0] - at) / DAY
     rates = f"{before:+.2g}/day → {after:+.2g}/day about {ago:.1f} days ago"
     if share >= 0.8:

@@ -18,17 +18,21 @@ WEEKEND_HARMONICS = 2
 RHO_CAP = 0.8
 
 
-def seasonal_terms(t_days: np.ndarray) -> tuple[bool, bool]:
-    """(daily, weekly): cycles covered often enough by data sampled finely enough."""
+def seasonal_terms(t_days: np.ndarray) -> tuple[bool, bool | str]:
+    """(daily, weekly): cycles covered often enough by data sampled finely enough; weekly is
+    "sine" when two whole weeks are covered (under that a weekly sine is a trend), True when
+    only the weekend terms can be fitted."""
     if len(t_days) < 4:
         return False, False
     span = float(t_days[-1] - t_days[0])
     spacing = float(np.median(np.diff(t_days)))
     daily = span >= 2 and spacing <= 0.125
-    return daily, daily and span >= 9
+    if not daily or span < 9:
+        return daily, False
+    return daily, "sine" if span >= 14 else True
 
 
-def seasonal_columns(epoch_days: np.ndarray, daily: bool, weekly: bool) -> list[np.ndarray]:
+def seasonal_columns(epoch_days: np.ndarray, daily: bool, weekly: bool | str) -> list[np.ndarray]:
     """Fourier terms of the hour of day; with `weekly`, a weekend level, the weekend's own daily
     shape and a weekly sine (calendar days in UTC, so the weekend is where it really is)."""
     cols: list[np.ndarray] = []
@@ -42,8 +46,9 @@ def seasonal_columns(epoch_days: np.ndarray, daily: bool, weekly: bool) -> list[
         cols.append(weekend)
         for k in range(1, WEEKEND_HARMONICS + 1):
             cols.extend([weekend * np.sin(k * angle), weekend * np.cos(k * angle)])
-        week = 2 * np.pi * epoch_days / 7
-        cols.extend([np.sin(week), np.cos(week)])
+        if weekly == "sine":
+            week = 2 * np.pi * epoch_days / 7
+            cols.extend([np.sin(week), np.cos(week)])
     return cols
 
 

@@ -23,8 +23,8 @@ class Settings:
     """The constants chosen by cross-validation across shapes (bench/capacity_eval.py): how much
     the bootstrap spread is widened, and the prior weight of a growth-rate change (hinge)."""
 
-    inflate: float = 1.6
-    hinge_prior: float = 0.25
+    inflate: float = 3.0
+    hinge_prior: float = 0.1
     min_history_days: float = 4.0
 
 

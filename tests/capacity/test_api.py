@@ -134,13 +134,44 @@ def test_live_analysis_with_another_horizon(alice, disk):
     client = login(alice)
     short = client.get(f"/api/v1/capacity/resources/{disk.uid}/analysis?horizon=7").json()
     assert short["horizon_days"] == 7
-    assert short["analysis"]["tte_days"]["p50"] is None  # 30 days away
+    assert short["analysis"]["time_to_exhaustion_days"]["p50"] is None  # 30 days away
     long = client.get(f"/api/v1/capacity/resources/{disk.uid}/analysis?horizon=365").json()
-    assert 25 < long["analysis"]["tte_days"]["p50"] < 35
+    assert 25 < long["analysis"]["time_to_exhaustion_days"]["p50"] < 35
     for bad in ("0", "366", "x"):
         response = client.get(f"/api/v1/capacity/resources/{disk.uid}/analysis?horizon={bad}")
         assert response.status_code == 400
         assert "horizon" in response.json()
+
+
+def test_live_and_embedded_analysis_share_one_schema(alice, disk):
+    """Issue 22: the same keys, with the instant the days are counted from, the dates and the
+    model, and the range's confidence with its reason."""
+    client = login(alice)
+    embedded = client.get(f"/api/v1/capacity/resources/{disk.uid}").json()["analysis"]
+    live = client.get(f"/api/v1/capacity/resources/{disk.uid}/analysis").json()["analysis"]
+    assert set(live) == set(embedded)
+    for body in (embedded, live):
+        assert body["counted_from"] == body["computed_at"]
+        assert set(body["exhaust_at"]) == {"p10", "p50", "p90"}
+        assert body["model"].startswith("linear")
+        assert body["range_confidence"]["confidence"] in ("high", "medium", "low")
+        assert body["range_confidence"]["reason"]
+    assert abs(live["time_to_exhaustion_days"]["p50"] - embedded["time_to_exhaustion_days"]["p50"]) < 1
+
+
+def test_too_little_history_is_refused_and_said(alice, team, storage_clean):
+    """72 hourly buckets (what a 28-day backfill read as after a TimescaleDB refresh) is not
+    enough to forecast from: no dates, and a message saying why."""
+    short = resource(team, hourly_series(team, metric="mem_used", days=3, level=40), name="db1 memory")
+    services.analyses_refresh(resources=[short])
+    client = login(alice)
+    body = client.get(f"/api/v1/capacity/resources/{short.uid}").json()["analysis"]
+    assert body["status"] == "insufficient"
+    assert "days of history" in body["message"] and "at least 4 days" in body["message"]
+    assert body["time_to_exhaustion_days"] == {"p10": None, "p50": None, "p90": None}
+    live = client.get(f"/api/v1/capacity/resources/{short.uid}/analysis").json()
+    assert live["status"] == "insufficient"
+    assert live["analysis"]["message"] == body["message"]
 
 
 def test_ad_hoc_scenarios(alice, disk):
