@@ -54,12 +54,13 @@ def daily_profile(ts: np.ndarray, y: np.ndarray) -> np.ndarray:
     lo, hi = np.maximum(0, i - half), np.minimum(n, i + half + 1)
     departure = y - (c[hi] - c[lo]) / (hi - lo)
     key = hour_key(ts)
-    out = np.zeros(n)
-    for k in np.unique(key):
-        where = key == k
-        if where.sum() >= 2:
-            out[where] = np.median(departure[where])
-    return out
+    # A mean per hour of the week-part after clipping each departure to 3 robust deviations
+    # (a median per key was a fifth of a fit's time).
+    bound = 3 * max(robust_sd(departure), 1e-9)
+    clipped = np.clip(departure, -bound, bound)
+    counts = np.bincount(key, minlength=48)
+    means = np.bincount(key, weights=clipped, minlength=48) / np.maximum(counts, 1)
+    return np.where(counts[key] >= 2, means[key], 0.0)
 
 
 def hour_key(ts: np.ndarray) -> np.ndarray:

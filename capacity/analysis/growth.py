@@ -48,6 +48,9 @@ MIN_POINTS = 8
 SAMPLES = 200
 BLOCK_S = DAY
 HINGE_KNOTS = 3  # the best knots kept as candidates
+MIN_SAWTOOTH_DAYS = 2.0
+MAX_KNOTS = 40  # knots tried (every 6 hours, or fewer on a long segment)
+MAX_FIT_DAYS = 35.0  # older history does not inform today's growth, and costs time
 HINGE_EDGE_DAYS = 1.0  # a knot leaves at least this much data after a change
 HINGE_END_DAYS = 1.5  # and at least this much before now
 # Prior weight of each growth model: most capacity grows linearly (disks, queues, tables), and a
@@ -169,7 +172,7 @@ def hinges(x, xf, y, t_days, g_days, start_days: float, slope, prior: float) -> 
     lo, hi = start_days + HINGE_EDGE_DAYS, t_days[-1] - HINGE_END_DAYS
     if hi - lo < 0.5 or prior <= 0:
         return []
-    knots = np.arange(lo, hi, 0.25)
+    knots = np.arange(lo, hi, max(0.25, (hi - lo) / MAX_KNOTS))
     gain = knot_gains(x, y, t_days, knots)
     order = np.argsort(-gain)
     chosen = [[float(k)] for k in knots[order[: HINGE_KNOTS - 1]]]
@@ -285,8 +288,12 @@ def fit_growth(
     ts, y = prepare(ts, y)
     if history_shortfall(ts, settings=settings):
         return None
+    recent = ts >= now - MAX_FIT_DAYS * DAY
+    ts, y = ts[recent], y[recent]
     sharp = sharp_changes(ts, y, limit=limit)
     period = periodic_resets(ts, sharp)
+    if period is not None and period < MIN_SAWTOOTH_DAYS:
+        period = None  # a daily sawtooth is a daily cycle: the seasonal terms fit its peaks
     grid = future_grid(now, days)
     if period:
         found = [(i, c) for i, c in sharp if c.kind == "reset"]

@@ -167,7 +167,8 @@ def test_too_little_history_is_refused_and_said(alice, team, storage_clean):
     client = login(alice)
     body = client.get(f"/api/v1/capacity/resources/{short.uid}").json()["analysis"]
     assert body["status"] == "insufficient"
-    assert "days of history" in body["message"] and "at least 4 days" in body["message"]
+    assert "days of history" in body["message"]
+    assert "at least 4 days" in body["message"]
     assert body["time_to_exhaustion_days"] == {"p10": None, "p50": None, "p90": None}
     live = client.get(f"/api/v1/capacity/resources/{short.uid}/analysis").json()
     assert live["status"] == "insufficient"

@@ -39,7 +39,8 @@ def test_no_data_and_too_little_data_are_reported(storage_clean, team):
     few_points = Analysis.objects.get(resource=few)
     assert few_points.status == "insufficient"  # a day is no basis for a date (issue 22)
     assert "days of history (24 hourly points): at least 4 days are needed" in few_points.message
-    assert few_points.tte_p50_s is None and few_points.eta == ""
+    assert few_points.tte_p50_s is None
+    assert few_points.eta == ""
     empty = resource(team, None, name="no series")
     services.analyses_refresh(resources=[empty])
     assert Analysis.objects.get(resource=empty).status == "no_data"
