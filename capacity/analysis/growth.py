@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capacity.analysis.changes import (
+    WINDOW,
     change_points,
     daily_profile,
     periodic_resets,
@@ -33,6 +34,7 @@ from capacity.analysis.changes import (
     segments_for_fit,
     sharp_changes,
     sharpest_drop,
+    without_blips,
 )
 from capacity.analysis.regression import (
     block_indices,
@@ -135,6 +137,21 @@ def sawtooth_frame(ts, y, found, period: float, now: float, grid: np.ndarray) ->
     note = f"resets every {period:.1f} days (rotation or compaction): the peaks are projected"
     candidate = Candidate("sawtooth", x, xf, False, 1.0, slope)
     return Frame(t, yk, grid, [candidate], float(resets[-1]), 1, period, [note], x.shape[1] > 3)
+
+
+def one_off_changes(ts, y, *, limit: float) -> list[tuple[int, Change]]:
+    """Changes in the series less its daily profile: the window detector's, and the sharp
+    two-point ones it misses between close resets, in time order (one per WINDOW points)."""
+    rest = y - daily_profile(ts, y)
+    found = sorted(change_points(ts, rest, limit=limit) + sharp_changes(ts, rest, limit=limit), key=lambda f: f[0])
+    out: list[tuple[int, Change]] = []
+    for index, change in found:
+        if out and index - out[-1][0] < WINDOW:
+            if abs(change.size) > abs(out[-1][1].size) and change.kind == out[-1][1].kind:
+                out[-1] = (index, change)
+            continue
+        out.append((index, change))
+    return without_blips(out)
 
 
 def trend_frame(ts, y, found, now: float, grid: np.ndarray, settings: Settings) -> Frame:
@@ -299,7 +316,7 @@ def fit_growth(
         found = [(i, c) for i, c in sharp if c.kind == "reset"]
         frame = sawtooth_frame(ts, y, found, period, now, grid)
     else:
-        found = change_points(ts, y - daily_profile(ts, y), limit=limit)
+        found = one_off_changes(ts, y, limit=limit)
         frame = trend_frame(ts, y, found, now, grid, settings)
     if len(frame.y) < 3:
         return None

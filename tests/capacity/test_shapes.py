@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capacity import calculations as calc
@@ -103,6 +103,7 @@ def test_half_hour_offset():
     assert mid_bucket(starts, end=7200.0 + 1200.0).tolist() == [1800.0, 5400.0, 7800.0]
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a shared, busy machine
 @given(st.lists(st.integers(0, 10_000), min_size=1, max_size=50), st.integers(0, 3599))
 def test_mid_bucket_stays_inside_its_bucket(hours, into):
     starts = np.unique(np.array(hours, dtype=float)) * 3600.0
