@@ -51,6 +51,7 @@ SAMPLES = 200
 BLOCK_S = DAY
 HINGE_KNOTS = 3  # the best knots kept as candidates
 MIN_SAWTOOTH_DAYS = 2.0
+HINGE_MIN_GAIN = 4.0  # AIC units: a knot and a coefficient
 MAX_KNOTS = 40  # knots tried (every 6 hours, or fewer on a long segment)
 MAX_FIT_DAYS = 35.0  # older history does not inform today's growth, and costs time
 HINGE_EDGE_DAYS = 1.0  # a knot leaves at least this much data after a change
@@ -190,14 +191,17 @@ def hinges(x, xf, y, t_days, g_days, start_days: float, slope, prior: float) -> 
     if hi - lo < 0.5 or prior <= 0:
         return []
     knots = np.arange(lo, hi, max(0.25, (hi - lo) / MAX_KNOTS))
-    gain = knot_gains(x, y, t_days, knots)
+    gain, resid = knot_gains(x, y, t_days, knots)
+    sse = float(resid @ resid)
+    if effective_n(resid) * math.log(sse / max(sse - float(gain.max()), 1e-300)) < HINGE_MIN_GAIN:
+        return []  # no knot is worth its two parameters: the rate has not changed (and it is faster)
     order = np.argsort(-gain)
     chosen = [[float(k)] for k in knots[order[: HINGE_KNOTS - 1]]]
     first = chosen[0][0]
     other = knots[np.abs(knots - first) >= 0.5]
     if len(other):
         x1 = np.column_stack([x, np.maximum(0.0, t_days - first)])
-        chosen.append(sorted([first, float(other[int(np.argmax(knot_gains(x1, y, t_days, other)))])]))
+        chosen.append(sorted([first, float(other[int(np.argmax(knot_gains(x1, y, t_days, other)[0]))])]))
     out = []
     for ks in chosen:
         out.append(
@@ -215,15 +219,15 @@ def hinges(x, xf, y, t_days, g_days, start_days: float, slope, prior: float) -> 
     return out
 
 
-def knot_gains(x, y, t_days, knots) -> np.ndarray:
+def knot_gains(x, y, t_days, knots) -> tuple[np.ndarray, np.ndarray]:
     """How much each knot's hinge column would lower the squared error of the fit of x (by
-    projecting it and y on the complement of x's columns)."""
+    projecting it and y on the complement of x's columns), and the residuals of that fit."""
     q, _ = np.linalg.qr(x)
     resid = y - q @ (q.T @ y)
     h = np.maximum(0.0, t_days[:, None] - knots[None, :])
     h = h - q @ (q.T @ h)
     norm = np.einsum("ij,ij->j", h, h)
-    return np.where(norm > 1e-9, (h.T @ resid) ** 2 / np.maximum(norm, 1e-300), 0.0)
+    return np.where(norm > 1e-9, (h.T @ resid) ** 2 / np.maximum(norm, 1e-300), 0.0), resid
 
 
 def without_outliers(frame: Frame, fitted: list) -> list:
