@@ -212,7 +212,9 @@ def noise(rng, n: int, step_s: float) -> np.ndarray:
     return out
 
 
-def make_case(shape: str, seed: int) -> Case:
+def raw_samples(shape: str, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(timestamps, values, truth_s): the 1- or 5-minute samples before they are averaged, for
+    sending through ingest as a user would."""
     rng = np.random.default_rng([seed, SHAPES.index(shape)])
     curve = CURVES[shape](rng)
     step = 60.0 if rng.random() < 0.5 else 300.0
@@ -227,8 +229,12 @@ def make_case(shape: str, seed: int) -> Case:
         keep &= ~((ts >= start) & (ts < start + rng.uniform(1, 6) * HOUR))
     if shape == "counter_wrap":
         values = np.clip(values, 0, LIMIT - 1e-6)
-    hours, means = hourly_means(ts[keep], values[keep])
-    truth = first_crossing(curve, LIMIT)
+    return ts[keep], values[keep], first_crossing(curve, LIMIT)
+
+
+def make_case(shape: str, seed: int) -> Case:
+    ts, values, truth = raw_samples(shape, seed)
+    hours, means = hourly_means(ts, values)
     return Case(shape, seed, hours, means, truth, NOW)
 
 

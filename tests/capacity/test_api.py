@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 import pytest
 from rest_framework.test import APIClient
 
 from capacity import services
 from capacity.models import Resource, Scenario
+from capacity.shapes import NOW, raw_samples
+from metrics.models import Series
+from metrics.services import rollups_refresh
+from tests.alerts.factories import ingest
 from tests.capacity.factories import _no_detection_on_ingest, hourly_series, resource  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +224,25 @@ def test_tokens_need_the_right_scope(token_client, disk):
     assert reader.patch(f"/api/v1/capacity/resources/{disk.uid}", {"limit": 90}, format="json").status_code == 403
     writer = token_client(scopes=("read", "write"))
     assert writer.patch(f"/api/v1/capacity/resources/{disk.uid}", {"limit": 90}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("seed", [7004, 7009])
+def test_a_daily_cycle_sent_through_ingest_lands_on_its_date(alice, team, storage_clean, seed):
+    """Issue 22, end to end: 5-minute samples of a daily cycle on a trend go through ingest and
+    the rollups (hourly means stamped at the start of the hour), the analysis reads them back
+    mid-hour, and the API's p50 is within 10 % of the true exhaustion, inside p10–p90."""
+    ts, values, truth = raw_samples("daily_sine", seed)
+    shift = (time.time() - NOW) // 3600 * 3600  # whole hours: the data ends 20 min into an hour
+    points = [[int(t + shift), float(v)] for t, v in zip(ts, values, strict=True)]
+    ingest(team, "cpu_used_pct", {"host": "e2e"}, points)
+    list(rollups_refresh())
+    series = Series.objects.get(team=team, metric="cpu_used_pct", labels={"host": "e2e"})
+    r = resource(team, series, name="e2e cpu", kind="cpu")
+    services.analyses_refresh(resources=[r])
+    body = login(alice).get(f"/api/v1/capacity/resources/{r.uid}").json()["analysis"]
+    assert body["status"] == "ok", body["message"]
+    counted_from = datetime.fromisoformat(body["counted_from"].replace("Z", "+00:00")).timestamp()
+    truth_days = (NOW + shift + truth - counted_from) / 86400
+    days = body["time_to_exhaustion_days"]
+    assert abs(days["p50"] - truth_days) <= 0.1 * truth_days, (days, truth_days)
+    assert days["p10"] <= truth_days <= days["p90"], (days, truth_days)
