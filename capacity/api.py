@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from alerts.models import Service
 from capacity import services
 from capacity.models import MAX_HORIZON_DAYS, Analysis, AnalysisRun, Resource, Scenario, scenario_of
+from capacity.schemas import AnalysisSchema, LiveAnalysisSchema
 from capacity.selectors import fleet, fleet_summary, latest_run, resources_for_teams, scenarios_for_teams
 from capacity.views import chart_data
 from core.api import ModelCleanMixin
@@ -30,10 +31,14 @@ def _needed(request, write: str = "configure") -> str:
 
 
 def analysis_data(a: Analysis | None) -> dict | None:
+    """One schema for the resource's stored analysis and the live `…/analysis` answer: the days
+    are counted from `counted_from` (= `computed_at`), `exhaust_at` is that instant plus them."""
     if a is None:
         return None
+    details = a.details or {}
     return {
         "computed_at": a.computed_at,
+        "counted_from": a.computed_at,
         "status": a.status,
         "message": a.message,
         "horizon_days": a.horizon_days,
@@ -44,6 +49,11 @@ def analysis_data(a: Analysis | None) -> dict | None:
         "eta": a.eta,
         "at_risk": a.at_risk,
         "model": a.model,
+        "model_weights": details.get("weights", {}),
+        "range_confidence": details.get("range", {"confidence": None, "reason": a.message}),
+        "period_days": details.get("period_days"),
+        "rate_change_at": details.get("rate_change_at"),
+        "history_days": details.get("history_days"),
         "current_value": a.current_value,
         "utilization": a.utilization,
         "p95_utilization": a.p95_utilization,
@@ -71,6 +81,7 @@ class ResourceSerializer(ModelCleanMixin, serializers.ModelSerializer):
         slug_field="slug", queryset=Service.objects.none(), allow_null=True, required=False
     )
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    analysis = serializers.SerializerMethodField()
 
     class Meta:
         model = Resource
@@ -97,6 +108,7 @@ class ResourceSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "window_days",
             "owner",
             "enabled",
+            "analysis",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -115,10 +127,9 @@ class ResourceSerializer(ModelCleanMixin, serializers.ModelSerializer):
             raise serializers.ValidationError("your team already has a resource with this name")
         return value
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["analysis"] = analysis_data(getattr(instance, "analysis", None))
-        return data
+    @extend_schema_field(AnalysisSchema(allow_null=True))
+    def get_analysis(self, instance) -> dict | None:
+        return analysis_data(getattr(instance, "analysis", None))
 
 
 class ScenarioSerializer(ModelCleanMixin, serializers.ModelSerializer):
@@ -221,7 +232,9 @@ class ResourceViewSet(TeamScoped, viewsets.ModelViewSet):
         services.analyses_refresh(resources=[serializer.instance])
         serializer.instance = resources_for_teams(team_ids=[serializer.instance.team_id]).get(pk=serializer.instance.pk)
 
-    @extend_schema(parameters=[OpenApiParameter("horizon", int, description="days, 1–365")], responses={200: dict})
+    @extend_schema(
+        parameters=[OpenApiParameter("horizon", int, description="days, 1–365")], responses={200: LiveAnalysisSchema}
+    )
     @action(detail=True, methods=["get"])
     def analysis(self, request, id=None):
         """A fresh analysis with any horizon (the stored one uses the resource's horizon)."""
@@ -231,15 +244,14 @@ class ResourceViewSet(TeamScoped, viewsets.ModelViewSet):
         horizon = query.validated_data.get("horizon")
         if horizon is not None:
             resource.horizon_days = horizon  # not saved: this answer only
-        result = services.scenarios_compare(resource=resource, scenarios=[])
-        baseline = result["scenarios"][0] if result["scenarios"] else None
+        fresh = services.analysis_fresh(resource=resource)
         return Response(
             {
                 "resource": str(resource.uid),
                 "horizon_days": horizon or resource.horizon_days,
-                "status": result["status"],
-                "message": result["message"],
-                "analysis": baseline,
+                "status": fresh.status,
+                "message": fresh.message,
+                "analysis": analysis_data(fresh),
             }
         )
 

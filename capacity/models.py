@@ -202,6 +202,15 @@ class Analysis(models.Model):
         return None if seconds is None else seconds / 86400.0
 
     @property
+    def range_confidence(self) -> str:
+        """How far the p10–p90 range can be trusted: high, medium or low ("" before this existed)."""
+        return (self.details or {}).get("range", {}).get("confidence", "")
+
+    @property
+    def range_reason(self) -> str:
+        return (self.details or {}).get("range", {}).get("reason", "")
+
+    @property
     def confidence_label(self) -> str:
         return calc.confidence_label(self.confidence)
 

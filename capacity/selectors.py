@@ -13,6 +13,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import F, QuerySet
 
+from capacity.analysis.history import mid_bucket
 from capacity.models import Analysis, AnalysisRun, Resource, Scenario
 from forecasting.selectors import latest_forecast
 from metrics.selectors import buckets_many
@@ -48,7 +49,10 @@ def analyses_for_series(*, series_ids: list[int], fresh_after: datetime | None =
 
 def history_many(*, series_ids: list[int], end: datetime, days: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Hourly means of each series over the last `days` (from the 1-hour rollups); the hour in
-    progress comes from the 1-minute rollups, so a restart a few minutes ago is seen."""
+    progress comes from the 1-minute rollups, so a restart a few minutes ago is seen. Each mean
+    is placed in the middle of its hour (of the part of the hour so far, for the hour in
+    progress): the rollups stamp it at the start, and fitting it there put every forecast half
+    an hour early."""
     start = end - td(days=days)
     hour = datetime.fromtimestamp(end.timestamp() // HOUR * HOUR, end.tzinfo)
     whole = buckets_many(series_ids=series_ids, start=start, end=hour, step_s=HOUR, source="1h")
@@ -60,7 +64,7 @@ def history_many(*, series_ids: list[int], end: datetime, days: float) -> dict[i
             ts = np.concatenate([ts, current[sid][0]])
             values = np.concatenate([values, current[sid][1]])
         if len(ts):
-            out[sid] = (ts, values)
+            out[sid] = (mid_bucket(ts, end=end.timestamp(), step=HOUR), values)
     return out
 
 

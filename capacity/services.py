@@ -46,9 +46,12 @@ def compute(resource: Resource, ts: np.ndarray, values: np.ndarray, *, now: date
     if len(ts) == 0:
         return Computed(resource, now, horizon, None, status=Analysis.Status.NO_DATA, message="no data in the series")
     days = max(horizon, resource.window_days)
-    fit = calc.fit_growth(ts, values, now=now.timestamp(), days=days, limit=resource.limit, seed=resource.id or 0)
+    shortfall = calc.history_shortfall(ts)
+    fit = None
+    if shortfall is None:
+        fit = calc.fit_growth(ts, values, now=now.timestamp(), days=days, limit=resource.limit, seed=resource.id or 0)
     if fit is None:
-        message = f"{len(ts)} hourly point(s): at least {calc.MIN_POINTS} are needed"
+        message = shortfall or f"{len(ts)} hourly point(s) leave too little to fit after the last change"
         return Computed(resource, now, horizon, None, status=Analysis.Status.INSUFFICIENT, message=message)
     recent = values[ts >= now.timestamp() - P95_DAYS * 86400]
     p95 = calc.utilization_p95(recent, resource.capacity)
@@ -97,7 +100,11 @@ def analysis_of(c: Computed) -> Analysis:
     a.monthly_cost_change = round(rec.monthly_cost_change, 2)
     a.confidence, a.reason = rec.confidence, rec.reason[:400]
     a.risk = calc.risk_score(ex, peak["p90"])
+    label, why = calc.range_confidence(fit, ex)
     a.details = {
+        "range": {"confidence": label, "reason": why},
+        "period_days": fit.period_days,
+        "rate_change_at": fit.rate_change_at,
         "changes": [{"ts": ch.ts, "kind": ch.kind, "size": ch.size} for ch in fit.changes],
         "segment_start": fit.segment_start,
         "pooled_segments": fit.pooled,
@@ -150,6 +157,17 @@ def analyses_refresh(
         if progress is not None:
             progress(done, failed)
     return done, failed
+
+
+def analysis_fresh(*, resource: Resource, now: datetime | None = None) -> Analysis:
+    """A fresh analysis of one resource with its current settings (a horizon changed for this
+    answer only is used), not stored: the same row the hourly run stores, so the API answers
+    both with one schema."""
+    now = now or timezone.now()
+    data = history_many(series_ids=[resource.series_id], end=now, days=history_days()) if resource.series_id else {}
+    ts, values = data.get(resource.series_id, (np.empty(0), np.empty(0)))
+    with one_blas_thread():
+        return analysis_of(compute(resource, ts, values, now=now))
 
 
 def run_create(*, team=None, user=None) -> AnalysisRun:

@@ -95,6 +95,9 @@ def test_weekly_digest_goes_to_owners_and_leads(disk, team, alice, bob, django_u
     body = message.get_body(("plain",)).get_content()
     assert "db1 disk" in body
     assert "scale out" in body
+    assert "range confidence " in body  # issue 22: how far the date can be trusted, and why
+    html = message.get_body(("html",)).get_content()
+    assert "range confidence" in html
     assert DigestRun.objects.get(team=team).recipients == ["alice@example.com", "lead@example.com"]
 
 

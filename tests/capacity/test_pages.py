@@ -54,6 +54,8 @@ def test_resource_page_has_the_chart_recommendation_and_scenarios(alice, fleet):
     assert 'id="capacity-data"' in html
     assert '"band": {' in html
     assert "capacity_resource.js" in html
+    assert "data-range-confidence=" in html  # issue 22: the range's confidence and its reason
+    assert "Counted from " in html
 
 
 @pytest.mark.parametrize("persona", ["bob", "charlie"])

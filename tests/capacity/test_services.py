@@ -37,7 +37,10 @@ def test_no_data_and_too_little_data_are_reported(storage_clean, team):
     few = resource(team, series, name="new host")
     services.analyses_refresh(resources=[few])
     few_points = Analysis.objects.get(resource=few)
-    assert few_points.status == "ok"  # a day of hourly points is enough to start
+    assert few_points.status == "insufficient"  # a day is no basis for a date (issue 22)
+    assert "days of history (24 hourly points): at least 4 days are needed" in few_points.message
+    assert few_points.tte_p50_s is None
+    assert few_points.eta == ""
     empty = resource(team, None, name="no series")
     services.analyses_refresh(resources=[empty])
     assert Analysis.objects.get(resource=empty).status == "no_data"

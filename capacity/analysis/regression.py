@@ -1,0 +1,128 @@
+"""Least squares for the growth models and the columns they are built from: segment levels,
+time, a hinge (growth-rate change), the age of the current tooth (periodic resets), and the
+daily and weekly cycle (weekdays and weekends apart, since load is rarely sine-shaped)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from capacity.analysis.types import DAY
+
+FINE_DAYS = 90.0
+COARSE_POINTS = 1500
+DAILY_HARMONICS = 4  # a business-hours plateau needs more than a sine
+WEEKEND_HARMONICS = 2
+RHO_CAP = 0.8
+
+
+def seasonal_terms(t_days: np.ndarray) -> tuple[bool, bool | str]:
+    """(daily, weekly): cycles covered often enough by data sampled finely enough; weekly is
+    "sine" when two whole weeks are covered (under that a weekly sine is a trend), True when
+    only the weekend terms can be fitted."""
+    if len(t_days) < 4:
+        return False, False
+    span = float(t_days[-1] - t_days[0])
+    spacing = float(np.median(np.diff(t_days)))
+    daily = span >= 2 and spacing <= 0.125
+    if not daily or span < 9:
+        return daily, False
+    return daily, "sine" if span >= 14 else True
+
+
+def seasonal_columns(epoch_days: np.ndarray, daily: bool, weekly: bool | str) -> list[np.ndarray]:
+    """Fourier terms of the hour of day; with `weekly`, a weekend level, the weekend's own daily
+    shape and a weekly sine (calendar days in UTC, so the weekend is where it really is)."""
+    cols: list[np.ndarray] = []
+    if not daily:
+        return cols
+    angle = 2 * np.pi * epoch_days
+    for k in range(1, DAILY_HARMONICS + 1):
+        cols.extend([np.sin(k * angle), np.cos(k * angle)])
+    if weekly:
+        weekend = (np.mod(np.floor(epoch_days) + 3, 7) >= 5).astype(float)
+        cols.append(weekend)
+        for k in range(1, WEEKEND_HARMONICS + 1):
+            cols.extend([weekend * np.sin(k * angle), weekend * np.cos(k * angle)])
+        if weekly == "sine":
+            week = 2 * np.pi * epoch_days / 7
+            cols.extend([np.sin(week), np.cos(week)])
+    return cols
+
+
+def block_indices(n: int, samples: int, block: int, rng: np.random.Generator) -> np.ndarray:
+    block = max(1, min(block, n))
+    blocks = math.ceil(n / block)
+    starts = rng.integers(0, n - block + 1, size=(samples, blocks))
+    return (starts[:, :, None] + np.arange(block)).reshape(samples, -1)[:, :n]
+
+
+@dataclass
+class Model:
+    """A least-squares fit of the design; `log` fits log(y) weighted by y², which approximates
+    least squares on the original scale, so values near zero do not dominate."""
+
+    log: bool
+    pinv: np.ndarray
+    root_w: np.ndarray
+    floor: float
+    beta: np.ndarray
+    yhat: np.ndarray
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        return np.log(np.maximum(y, self.floor)) if self.log else y
+
+    def refit(self, ys: np.ndarray) -> np.ndarray:
+        """Coefficients for each row of ys (same design and weights)."""
+        return (self.transform(ys) * self.root_w) @ self.pinv.T
+
+
+def effective_n(residuals: np.ndarray) -> float:
+    """Sample size discounted for autocorrelation (AR(1) approximation): neighbouring hours of a
+    utilization series are not independent evidence for one growth model over another."""
+    n = len(residuals)
+    if n < 3:
+        return float(n)
+    r = residuals - residuals.mean()
+    # Capped: residuals that wander for days mean a model that does not fit, not one observation.
+    rho = float(np.clip(np.dot(r[1:], r[:-1]) / max(np.dot(r, r), 1e-300), 0.0, RHO_CAP))
+    return n * (1 - rho) / (1 + rho)
+
+
+def pseudo_inverse(x: np.ndarray) -> np.ndarray:
+    """(XᵀX)⁻¹Xᵀ through a thin QR (an SVD costs ~100× more here); SVD when X is rank deficient."""
+    q, r = np.linalg.qr(x)
+    diagonal = np.abs(np.diag(r))
+    if diagonal.min() <= 1e-10 * max(diagonal.max(), 1e-300):
+        return np.linalg.pinv(x)
+    return np.linalg.solve(r, q.T)
+
+
+def weighted_fit(x: np.ndarray, y: np.ndarray, *, log: bool) -> Model:
+    floor = max(1e-9, 0.01 * float(np.max(np.abs(y)))) if log else 0.0
+    root_w = np.maximum(y, floor) if log else np.ones(len(y))
+    pinv = pseudo_inverse(x * root_w[:, None])
+    model = Model(log, pinv, root_w, floor, np.empty(0), np.empty(0))
+    model.beta = model.refit(y[None, :])[0]
+    z = x @ model.beta
+    model.yhat = np.exp(np.minimum(z, 700)) if log else z
+    return model
+
+
+def sse_of(x: np.ndarray, y: np.ndarray) -> float:
+    """Residual sum of squares of a plain least-squares fit (to rank candidate designs)."""
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
+    r = y - x @ beta
+    return float(r @ r)
+
+
+def future_grid(now: float, days: float) -> np.ndarray:
+    """Hourly for the first FINE_DAYS (daily peaks are narrow), coarser beyond."""
+    fine = np.arange(0.0, min(days, FINE_DAYS) * DAY + 1, 3600.0)
+    if days <= FINE_DAYS:
+        return now + fine
+    step = max(3600.0, math.ceil((days - FINE_DAYS) * DAY / COARSE_POINTS / 3600) * 3600.0)
+    coarse = np.arange(fine[-1] + step, days * DAY + step / 2, step)
+    return now + np.concatenate([fine, coarse])
