@@ -38,8 +38,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--variants",
-            help="with --cv: comma-separated detector variants to choose from "
-            f"(default all: {', '.join(detector_variants.VARIANTS)})",
+            help="with --cv: comma-separated detector variants to choose from, or all "
+            f"(default {','.join(detector_variants.DEFAULT_CV)}; known: {', '.join(detector_variants.VARIANTS)})",
         )
 
     def handle(self, *args, data_dir: str, out_dir: str, labels: str | None, workers: int, **opts):
