@@ -117,3 +117,20 @@ def test_cross_validation_needs_the_test_file_and_five_folds(tmp_path, db):
         call_command("m4_forecast", str(train), str(tmp_path / "o.csv"), "--cv", "3", "--test", str(train))
     with pytest.raises(CommandError, match="exceed"):
         call_command("m4_forecast", str(train), str(tmp_path / "o.csv"), "--cv", "7", "--test", str(train))
+
+
+def test_cross_validation_refuses_an_unknown_model_setting(tmp_path, db):
+    train = tmp_path / "train.csv"
+    write_m4(train, {f"H{i}": np.arange(100.0) for i in range(6)}, 100)
+    with pytest.raises(CommandError, match="--model-settings"):
+        call_command(
+            "m4_forecast",
+            str(train),
+            str(tmp_path / "o.csv"),
+            "--cv",
+            "5",
+            "--test",
+            str(train),
+            "--model-settings",
+            "x",
+        )

@@ -7,10 +7,11 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from forecasting.algorithms.forecast import registry
+from forecasting.algorithms.detection import detector
+from forecasting.algorithms.forecast import profiles, registry
 from forecasting.algorithms.forecast.selection import RULES, Rule
 from forecasting.algorithms.forecast.variants import forecast_variants
-from forecasting.evaluation import crossval, m4, nab
+from forecasting.evaluation import crossval, detector_variants, forecast_settings, m4, nab
 
 STAMPS = [f"2020-01-01 00:{m:02d}:00" for m in range(40)]
 WINDOW = [(STAMPS[20], STAMPS[23])]
@@ -118,3 +119,32 @@ def test_every_rule_forecasts_a_series_with_intervals_from_one_backtest():
             assert np.all(lower <= upper)
         assert m4.smape(test["H0"], prediction.mean) < 10
     assert registry.known(out["top3-median"].model)
+
+
+def test_settings_change_the_profile_models_and_restore_production_afterwards():
+    train, _ = seasonal_set(1, 3)
+    y = train["H0"] + np.linspace(0, 20, len(train["H0"]))
+    production = registry.fit_predict("profile", y, (24,), 24)
+    forecast_settings.use("cycles7")
+    try:
+        assert profiles.CYCLES == 7
+        assert not np.allclose(registry.fit_predict("profile", y, (24,), 24), production)
+    finally:
+        forecast_settings.use("production")
+    assert profiles.CYCLES == 14
+    assert np.allclose(registry.fit_predict("profile", y, (24,), 24), production)
+    with pytest.raises(ValueError, match="unknown forecaster settings"):
+        forecast_settings.parse("production,nope")
+
+
+def test_detector_variants_restore_the_production_constants():
+    detector_variants.use("rest50")
+    try:
+        assert detector.REST == 50
+    finally:
+        detector_variants.use("production")
+    assert detector.REST == 100  # the production value
+    assert detector_variants.parse(None) == list(detector_variants.DEFAULT_CV)
+    assert detector_variants.parse("all") == list(detector_variants.VARIANTS)
+    with pytest.raises(ValueError, match="unknown detector variants"):
+        detector_variants.parse("nope")

@@ -1,8 +1,9 @@
 """Run the production forecaster (with its model selection) on every series of an M4-layout file.
 
-`--cv K` cross-validates the forecaster's global tunable (the combination rule, see
-`selection.Rule`): every series is forecast once under every rule, the rule is chosen on K-1 folds
-of series and scores the held-out fold; OUT_CSV then holds the held-out forecasts and the printed
+`--cv K` cross-validates the forecaster's global tunables (the combination rule, see
+`selection.Rule`, and the profile models' settings, evaluation/forecast_settings.py): every series
+is forecast once under every setting and rule, the pair is chosen on K-1 folds of series and
+scores the held-out fold; OUT_CSV then holds the held-out forecasts and the printed
 (and recorded) figure is the cross-validated one, next to the in-sample one.
 """
 
@@ -20,7 +21,7 @@ from tqdm import tqdm
 from forecasting.algorithms.forecast import DEFAULT_CANDIDATES, forecast
 from forecasting.algorithms.forecast.registry import members
 from forecasting.algorithms.forecast.variants import forecast_variants
-from forecasting.evaluation import crossval, m4
+from forecasting.evaluation import crossval, forecast_settings, m4
 from forecasting.services.evaluation import evaluation_record
 
 
@@ -30,10 +31,16 @@ def forecast_one(job: tuple[str, np.ndarray, int, tuple[int, ...], tuple[str, ..
     return key, {"production": forecast(y, horizon=horizon, season=seasons, candidates=candidates)}
 
 
-def forecast_all_rules(job: tuple[str, np.ndarray, int, tuple[int, ...], tuple[str, ...]]) -> tuple[str, dict]:
-    """{rule name: Prediction} of one series, every combination rule from one backtest."""
-    key, y, horizon, seasons, candidates = job
-    return key, forecast_variants(y, horizon=horizon, season=seasons, candidates=candidates)
+def forecast_all_rules(job: tuple) -> tuple[str, dict]:
+    """{"setting+rule": Prediction} of one series: per setting, every combination rule from one backtest."""
+    key, y, horizon, seasons, candidates, settings = job
+    out = {}
+    for setting in settings:
+        forecast_settings.use(setting)
+        for rule, prediction in forecast_variants(y, horizon=horizon, season=seasons, candidates=candidates).items():
+            out[f"{setting}+{rule}"] = prediction
+    forecast_settings.use("production")
+    return key, out
 
 
 class Command(BaseCommand):
@@ -63,8 +70,28 @@ class Command(BaseCommand):
             help="cross-validate the combination rule over K >= 5 folds of series (needs --test); "
             "OUT_CSV gets the held-out forecasts",
         )
+        parser.add_argument(
+            "--model-settings",
+            help="with --cv: comma-separated profile-model settings to choose from "
+            f"(default all: {', '.join(forecast_settings.SETTINGS)})",
+        )
 
-    def handle(self, *args, train_csv, out_csv, horizon, season, weekly, test, jobs, candidates, json, cv, **options):
+    def handle(
+        self,
+        *args,
+        train_csv,
+        out_csv,
+        horizon,
+        season,
+        weekly,
+        test,
+        jobs,
+        candidates,
+        json,
+        cv,
+        model_settings,
+        **options,
+    ):
         started = time.monotonic()
         if weekly is None:
             weekly = 7 * season if season == 24 else 0
@@ -79,7 +106,14 @@ class Command(BaseCommand):
             raise CommandError(f"no series in {train_csv}")
         if cv and cv > len(train):
             raise CommandError(f"--cv: K must not exceed the number of series ({len(train)})")
-        work = [(key, y, horizon, seasons, names) for key, y in train.items()]
+        try:
+            chosen = forecast_settings.parse(model_settings)
+        except ValueError as error:
+            raise CommandError(f"--model-settings: {error}") from error
+        if cv:
+            work = [(key, y, horizon, seasons, names, tuple(chosen)) for key, y in train.items()]
+        else:
+            work = [(key, y, horizon, seasons, names) for key, y in train.items()]
         predictions = self.run(forecast_all_rules if cv else forecast_one, work, jobs)
         if cv:
             self.cross_validate(train_csv, out_csv, m4.load_m4(test), train, predictions, season, cv, json, started)
@@ -132,13 +166,13 @@ class Command(BaseCommand):
         else:
             for fold in result["folds"]:
                 self.stdout.write(
-                    f"  fold {fold['fold']}: {fold['series']} series, rule {fold['variant']}, OWA {fold['owa']:.3f}"
+                    f"  fold {fold['fold']}: {fold['series']} series, {fold['variant']}, OWA {fold['owa']:.3f}"
                 )
             self.stdout.write(
                 f"cross-validated ({k} folds): sMAPE {cv['smape']:.3f}  MASE {cv['mase']:.3f}  OWA {cv['owa']:.3f}"
             )
             self.stdout.write(
-                f"in-sample (rule {inside['variant']} chosen on all series): sMAPE {inside['smape']:.3f}  "
+                f"in-sample ({inside['variant']} chosen on all series): sMAPE {inside['smape']:.3f}  "
                 f"MASE {inside['mase']:.3f}  OWA {inside['owa']:.3f}"
             )
             cover = result["coverage"]
