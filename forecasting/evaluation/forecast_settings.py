@@ -13,7 +13,9 @@ from forecasting.algorithms.forecast import profiles
 
 SETTINGS: dict[str, dict[str, object]] = {
     "production": {},
+    "decay0.3": {"DECAY": 0.3},
     "decay0.6": {"DECAY": 0.6},
+    "decay0.75": {"DECAY": 0.75},
     "decay0.9": {"DECAY": 0.9},
     "cycles7": {"CYCLES": 7},
     "cycles28": {"CYCLES": 28},

@@ -21,7 +21,7 @@ import numpy as np
 from .prepare import LogScale, Seasons
 
 CYCLES = 14
-DECAY = 0.75
+DECAY = 0.45  # chosen by `m4_forecast --cv 5` on every fold (range 0.3-0.9; 0.75 before)
 WEEKS = 4
 WEEKLY_SHRINK = 0.5
 TREND_CYCLES = 7

@@ -93,6 +93,7 @@ class Command(BaseCommand):
         **options,
     ):
         started = time.monotonic()
+        self.quiet = options.get("verbosity", 1) == 0
         if weekly is None:
             weekly = 7 * season if season == 24 else 0
         seasons = tuple(s for s in (season, weekly) if s and s > 1)
@@ -137,7 +138,7 @@ class Command(BaseCommand):
     def run(self, step, work: list, jobs: int) -> dict[str, dict]:
         """{series id: step's result} with a progress bar on stderr."""
         out = {}
-        progress = tqdm(total=len(work), unit="series", disable=None, file=self.stderr._out)
+        progress = tqdm(total=len(work), unit="series", disable=self.quiet, file=self.stderr._out)
         if jobs > 1:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 for key, result in pool.map(step, work, chunksize=4):
