@@ -29,6 +29,8 @@ VARIANTS: dict[str, dict[str, object]] = {
     "tail-low": {"TAIL_LO": 1.5, "TAIL_HI": 2.8},
     "tail-high": {"TAIL_LO": 2.5, "TAIL_HI": 3.8},
     "direct0.7": {"DIRECT": 0.7},
+    "direct0.5": {"DIRECT": 0.5},
+    "likelihood-only": {"DIRECT": 0.0},
     "damp0.2": {"REST_DAMP": 0.2},
     "likelihood16": {"LIK_SHORT": 16},
 }
