@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core.teams.selectors import team_ids_for_user
-from forecasting import selectors
+from forecasting import benchmarks, selectors
 from forecasting.models import Anomaly, EvaluationRun, Feedback, ForecastModel, SeriesDetector, TeamDetection
 from metrics.models import Series
 from metrics.selectors import series_for_teams
@@ -107,9 +107,14 @@ def _score(text: str) -> tuple[float | None, str]:
 def models_page(request: HttpRequest) -> HttpResponse:
     """The model card: benchmark runs, tracked live accuracy and how often each model wins."""
     card = selectors.model_card(team_ids=team_ids_for_user(user=request.user))
+    runs = card["benchmarks"]
     context = {
-        "nab": _run(card["benchmarks"].get("nab"), headline="standard"),
-        "m4": _run(card["benchmarks"].get("m4"), headline="owa"),
+        "nab": _run(runs.get("nab"), headline="standard"),
+        "nab_cv": _run(runs.get("nab_cv"), headline="standard"),
+        "nab_table": benchmarks.nab_table(runs.get("nab_cv"), runs.get("nab")),
+        "m4": _run(runs.get("m4"), headline="owa"),
+        "m4_cv": _run(runs.get("m4_cv"), headline="owa"),
+        "m4_table": benchmarks.m4_table(runs.get("m4_cv"), runs.get("m4")),
         "live": card["live"],
         "selection": card["selection"],
     }

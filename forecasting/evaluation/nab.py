@@ -228,10 +228,15 @@ def run_file(data_dir: str | Path, rel: str, out_dir: str | Path) -> tuple[str, 
     """Score one corpus file and write OUT_DIR/<rel> as `timestamp,value,anomaly_score`."""
     stamps, unix, values = read_series_csv(Path(data_dir) / rel)
     scores = detect_series(unix, values)
+    write_scores(out_dir, rel, stamps, values, scores)
+    return rel, stamps, scores
+
+
+def write_scores(out_dir: str | Path, rel: str, stamps: Sequence[str], values: np.ndarray, scores: np.ndarray) -> None:
+    """OUT_DIR/<rel> as `timestamp,value,anomaly_score` (NAB's results layout)."""
     target = Path(out_dir) / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w") as handle:
         handle.write("timestamp,value,anomaly_score\n")
         for stamp, value, score in zip(stamps, values.tolist(), scores.tolist(), strict=True):
             handle.write(f"{stamp},{value!r},{score:.6f}\n")
-    return rel, stamps, scores

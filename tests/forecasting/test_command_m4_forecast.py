@@ -4,7 +4,8 @@ import csv
 import io
 
 import numpy as np
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 
 from forecasting.evaluation import m4
 from forecasting.models import EvaluationRun
@@ -73,3 +74,63 @@ def test_it_runs_in_parallel_and_prints_json(tmp_path, db):
     result = __import__("json").loads(stdout.getvalue().splitlines()[-1])
     assert result["series"] == 4
     assert sum(result["members"].values()) >= 4
+
+
+def test_cross_validation_writes_held_out_forecasts_and_records_the_held_out_figure(tmp_path, db):
+    rng = np.random.default_rng(9)
+    full = {
+        f"H{i}": 80 + 10 * np.sin(2 * np.pi * np.arange(24 * 16) / 24 + i) + rng.normal(0, 1, 24 * 16)
+        for i in range(1, 7)
+    }
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    write_m4(train, {k: v[:-24] for k, v in full.items()}, 24 * 15)
+    write_m4(test, {k: v[-24:] for k, v in full.items()}, 24)
+    out, stdout = tmp_path / "out.csv", io.StringIO()
+
+    call_command(
+        "m4_forecast", str(train), str(out), "--horizon", "24", "--test", str(test), "--cv", "5", stdout=stdout
+    )
+
+    forecasts = m4.load_m4(out)
+    assert sorted(forecasts) == sorted(full)
+    text = stdout.getvalue()
+    assert text.count("  fold ") == 5
+    for part in ("cross-validated (5 folds)", "in-sample", "interval coverage"):
+        assert part in text
+    run = EvaluationRun.objects.get()
+    assert run.kind == "m4_cv"
+    assert run.series == 6
+    assert run.scores["owa"] == float(text.split("cross-validated (5 folds): ")[1].split("OWA ")[1].split()[0])
+    assert 0 <= run.scores["coverage80"] <= run.scores["coverage95"] <= 1
+    assert len(run.details["per_fold"]) == 5
+    # The held-out file is what the reference scorer would read: its score is the recorded one.
+    actual, history = m4.load_m4(test), m4.load_m4(train)
+    assert round(m4.score(history, actual, forecasts, season=24).owa, 3) == run.scores["owa"]
+
+
+def test_cross_validation_needs_the_test_file_and_five_folds(tmp_path, db):
+    train = tmp_path / "train.csv"
+    write_m4(train, {f"H{i}": np.arange(100.0) for i in range(6)}, 100)
+    with pytest.raises(CommandError, match="--test"):
+        call_command("m4_forecast", str(train), str(tmp_path / "o.csv"), "--cv", "5")
+    with pytest.raises(CommandError, match="at least 5"):
+        call_command("m4_forecast", str(train), str(tmp_path / "o.csv"), "--cv", "3", "--test", str(train))
+    with pytest.raises(CommandError, match="exceed"):
+        call_command("m4_forecast", str(train), str(tmp_path / "o.csv"), "--cv", "7", "--test", str(train))
+
+
+def test_cross_validation_refuses_an_unknown_model_setting(tmp_path, db):
+    train = tmp_path / "train.csv"
+    write_m4(train, {f"H{i}": np.arange(100.0) for i in range(6)}, 100)
+    with pytest.raises(CommandError, match="--model-settings"):
+        call_command(
+            "m4_forecast",
+            str(train),
+            str(tmp_path / "o.csv"),
+            "--cv",
+            "5",
+            "--test",
+            str(train),
+            "--model-settings",
+            "x",
+        )

@@ -197,9 +197,11 @@ def test_the_model_card_shows_benchmarks_live_accuracy_and_selection(alice, mode
     assert "OWA: <strong>0.512</strong>" in html
     assert "theta 200" in html
     assert "ets 14" in html
-    assert "ARTime 74.85" in html
-    assert "ES-RNN 0.440" in html
-    assert "full-corpus" in html
+    assert "ARTime" in html
+    assert "74.85" in html
+    assert "ES-RNN" in html
+    assert "0.440" in html
+    assert "full corpus" in html
     assert "theta_alice" in html  # live accuracy and selection
     assert "0.710" in html
     assert "nab_run DATA_DIR" not in html
@@ -235,3 +237,32 @@ def test_the_nav_links_the_pages(alice):
     html = page(login(alice), "/")
     assert 'href="/anomalies/"' in html
     assert 'href="/forecasting/models/"' in html
+
+
+def test_the_model_card_puts_cross_validated_figures_next_to_the_anchors(alice):
+    EvaluationRun.objects.create(
+        kind="nab_cv",
+        dataset="nab-dev/data",
+        series=41,
+        scores={"standard": 60.91, "low_fp": 51.34, "low_fn": 65.61},
+        details={"all_trained": {"standard": 66.41, "low_fp": 56.49, "low_fn": 71.35, "variant": "production"}},
+    )
+    EvaluationRun.objects.create(
+        kind="m4_cv",
+        dataset="Hourly-train.csv",
+        series=207,
+        scores={"smape": 8.115, "mase": 0.838, "owa": 0.433, "coverage80": 0.87, "coverage95": 0.959},
+        details={"folds": 5, "in_sample": {"smape": 8.115, "mase": 0.838, "owa": 0.433}},
+    )
+    html = page(login(alice), "/forecasting/models/")
+    assert "Standard profile: <strong>60.91</strong>" in html  # the honest figure leads
+    assert "OWA: <strong>0.433</strong>" in html
+    assert "HiveOps, cross-validated" in html
+    assert "66.41" in html  # tuned on all, side by side
+    assert "leave one category out, 41 files" in html
+    assert "5 folds of series, 207 series" in html
+    assert "74.85" in html  # ARTime
+    assert "0.440" in html  # ES-RNN
+    assert "the 80 % band held 87.0 %" in html
+    assert "95 % band 95.9 %" in html
+    assert "<details" in html

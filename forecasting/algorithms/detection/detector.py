@@ -190,14 +190,69 @@ class Detector:
     # ----- the streaming step ----------------------------------------------------------------
 
     def update(self, ts: float, value: float) -> Score:
+        """Score the point against what came before, then learn from it (see the module docstring)."""
         x = float(value)
         ts = float(ts)
         if not math.isfinite(x):
             return Score(0.0, self._confidence(), self.mu, self.mu, self.mu)
         n = self.n
         floor = 1e-6 * (abs(self.mu) + 1.0)
+        med, scale_w, sd, z_ewma, fence, prev_mean, change, z_var, z_trend = self._local(x, floor)
+        b_day = int(ts // (DAY / DAY_BINS)) % DAY_BINS
+        b_week = int((ts + 3 * DAY) // 3600.0) % 168  # Monday 00:00 UTC = bin 0
+        p_med, p_scale, z_seas = self._seasonal(ts, x, b_day, b_week, floor, scale_w)
 
-        # Robust window statistics (before x joins).
+        # Level: recent mean residual from the baseline (the seasonal profile when it applies).
+        resid = 0.0
+        if p_med == p_med:
+            resid = (x - p_med) / p_scale
+        elif len(self.window) >= 8:
+            resid = (x - med) / scale_w
+        z_level = self.lvl + LEVEL_ALPHA * (resid - self.lvl)
+
+        # Context novelty (as in CAD OSE): has this sequence of value levels been seen?
+        novel = self._novelty(x)
+
+        u_forest = u_svm = 0.0
+        if self.models is not None and n >= LAG:
+            u_forest, u_svm = self.models.lookup(x, x - prev_mean)
+
+        kind = self._kind(x, z_ewma, fence, z_level, z_var, z_trend, z_seas, max(u_forest, u_svm))
+        f = self.factors[0]
+        if kind is not None:
+            f *= self.factors[1 + KINDS.index(kind)]
+        # Deviation magnitudes, desensitised by feedback, then scored by how rarely this series
+        # has deviated as much before (_rarity).
+        devs = (
+            abs(z_ewma) / f,
+            fence / f,
+            abs(z_seas) / f,
+            abs(z_level) / f,
+            abs(z_var) / f,
+            abs(z_trend) / f,
+            1.0 / ((1.0 - u_forest) * f + 0.004),
+            1.0 / ((1.0 - u_svm) * f + 0.004),
+        )
+        comps, keep = self._rarity(devs, f)
+        comps["context"] = c = novel / f if n >= WARMUP else 0.0
+        raw = 1.0 - keep * (1.0 - W_CONTEXT * c)
+        comps["likelihood"] = likelihood = self._likelihood(raw)
+        score = self._rest(max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP))
+
+        if p_med == p_med:
+            expected, half = p_med, 3.0 * p_scale
+        else:
+            expected, half = (self.mu if n else x), 3.0 * sd
+        confidence = self._confidence()
+        self._learn(ts, x, change, med, b_day, b_week, floor, scale_w, z_level)
+        named = kind if max(score, raw) >= 0.3 else None
+        return Score(score, confidence, expected, expected - half, expected + half, named, comps)
+
+    def _local(self, x: float, floor: float) -> tuple[float, ...]:
+        """Deviations of x from the recent window (before x joins it): (median, robust scale,
+        EW standard deviation, EW z, Tukey fence distance, mean of the last LAG points, change from
+        the last point, log variance ratio, trend z)."""
+        n = self.n
         win = self.window
         m = len(win)
         if m >= 8:
@@ -205,9 +260,6 @@ class Detector:
         else:
             q1 = med = q3 = self.mu if n else x
         iqr = max(q3 - q1, floor)
-        scale_w = iqr / 1.349
-
-        # z-like deviations, signed where the sign matters.
         sd = math.sqrt(self.var) + floor
         z_ewma = (x - self.mu) / sd if n else 0.0
         fence = (x - q3) / iqr if x > q3 else (q1 - x) / iqr if x < q1 else 0.0
@@ -220,62 +272,40 @@ class Detector:
         change = x - self.last_x if n else 0.0
         z_var = math.log((self.dev_fast + floor) / (self.dev_slow + floor)) if n > 20 else 0.0
         z_trend = (self.slope_fast - self.slope_slow) / (self.dev_slow + floor) if n > 20 else 0.0
+        return med, iqr / 1.349, sd, z_ewma, fence, prev_mean, change, z_var, z_trend
 
-        b_day = int(ts // (DAY / DAY_BINS)) % DAY_BINS
-        b_week = int((ts + 3 * DAY) // 3600.0) % 168  # Monday 00:00 UTC = bin 0
-        elapsed = ts - self.first_ts if n else 0.0
+    def _seasonal(self, ts, x, b_day, b_week, floor, scale_w) -> tuple[float, float, float]:
+        """(profile median, profile scale, seasonal z) of x; the median is NaN when no seasonal
+        profile applies (sampling > 1 h, < 2 days of history, or the profile explains no more than
+        the overall level)."""
+        nan = float("nan")
+        elapsed = ts - self.first_ts if self.n else 0.0
         seasonal_on = elapsed >= 2 * DAY and 0 < self.dt <= 3600.0 and self.seas_res < 0.8 * self.glob_res
-        use_week = seasonal_on and elapsed >= 3 * WEEK and self.week_res < 0.9 * self.seas_res
-        if use_week:
+        if not seasonal_on:
+            return nan, scale_w, 0.0
+        if elapsed >= 3 * WEEK and self.week_res < 0.9 * self.seas_res:
             meds, mads, b, nb = self.week_med, self.week_mad, b_week, 168
         else:
             meds, mads, b, nb = self.day_med, self.day_mad, b_day, DAY_BINS
         p_med, p_mad = meds[b], mads[b]
         p_scale = 1.25 * p_mad + floor if p_mad == p_mad else scale_w
-        z_seas = 0.0
-        if seasonal_on and p_med == p_med:
-            # The smallest deviation from this bin and its two neighbours: a pattern that comes a
-            # little early or late is not an anomaly.
-            z_seas = (x - p_med) / p_scale
-            for nbr in ((b - 1) % nb, (b + 1) % nb):
-                q_med = meds[nbr]
-                if q_med == q_med:
-                    z = (x - q_med) / (1.25 * mads[nbr] + floor)
-                    if abs(z) < abs(z_seas):
-                        z_seas = z
+        if p_med != p_med:
+            return nan, p_scale, 0.0
+        # The smallest deviation from this bin and its two neighbours: a pattern that comes a
+        # little early or late is not an anomaly.
+        z_seas = (x - p_med) / p_scale
+        for nbr in ((b - 1) % nb, (b + 1) % nb):
+            q_med = meds[nbr]
+            if q_med == q_med:
+                z = (x - q_med) / (1.25 * mads[nbr] + floor)
+                if abs(z) < abs(z_seas):
+                    z_seas = z
+        return p_med, p_scale, z_seas
 
-        # Level: recent mean residual from the baseline (the seasonal profile when it applies).
-        resid = 0.0
-        if seasonal_on and p_med == p_med:
-            resid = (x - p_med) / p_scale
-        elif m >= 8:
-            resid = (x - med) / scale_w
-        z_level = self.lvl + LEVEL_ALPHA * (resid - self.lvl)
-
-        # Context novelty (as in CAD OSE): has this sequence of CONTEXT_LEN value levels been seen?
-        novel = self._novelty(x)
-
-        u_forest = u_svm = 0.0
-        if self.models is not None and n >= LAG:
-            u_forest, u_svm = self.models.lookup(x, x - prev_mean)
-
-        kind = self._kind(x, z_ewma, fence, z_level, z_var, z_trend, z_seas, max(u_forest, u_svm))
-        f = self.factors[0]
-        if kind is not None:
-            f *= self.factors[1 + KINDS.index(kind)]
-        # Deviation magnitudes, desensitised by feedback, then scored against this series' own
-        # recent extremes (a decaying high-water mark per component): a deviation only counts when
-        # it is both large in absolute terms and larger than what this series usually does.
-        devs = (
-            abs(z_ewma) / f,
-            fence / f,
-            abs(z_seas) / f,
-            abs(z_level) / f,
-            abs(z_var) / f,
-            abs(z_trend) / f,
-            1.0 / ((1.0 - u_forest) * f + 0.004),
-            1.0 / ((1.0 - u_svm) * f + 0.004),
-        )
+    def _rarity(self, devs: tuple[float, ...], f: float) -> tuple[dict[str, float], float]:
+        """Each component's score (how rare a deviation this large is for this series: a decayed
+        histogram of its past deviations) and the noisy-OR complement of the ensemble so far."""
+        n = self.n
         hist, inc = self.hist, self.inc
         rarity = f * f  # feedback: deviations of a suppressed kind count as f² times more common
         total = self.total
@@ -299,45 +329,35 @@ class Detector:
                 group = max(group, WEIGHTS[j] * c)
             else:
                 keep *= 1.0 - WEIGHTS[j] * c
-        keep *= 1.0 - group
         self.total = total + inc
         self.inc = inc / HIST_DECAY
         if self.inc > 1e12:
             self._rescale()
-        comps["context"] = c = novel / f if n >= WARMUP else 0.0
-        keep *= 1.0 - W_CONTEXT * c
-        raw = 1.0 - keep
+        return comps, keep * (1.0 - group)
 
-        # Anomaly likelihood of the recent mean raw surprise against its long-run distribution.
-        slot = n % LIK_SHORT
+    def _likelihood(self, raw: float) -> float:
+        """Anomaly likelihood of the recent mean raw surprise against its long-run distribution
+        (log scale: 0.5 is a 1e-5 tail)."""
+        slot = self.n % LIK_SHORT
         self.lik_sum += raw - self.lik_ring[slot]
         self.lik_ring[slot] = raw
-        short = self.lik_sum / min(n + 1, LIK_SHORT)
+        short = self.lik_sum / min(self.n + 1, LIK_SHORT)
         z_lik = (short - self.lik_mean) / max(math.sqrt(self.lik_var), LIK_FLOOR)
         tail = 0.5 * math.erfc(z_lik / _SQRT2)
-        likelihood = math.log(max(tail, 1e-10)) / _LOG_TINY
         d = raw - self.lik_mean
         self.lik_mean += LIK_ALPHA * d
         self.lik_var = (1.0 - LIK_ALPHA) * (self.lik_var + LIK_ALPHA * d * d)
-        comps["likelihood"] = likelihood
+        return math.log(max(tail, 1e-10)) / _LOG_TINY
 
-        confidence = self._confidence()
-        score = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
+    def _rest(self, score: float) -> float:
+        """One episode, one alert: after a score reaches FIRE, damp the next REST points unless
+        the evidence is ESCALATE stronger; an episode that goes on keeps the detector resting."""
         if self.rest > 0 and score < self.rest_level + ESCALATE:
-            # An episode that goes on keeps the detector resting: one episode, one alert.
             self.rest = max(self.rest - 1, EXTEND if score >= FIRE else 0)
-            score *= REST_DAMP
-        elif score >= FIRE:
-            # Fire, then rest; while resting only clearly stronger evidence fires again.
+            return score * REST_DAMP
+        if score >= FIRE:
             self.rest, self.rest_level = REST, score
-
-        if seasonal_on and p_med == p_med:
-            expected, half = p_med, 3.0 * p_scale
-        else:
-            expected, half = (self.mu if n else x), 3.0 * sd
-        self._learn(ts, x, change, med, b_day, b_week, floor, scale_w, z_level)
-        named = kind if max(score, raw) >= 0.3 else None
-        return Score(score, confidence, expected, expected - half, expected + half, named, comps)
+        return score
 
     def _kind(self, x, z_ewma, fence, z_level, z_var, z_trend, z_seas, u_model) -> str | None:
         """The most plausible kind of deviation, from the sub-detectors' evidence."""

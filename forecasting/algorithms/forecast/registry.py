@@ -1,8 +1,9 @@
 """Every model by name, the default candidates, and combinations.
 
 A combination is named "mean(a*50+b*30+c*20)": the weighted mean of models a, b, c with weights in
-percent ("mean(a+b)" means equal weights). The name alone reproduces the forecast, so it is what
-gets stored as a series' winner (at most ~60 characters with the default candidates).
+percent ("mean(a+b)" means equal weights), or "median(a+b+c)": the step-wise median of the members
+(robust to one member going astray). The name alone reproduces the forecast, so it is what gets
+stored as a series' winner (at most ~60 characters with the default candidates).
 """
 
 from __future__ import annotations
@@ -67,12 +68,19 @@ def combination(weights: dict[str, float]) -> str:
     return "mean(" + "+".join(f"{name}*{round(100 * weights[name] / total)}" for name in names) + ")"
 
 
+def median_of(names: list[str]) -> str:
+    """The canonical name of the step-wise median of `names` (members in registry order)."""
+    order = list(MODELS)
+    return "median(" + "+".join(sorted(names, key=order.index)) + ")"
+
+
 def parse(name: str) -> dict[str, float]:
-    """{model: weight} behind a name: {name: 1} for a single model."""
-    if not (name.startswith("mean(") and name.endswith(")")):
+    """{model: weight} behind a name: {name: 1} for a single model (equal weights for a median)."""
+    head, _, rest = name.partition("(")
+    if head not in ("mean", "median") or not rest.endswith(")"):
         return {name: 1.0}
     weights = {}
-    for part in name[5:-1].split("+"):
+    for part in rest[:-1].split("+"):
         member, _, weight = part.partition("*")
         weights[member] = float(weight) if weight else 1.0
     return weights
@@ -97,6 +105,8 @@ def min_length(name: str, seasons: Seasons) -> int:
 def combine(paths: dict[str, np.ndarray], name: str) -> np.ndarray:
     """The combination `name` of already computed forecasts `paths` (keyed by member)."""
     weights = parse(name)
+    if name.startswith("median("):
+        return np.median(np.stack([paths[m] for m in weights]), axis=0)
     total = sum(weights.values())
     return sum(weights[m] / total * paths[m] for m in weights)
 

@@ -5,9 +5,10 @@ points each, back to back and ending at the last point. Each candidate is fitted
 before each window and forecasts it; per window we compute MASE (scaled by that history's
 seasonal naive error) and sMAPE, then average over windows. Each model's relative error is
 r = MASE/MASE_ref + sMAPE/sMAPE_ref, where ref is seasonal naive (naive without a season), the
-same relative measure M4's OWA uses. The winner is the combination of the 3 models with the
-lowest r, weighted by 1/r (forecast combinations of the best few are more robust than the single
-best; on the M4 Hourly dev series picking the single best scored OWA 0.462, this 0.433); its
+same relative measure M4's OWA uses. The winner is a combination of the models with the lowest r
+under `RULE` (see `Rule`: how many of the best, combined how); forecast combinations of the best
+few are more robust than the single best. The rule is a global tunable: `m4_forecast --cv` picks
+it on training folds of series and reports held-out accuracy (docs/forecasting.md). The winner's
 backtest scores come from the stored backtest forecasts of its members.
 
 Too little data for one window: seasonal naive if one full cycle exists, naive otherwise, with
@@ -28,7 +29,35 @@ from .prepare import Seasons, as_seasons, clean
 from .types import Prediction, Selection
 
 WINDOWS = 5
-COMBINE = 3
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a backtest ranking becomes the forecast: the `top` best single models, combined by
+    `how`: "inverse" (mean weighted by 1/r), "equal" (plain mean) or "median" (step-wise median)."""
+
+    top: int = 3
+    how: str = "inverse"
+
+    @property
+    def name(self) -> str:
+        return f"top{self.top}-{self.how}"
+
+    @classmethod
+    def from_name(cls, name: str) -> Rule:
+        top, _, how = name.partition("-")
+        if not top.startswith("top") or how not in ("inverse", "equal", "median"):
+            raise ValueError(f"unknown combination rule {name!r}")
+        return cls(int(top[3:]), how)
+
+
+# The grid `m4_forecast --cv` chooses from (a median of two is their mean, one model needs no weights).
+RULES: tuple[Rule, ...] = (
+    Rule(1),
+    *(Rule(k, how) for k in (2, 3, 4, 5) for how in ("inverse", "equal")),
+    *(Rule(k, "median") for k in (3, 4, 5)),
+)
+RULE = Rule(3, "inverse")
 
 
 @dataclass
@@ -80,17 +109,35 @@ def relative(scores: dict[str, dict[str, float]], reference: str) -> dict[str, f
     return {name: s["mase"] / max(ref["mase"], eps) + s["smape"] / max(ref["smape"], eps) for name, s in scores.items()}
 
 
-def choose(backtest: Backtest, candidates: Sequence[str]) -> tuple[str, dict[str, dict[str, float]]]:
+def ranked(backtest: Backtest, candidates: Sequence[str]) -> tuple[list[str], dict, dict[str, float]]:
+    """The single models by relative backtest error (best first), their scores and their r."""
     singles = [name for name in candidates if name in backtest.paths]
     scores = {name: backtest.scores(name) for name in singles}
     reference = "snaive" if "snaive" in scores else singles[0]
     ranking = relative(scores, reference)
-    top = sorted(singles, key=lambda name: (ranking[name], singles.index(name)))[:COMBINE]
+    return sorted(singles, key=lambda name: (ranking[name], singles.index(name))), scores, ranking
+
+
+def combined_name(order: list[str], ranking: dict[str, float], rule: Rule) -> str:
+    """The model name `rule` makes of the ranked single models."""
+    top = order[: rule.top]
     if len(top) == 1:
-        return top[0], scores
-    best = registry.combination({name: 1 / max(ranking[name], 1e-9) for name in top})
-    backtest.paths[best] = registry.combine(backtest.paths, best)
-    scores[best] = backtest.scores(best)
+        return top[0]
+    if rule.how == "median" and len(top) > 2:
+        return registry.median_of(top)
+    if rule.how == "inverse":
+        return registry.combination({name: 1 / max(ranking[name], 1e-9) for name in top})
+    return registry.combination(dict.fromkeys(top, 1.0))
+
+
+def choose(
+    backtest: Backtest, candidates: Sequence[str], rule: Rule | None = None
+) -> tuple[str, dict[str, dict[str, float]]]:
+    order, scores, ranking = ranked(backtest, candidates)
+    best = combined_name(order, ranking, rule or RULE)
+    if best not in scores:
+        backtest.paths[best] = registry.combine(backtest.paths, best)
+        scores[best] = backtest.scores(best)
     return best, scores
 
 
