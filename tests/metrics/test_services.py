@@ -199,24 +199,6 @@ class TestStorageMaintenance:
         assert storage_maintain()["created"] == []
 
 
-def test_timescaledb_layout(timescale_layout):
-    """Checked separately against a real TimescaleDB: hypertable, compression and retention."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT hypertable_name FROM timescaledb_information.hypertables")
-        assert ("metrics_sample",) in cursor.fetchall()
-        cursor.execute(
-            "SELECT segmentby_column_index FROM timescaledb_information.compression_settings "
-            "WHERE hypertable_name = 'metrics_sample' AND attname = 'series_id'"
-        )
-        assert cursor.fetchone()[0] == 1
-        cursor.execute("SELECT proc_name, hypertable_name FROM timescaledb_information.jobs")
-        jobs = set(cursor.fetchall())
-        assert ("policy_compression", "metrics_sample") in jobs
-        assert ("policy_retention", "metrics_sample") in jobs
-        cursor.execute("SELECT view_name FROM timescaledb_information.continuous_aggregates")
-        assert {r[0] for r in cursor.fetchall()} >= {"metrics_rollup_1m", "metrics_rollup_1h"}
-
-
 def test_single_day_batches_go_straight_to_their_partition(plain_layout):
     import numpy as np
 
