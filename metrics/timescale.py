@@ -255,6 +255,6 @@ def layout_create(cursor, *, forced: str, raw_days: int, rollup_days: int) -> La
     else:
         storage.plain_schema_create(cursor, raw_days=raw_days)
         cursor.execute("COMMENT ON TABLE metrics_sample IS %s", [f"hiveops layout: plain ({choice.reason})"])
-    logger.info("metrics storage layout: %s (%s)", choice.layout, choice.reason)
+    logger.debug("metrics storage layout: %s (%s)", choice.layout, choice.reason)  # migrate prints it
     storage.layout_chosen.append(choice.layout + " (" + choice.reason + ")")
     return choice
