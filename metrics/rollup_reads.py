@@ -11,20 +11,19 @@ The cost is one index probe on the marks per query, plus the raw rows of the mar
 
 from __future__ import annotations
 
-# One row per rollup bucket, with the rollup table's columns, for `series_id` in [start, end).
-# Dirty hours are replaced by the same aggregates computed from raw samples.
+MARKS_SQL = """
+SELECT DISTINCT hour FROM metrics_rollup_dirty
+WHERE series_id = %(sid)s AND hour > %(start)s - INTERVAL '1 hour' AND hour < %(end)s
+"""
+# Rollup rows of `series_id` in [start, end), except the marked hours, which are aggregated the
+# same way from raw samples.
 SOURCE_SQL = """
-WITH dirty AS MATERIALIZED (
-    SELECT DISTINCT hour FROM metrics_rollup_dirty
-    WHERE series_id = %(sid)s AND hour > %(start)s - INTERVAL '1 hour' AND hour < %(end)s
-),
+WITH dirty AS (SELECT unnest(%(hours)s::timestamptz[]) AS hour),
 src AS (
     SELECT r.bucket, r.min, r.max, r.avg, r.count, r.last
     FROM {table} r
     WHERE r.series_id = %(sid)s AND r.bucket >= %(start)s AND r.bucket < %(end)s
-      AND NOT EXISTS (
-          SELECT 1 FROM dirty d WHERE d.hour = date_bin(INTERVAL '1 hour', r.bucket, TIMESTAMPTZ 'epoch')
-      )
+      AND date_bin(INTERVAL '1 hour', r.bucket, TIMESTAMPTZ 'epoch') <> ALL(%(hours)s::timestamptz[])
     UNION ALL
     SELECT date_bin(INTERVAL '{width}', s.ts, TIMESTAMPTZ 'epoch'), min(s.value), max(s.value), avg(s.value),
            count(*), (array_agg(s.value ORDER BY s.ts DESC))[1]
@@ -35,12 +34,28 @@ src AS (
 )
 """
 WIDTHS = {"1m": "1 minute", "1h": "1 hour"}
+BUCKETS = "SELECT floor(extract(epoch FROM bucket) / %(step)s)::bigint * %(step)s AS b, {expr} FROM {source} "
 
 
-def range_sql(*, source: str, expr: str) -> str:
+def range_sql(*, source: str, expr: str, marked: bool) -> str:
     """`query_range`'s statement over a rollup source (`1m` or `1h`): step buckets of `expr`."""
-    head = SOURCE_SQL.format(table=f"metrics_rollup_{source}", width=WIDTHS[source])
-    return (
-        head + f"SELECT floor(extract(epoch FROM bucket) / %(step)s)::bigint * %(step)s AS b, {expr} "
-        "FROM src GROUP BY b ORDER BY b"
-    )
+    table = f"metrics_rollup_{source}"
+    if not marked:
+        return (
+            BUCKETS.format(expr=expr, source=table)
+            + "WHERE series_id = %(sid)s AND bucket >= %(start)s AND bucket < %(end)s GROUP BY b ORDER BY b"
+        )
+    head = SOURCE_SQL.format(table=table, width=WIDTHS[source])
+    return head + BUCKETS.format(expr=expr, source="src") + "GROUP BY b ORDER BY b"
+
+
+def range_rows(cursor, *, source: str, expr: str, params: dict) -> list[tuple]:
+    """(bucket, value) rows: the rollup table alone when the series has no mark in the range (one
+    index probe first; the usual case), else with the marked hours from raw samples.
+
+    Two statements, each its own snapshot: an hour refreshed in between is read from raw samples
+    (still right); an hour marked in between is read as it was before that write."""
+    cursor.execute(MARKS_SQL, params)
+    hours = [row[0] for row in cursor.fetchall()]
+    cursor.execute(range_sql(source=source, expr=expr, marked=bool(hours)), {**params, "hours": hours})
+    return cursor.fetchall()

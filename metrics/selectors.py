@@ -87,14 +87,11 @@ def query_range(*, series_id: int, start_s: int, end_s: int, step: int, agg: str
     if (end_s - first) // step + 1 > MAX_BUCKETS:
         raise QueryError("step", f"too many buckets; at most {MAX_BUCKETS} (raise the step)")
     source = choose_source(start_s=start_s, end_s=end_s, step=step, agg=agg)
-    if source == "raw":
-        sql = (
-            f"SELECT floor(extract(epoch FROM ts) / %(step)s)::bigint * %(step)s AS b, {RAW_SQL[agg]} "
-            "FROM metrics_sample WHERE series_id = %(sid)s AND ts >= %(start)s AND ts < %(end)s "
-            "GROUP BY b ORDER BY b"
-        )
-    else:  # hours not rolled up yet (backfill, late points) come from raw samples
-        sql = rollup_reads.range_sql(source=source, expr=ROLLUP_SQL[agg])
+    sql = (
+        f"SELECT floor(extract(epoch FROM ts) / %(step)s)::bigint * %(step)s AS b, {RAW_SQL[agg]} "
+        "FROM metrics_sample WHERE series_id = %(sid)s AND ts >= %(start)s AND ts < %(end)s "
+        "GROUP BY b ORDER BY b"
+    )
     params = {
         "step": step,
         "sid": series_id,
@@ -102,8 +99,11 @@ def query_range(*, series_id: int, start_s: int, end_s: int, step: int, agg: str
         "end": datetime.fromtimestamp(end_s - end_s % step + step, UTC),
     }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = dict(cursor.fetchall())
+        if source == "raw":
+            cursor.execute(sql, params)
+            found = dict(cursor.fetchall())
+        else:  # hours not rolled up yet (backfill, late points) come from raw samples
+            found = dict(rollup_reads.range_rows(cursor, source=source, expr=ROLLUP_SQL[agg], params=params))
     points = []
     for bucket in range(first, end_s + 1, step):
         value = found.get(bucket)
