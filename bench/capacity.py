@@ -39,6 +39,7 @@ from bench._common import (
     setup_django,
     stop_on_signals,
 )
+from bench._storage import rollups_from_stage, rollups_stage
 from capacity import calculations as calc
 from capacity.synthetic import KINDS, cases
 
@@ -150,11 +151,11 @@ def load_fleet(count: int, days: int) -> list:
     if rows:
         log(f"writing {rows} hourly rollup rows")
         buffer.seek(0)
-        with (
-            connection.cursor() as cursor,
-            cursor.copy("COPY metrics_rollup_1h (series_id, bucket, min, max, avg, count, last) FROM STDIN") as copy,
-        ):
-            copy.write(buffer.getvalue())
+        with connection.cursor() as cursor:
+            stage = rollups_stage(cursor)  # on TimescaleDB the aggregates are built from samples
+            with cursor.copy(f"COPY {stage} (series_id, bucket, min, max, avg, count, last) FROM STDIN") as copy:
+                copy.write(buffer.getvalue())
+            rollups_from_stage(cursor, table="metrics_rollup_1h")
     existing = set(Resource.objects.filter(team=team).values_list("series_id", flat=True))
     Resource.objects.bulk_create(
         [

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 import psycopg
 from _common import add_common_arguments, check_isolation, emit, ensure_database, log, percentile, psycopg_conninfo
 from _common import setup_django as _setup_django
+from _storage import analyze, rollups_delete, rollups_from_stage, rollups_stage
 
 TEAM = "dashbench"
 USER = "dashbench-exec"
@@ -107,9 +108,11 @@ def load_alerts(conninfo: str, team_id: int, services: dict[str, int], user_id: 
 def load_series(conninfo: str, team_id: int, n_series: int, days: int) -> None:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(
-            "DELETE FROM metrics_rollup_1h WHERE series_id IN (SELECT id FROM metrics_series WHERE team_id = %s)",
-            [team_id],
+        rollups_delete(
+            conn,
+            table="metrics_rollup_1h",
+            where="series_id IN (SELECT id FROM metrics_series WHERE team_id = %s)",
+            params=[team_id],
         )
         conn.execute(
             "INSERT INTO metrics_series (uid, metric, labels, unit, created_at, team_id) "
@@ -121,16 +124,18 @@ def load_series(conninfo: str, team_id: int, n_series: int, days: int) -> None:
         )
         log(f"writing {n_series * days * 24:,} 1-hour rollup rows")
         started = time.perf_counter()
+        stage = rollups_stage(conn)  # on TimescaleDB the aggregates are built from samples
         conn.execute(
-            "INSERT INTO metrics_rollup_1h (series_id, bucket, min, max, avg, count, last) "
+            f"INSERT INTO {stage} (series_id, bucket, min, max, avg, count, last) "
             "SELECT s.id, b, v - 1, v + 1, v, 60, v FROM (SELECT id FROM metrics_series WHERE team_id = %s) s "
             "CROSS JOIN generate_series(%s::timestamptz - make_interval(days => %s), %s::timestamptz, '1 hour') b "
             "CROSS JOIN LATERAL (SELECT 50 + 10 * sin(extract(epoch FROM b) / 86400 + s.id)) AS x(v) "
             "ON CONFLICT DO NOTHING",
             [team_id, now, days, now],
         )
+        rollups_from_stage(conn, table="metrics_rollup_1h")
         log(f"rollups written in {time.perf_counter() - started:.0f} s; VACUUM (ANALYZE)")
-        conn.execute("VACUUM (ANALYZE) metrics_rollup_1h")
+        analyze(conn, "metrics_rollup_1h")
 
 
 def load_slos(conninfo: str, team_id: int, services: dict[str, int], n_slos: int, days: int) -> None:

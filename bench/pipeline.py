@@ -30,6 +30,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import emit, ensure_database, log, setup_django
+from bench._storage import rollups_from_stage, rollups_stage
 
 DATABASE_URL = "postgres://hiveops:hiveops@127.0.0.1:5432/hiveops_pipebench"
 BATCH = 50
@@ -62,10 +63,10 @@ def load_rollups(team, count: int, days: int, now: datetime) -> list[int]:
             for t, v in zip(minutes.tolist(), values.tolist(), strict=True):
                 stamp = datetime.fromtimestamp(t, UTC).isoformat()
                 buf.write(f"{sid}\t{stamp}\t{v}\t{v}\t{v}\t1\t{v}\n")
-            with cursor.cursor.copy(
-                "COPY metrics_rollup_1m (series_id, bucket, min, max, avg, count, last) FROM STDIN"
-            ) as copy:
+            stage = rollups_stage(cursor)  # on TimescaleDB the aggregates are built from samples
+            with cursor.cursor.copy(f"COPY {stage} (series_id, bucket, min, max, avg, count, last) FROM STDIN") as copy:
                 copy.write(buf.getvalue())
+            rollups_from_stage(cursor, table="metrics_rollup_1m")
             if n % 100 == 0:
                 log(f"loaded rollups of {n + 1}/{len(new)} series")
     return ids[:count]
@@ -194,7 +195,7 @@ def main() -> None:
 
     samples_ingested.disconnect(evaluate_on_ingest)
     with connection.cursor() as cursor:
-        storage.partitions_ensure(cursor, days_back=2, days_ahead=1)
+        storage.layout_prepare(cursor, days_back=2, days_ahead=1)
     team = team_get_or_create(slug="pipebench", name="Pipeline bench")[0]
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     result: dict = {"bench": "pipeline", "workers": args.workers}

@@ -7,7 +7,7 @@ Data (kept between runs, so reruns are quick):
 
 - `--series` series (metric `bench_query`, labels host=host-NNNNN and set=s<series>, team
   `bench-query`) get one sample a minute over the last `--days` days, generated in the database
-  with generate_series (daily partitions created first with storage.partitions_ensure(days_back=
+  with generate_series (daily partitions created first with storage.layout_prepare(days_back=
   days + 1), so nothing lands in the default partition). The dirty hours are recorded in
   metrics_rollup_dirty in the same transactions, then the rollups are filled by the real
   metrics.services.rollups_refresh (`--workers` threads, each with its own connection, like
@@ -118,6 +118,14 @@ class Dataset:
         self.days = days
         self.workers = workers
         self.set_name = f"s{series}"
+
+    @property
+    def tables(self) -> list[str]:
+        """Where the set's rows live; continuous aggregates (TimescaleDB) cannot be deleted from."""
+        from metrics import storage
+
+        rollups = [] if storage.timescale_enabled() else ["metrics_rollup_1m", "metrics_rollup_1h"]
+        return ["metrics_sample", *rollups, "metrics_rollup_dirty"]
         self.ids: list[int] = []
         self.uids: list[str] = []
 
@@ -150,7 +158,7 @@ class Dataset:
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             conn.execute(STATE_DDL)
             with conn.transaction():
-                for table in ("metrics_sample", "metrics_rollup_1m", "metrics_rollup_1h", "metrics_rollup_dirty"):
+                for table in self.tables:
                     conn.execute(
                         sql.SQL("DELETE FROM {} WHERE series_id = ANY(%s)").format(sql.Identifier(table)), [self.ids]
                     )
@@ -255,9 +263,11 @@ def rollups_fill(workers: int) -> dict:
     elapsed = time.perf_counter() - started
     vacuum_started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE) metrics_rollup_1h")
-        cursor.execute("VACUUM (ANALYZE) metrics_rollup_1m")
-        cursor.execute("VACUUM (ANALYZE) metrics_rollup_dirty")
+        tables = ["metrics_rollup_dirty"]
+        if not storage.timescale_enabled():  # continuous aggregates are views to VACUUM
+            tables += ["metrics_rollup_1h", "metrics_rollup_1m"]
+        for table in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
     log(
         f"rollups: {pending:,} series-hours in {elapsed:.1f}s, {len(batch_times)} batches, "
         f"batch p50 {percentile(batch_times, 50) * 1000:.0f} ms, p95 {percentile(batch_times, 95) * 1000:.0f} ms"
@@ -397,7 +407,7 @@ def main() -> None:
     from metrics import storage
 
     with transaction.atomic(), connection.cursor() as cursor:
-        created = storage.partitions_ensure(cursor, days_back=args.days + 1, days_ahead=3)
+        created = storage.layout_prepare(cursor, days_back=args.days + 1, days_ahead=3)
     if created:
         log(f"created {len(created)} partitions")
     team, _ = team_get_or_create(slug=TEAM)

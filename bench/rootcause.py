@@ -102,11 +102,15 @@ def store(team, values: np.ndarray, kinds: list[str], end_s: int, tag: str) -> l
 def cleanup(team, tag: str) -> None:
     from django.db import connection
 
+    from metrics import storage
     from metrics.models import Series
 
     ids = list(Series.objects.filter(team=team, labels__run=tag).values_list("id", flat=True))
     with connection.cursor() as cursor:
-        for table in ("metrics_sample", "metrics_rollup_1m", "metrics_rollup_1h", "metrics_rollup_dirty"):
+        tables = ["metrics_sample", "metrics_rollup_dirty"]
+        if not storage.timescale_enabled():  # continuous aggregates cannot be written to
+            tables += ["metrics_rollup_1m", "metrics_rollup_1h"]
+        for table in tables:
             cursor.execute(f"DELETE FROM {table} WHERE series_id = ANY(%s)", [ids])
     Series.objects.filter(id__in=ids).delete()
 
@@ -228,7 +232,7 @@ def main() -> None:
     from metrics import storage
 
     with connection.cursor() as cursor:
-        storage.partitions_ensure(cursor, days_back=3, days_ahead=1)
+        storage.layout_prepare(cursor, days_back=3, days_ahead=1)
     team = team_get_or_create(slug=TEAM, name="Bench insight")[0]
     # Detection and rule evaluation of the stored points are not what is measured: no tasks.
     from alerts.receivers import evaluate_on_ingest

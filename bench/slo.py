@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import add_common_arguments, check_isolation, emit, ensure_database, log, setup_django
+from bench._storage import analyze, rollups_from_stage, rollups_stage
 
 DEFAULT_DATABASE_URL = "postgres://hiveops:hiveops@127.0.0.1:5432/hiveops_slobench"
 TEAM = "slobench"
@@ -113,8 +114,9 @@ def load(n: int, end: datetime) -> None:
             "CROSS JOIN generate_series(%s::timestamptz, %s::timestamptz, interval '1 hour') h",
             [team.id, first, end.replace(minute=0)],
         )
+        stage = rollups_stage(cursor)  # on TimescaleDB the aggregates are built from samples
         cursor.execute(
-            "INSERT INTO metrics_rollup_1m (series_id, bucket, min, max, avg, count, last) "
+            f"INSERT INTO {stage} (series_id, bucket, min, max, avg, count, last) "
             "SELECT s.id, b, v, v, v, 1, v FROM metrics_series s "
             "CROSS JOIN LATERAL generate_series(%s::timestamptz, %s::timestamptz, interval '1 minute') b "
             "CROSS JOIN LATERAL (SELECT CASE WHEN s.metric IN ('up') THEN 1.0 WHEN s.metric = 'queue_depth' "
@@ -122,8 +124,9 @@ def load(n: int, end: datetime) -> None:
             "END AS v) v WHERE s.team_id = %s ON CONFLICT DO NOTHING",
             [end - td(minutes=130), end - td(minutes=1), team.id],
         )
+        rollups_from_stage(cursor, table="metrics_rollup_1m")
     connection.cursor().execute("VACUUM (ANALYZE) alerts_slohour")
-    connection.cursor().execute("VACUUM (ANALYZE) metrics_rollup_1m")
+    analyze(connection.cursor(), "metrics_rollup_1m")
 
 
 BASELINE_SQL = """

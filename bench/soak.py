@@ -122,7 +122,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, str]:
 
     redis.Redis.from_url(args.redis_url).flushdb()
     with connection.cursor() as cursor:
-        storage.partitions_ensure(cursor, days_back=1, days_ahead=3)
+        storage.layout_prepare(cursor, days_back=1, days_ahead=3)
     team = team_get_or_create(slug=TEAM, name="Soak")[0]
     user = get_user_model().objects.get_or_create(username=TEAM)[0]
     membership_ensure(team=team, user=user)

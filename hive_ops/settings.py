@@ -292,7 +292,9 @@ CELERY_IMPORTS = ["alerts.slo.tasks", "core.observability.tasks"]
 HIVEOPS_SLO_SETTLE_SECONDS = env_int("HIVEOPS_SLO_SETTLE_SECONDS", 60)
 HIVEOPS_SLO_BACKFILL_DAYS = env_int("HIVEOPS_SLO_BACKFILL_DAYS", 62)
 
-# Metric storage.
+# Metric storage. The layout is chosen once, by migration metrics.0002: "auto" (TimescaleDB when
+# the server has it preloaded and creatable, else plain), "plain" (force), "timescaledb" (require).
+HIVEOPS_STORAGE_LAYOUT = env_str("HIVEOPS_STORAGE_LAYOUT", "auto")
 HIVEOPS_RETENTION_RAW_DAYS = env_int("HIVEOPS_RETENTION_RAW_DAYS", 30)
 HIVEOPS_RETENTION_ROLLUP_DAYS = env_int("HIVEOPS_RETENTION_ROLLUP_DAYS", 400)
 HIVEOPS_INGEST_MAX_POINTS = env_int("HIVEOPS_INGEST_MAX_POINTS", 50_000)

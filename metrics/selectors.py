@@ -9,6 +9,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import QuerySet
 
+from metrics import rollup_reads
 from metrics.models import Series
 
 AGGREGATIONS = ("avg", "min", "max", "last", "count", "p95")
@@ -86,13 +87,9 @@ def query_range(*, series_id: int, start_s: int, end_s: int, step: int, agg: str
     if (end_s - first) // step + 1 > MAX_BUCKETS:
         raise QueryError("step", f"too many buckets; at most {MAX_BUCKETS} (raise the step)")
     source = choose_source(start_s=start_s, end_s=end_s, step=step, agg=agg)
-    if source == "raw":
-        table, time_col, expr = "metrics_sample", "ts", RAW_SQL[agg]
-    else:
-        table, time_col, expr = f"metrics_rollup_{source}", "bucket", ROLLUP_SQL[agg]
     sql = (
-        f"SELECT floor(extract(epoch FROM {time_col}) / %(step)s)::bigint * %(step)s AS b, {expr} "
-        f"FROM {table} WHERE series_id = %(sid)s AND {time_col} >= %(start)s AND {time_col} < %(end)s "
+        f"SELECT floor(extract(epoch FROM ts) / %(step)s)::bigint * %(step)s AS b, {RAW_SQL[agg]} "
+        "FROM metrics_sample WHERE series_id = %(sid)s AND ts >= %(start)s AND ts < %(end)s "
         "GROUP BY b ORDER BY b"
     )
     params = {
@@ -102,8 +99,11 @@ def query_range(*, series_id: int, start_s: int, end_s: int, step: int, agg: str
         "end": datetime.fromtimestamp(end_s - end_s % step + step, UTC),
     }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = dict(cursor.fetchall())
+        if source == "raw":
+            cursor.execute(sql, params)
+            found = dict(cursor.fetchall())
+        else:  # hours not rolled up yet (backfill, late points) come from raw samples
+            found = dict(rollup_reads.range_rows(cursor, source=source, expr=ROLLUP_SQL[agg], params=params))
     points = []
     for bucket in range(first, end_s + 1, step):
         value = found.get(bucket)

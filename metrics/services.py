@@ -13,7 +13,7 @@ import psycopg
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from metrics import storage
+from metrics import storage, timescale
 from metrics.ingest import Batch, ParsedSeries
 from metrics.signals import samples_ingested
 
@@ -119,13 +119,6 @@ def _flatten(ids: list[int], batch: Batch) -> tuple[np.ndarray, np.ndarray, np.n
     return sid[order], ts[order], values[order]
 
 
-def _dirty_hours(sid: np.ndarray, ts_us: np.ndarray) -> tuple[list[int], list[int]]:
-    hours = ts_us // 3_600_000_000
-    base = int(hours.min())
-    pairs = np.unique((sid << 22) | (hours - base))
-    return (pairs >> 22).tolist(), ((pairs & ((1 << 22) - 1)) + base).tolist()
-
-
 DAY_US = 86_400_000_000
 _partitions: set[str] = set()
 
@@ -169,13 +162,8 @@ def _write(cursor, sid: np.ndarray, ts: np.ndarray, values: np.ndarray) -> int:
         "FROM ingest_stage ON CONFLICT (series_id, ts) DO NOTHING"
     )
     inserted = cursor.rowcount
-    if inserted and not storage.timescale_enabled():
-        dirty_sids, dirty_hours = _dirty_hours(sid, ts)
-        cursor.execute(
-            "INSERT INTO metrics_rollup_dirty (series_id, hour) "
-            "SELECT s, to_timestamp(h * 3600) FROM unnest(%s::bigint[], %s::bigint[]) AS x(s, h)",
-            [dirty_sids, dirty_hours],
-        )
+    if inserted:  # both layouts: the refresh and query_range need the touched (series, hour) ranges
+        storage.touched_record(cursor, sid=sid, ts_us=ts)
     return inserted
 
 
@@ -207,8 +195,12 @@ def samples_ingest(*, team_id: int, batch: Batch) -> IngestResult:
 
 
 def rollups_refresh(*, batch_size: int = 2000, max_batches: int | None = None) -> Iterator[tuple[int, int]]:
-    """Drain the dirty-hours table; yields (hours done, hours pending) after each batch."""
+    """Drain the dirty-hours table; yields (hours done, hours pending) after each batch.
+
+    On TimescaleDB the touched hours are refreshed in the continuous aggregates (outside any
+    transaction; inside one, e.g. in a test, nothing is done and reads use raw samples)."""
     if storage.timescale_enabled():
+        yield from _refresh_timescale(batch_size=batch_size, max_batches=max_batches)
         return
     done = 0
     with connection.cursor() as cursor:
@@ -224,6 +216,17 @@ def rollups_refresh(*, batch_size: int = 2000, max_batches: int | None = None) -
         yield done, max(pending, done)
 
 
+def _refresh_timescale(*, batch_size: int, max_batches: int | None) -> Iterator[tuple[int, int]]:
+    done = batches = 0
+    while max_batches is None or batches < max_batches:
+        taken = timescale.refresh_touched(connection, limit=batch_size)
+        if not taken:
+            return
+        done += taken
+        batches += 1
+        yield done, done
+
+
 def storage_maintain(*, now: datetime | None = None) -> dict:
     """Create upcoming partitions and enforce retention. Safe to run from several workers."""
     now = now or datetime.now(UTC)
@@ -232,7 +235,9 @@ def storage_maintain(*, now: datetime | None = None) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         if storage.timescale_enabled():
             cursor.execute("SELECT count(*) FROM drop_chunks('metrics_sample', older_than => %s)", [raw_cutoff])
-            return {"layout": "timescaledb", "dropped_chunks": cursor.fetchone()[0]}
+            dropped_chunks = cursor.fetchone()[0]
+            cursor.execute("DELETE FROM metrics_rollup_dirty WHERE hour < %s", [raw_cutoff - td(hours=1)])
+            return {"layout": "timescaledb", "dropped_chunks": dropped_chunks}
         created = storage.partitions_ensure(cursor, days_back=0, days_ahead=3, now=now)
         dropped = storage.partitions_drop_before(cursor, cutoff=raw_cutoff)
         cursor.execute("DELETE FROM metrics_rollup_dirty WHERE hour < %s", [raw_cutoff - td(hours=1)])

@@ -1,14 +1,18 @@
 """Physical storage of samples and rollups: schema, partitions, rollup refresh and retention.
 
 Two layouts behind one set of relation names (`metrics_sample`, `metrics_rollup_1m`,
-`metrics_rollup_1h`), so readers never care which one is in use:
+`metrics_rollup_1h`, `metrics_rollup_dirty`), so readers never care which one is in use:
 
 - plain PostgreSQL: samples in daily native range partitions keyed by (series_id, ts), plus a
-  default partition for anything outside the maintained range; rollup tables refreshed by Celery
-  from a "dirty hours" table that ingest fills in the same transaction as the samples.
-- TimescaleDB (when the extension is available): samples in a hypertable with one-day chunks,
-  compression segmented by series, retention policies, and continuous aggregates for rollups.
+  default partition for anything outside the maintained range; rollup tables recomputed by Celery
+  from the "dirty hours" marks that ingest writes in the same transaction as the samples.
+- TimescaleDB (metrics/timescale.py): samples in a hypertable with one-day chunks, columnstore
+  segmented by series, retention policies, and continuous aggregates for rollups (the 1-hour one
+  built on the 1-minute one). Ingest writes the same dirty marks; the refresh task refreshes
+  exactly the touched hours with `refresh_continuous_aggregate`.
 
+`layout()` is the one switch: migration 0002 picks the layout once (metrics/timescale.py
+`layout_choose`), and everything after it, tests included, asks the database which one it got.
 See docs/architecture.md for the measurements behind these choices.
 """
 
@@ -17,29 +21,45 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from datetime import timedelta as td
 
+import numpy as np
 from django.db import connection
 
 RAW_PARTITION = "metrics_sample_p{day:%Y%m%d}"
 PARTITION_LOCK_KEY = 0x48495645  # pg_advisory_xact_lock key for partition DDL ("HIVE")
-CHUNK_INTERVAL = "1 day"
-COMPRESS_AFTER = "2 days"
+PLAIN = "plain"
+TIMESCALEDB = "timescaledb"
 
-_timescale: bool | None = None
+_layout: str | None = None
+layout_chosen: list[str] = []  # what migration 0002 chose in this process, for migrate's output
 
 
-def timescale_available(cursor) -> bool:
-    cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
-    return cursor.fetchone() is not None
+def layout_detect(cursor) -> str:
+    """`plain` when metrics_sample is a natively partitioned table, `timescaledb` otherwise (a
+    hypertable is an ordinary table to PostgreSQL's catalog)."""
+    cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass('metrics_sample')")
+    row = cursor.fetchone()
+    return PLAIN if row is None or row[0] == "p" else TIMESCALEDB
+
+
+def layout() -> str:
+    """The storage layout of this database, `plain` or `timescaledb` (read once per process)."""
+    global _layout
+    if _layout is None:
+        with connection.cursor() as cursor:
+            _layout = layout_detect(cursor)
+    return _layout
 
 
 def timescale_enabled() -> bool:
-    """Whether samples live in a hypertable (decided once per process by the migrations)."""
-    global _timescale
-    if _timescale is None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('metrics_rollup_dirty') IS NULL")
-            _timescale = bool(cursor.fetchone()[0])
-    return _timescale
+    """Whether samples live in a hypertable."""
+    return layout() == TIMESCALEDB
+
+
+def layout_reason(cursor) -> str:
+    """Why migration 0002 chose the layout (kept as the comment of metrics_sample)."""
+    cursor.execute("SELECT obj_description(to_regclass('metrics_sample'), 'pg_class')")
+    row = cursor.fetchone()
+    return (row and row[0]) or ""
 
 
 PLAIN_SCHEMA = """
@@ -61,66 +81,47 @@ CREATE TABLE metrics_rollup_1m (
     PRIMARY KEY (series_id, bucket)
 );
 CREATE TABLE metrics_rollup_1h (LIKE metrics_rollup_1m INCLUDING ALL);
--- Hours whose rollups must be recomputed; filled by ingest, drained by metrics.tasks.refresh_rollups.
--- Append-only marks (no unique key): concurrent batches never wait on each other, and a mark of a
--- batch still in flight is invisible to the refresh until it commits, so it is never lost.
-CREATE TABLE metrics_rollup_dirty (
+"""
+
+# Hours whose rollups must be recomputed, on both layouts: filled by ingest in the samples'
+# transaction, drained by metrics.tasks.refresh_rollups, and read by query_range, which answers
+# marked hours from raw samples until they are refreshed. Append-only marks (no unique key):
+# concurrent batches never wait on each other, and a mark of a batch still in flight is invisible
+# to the refresh until it commits, so it is never lost. The index serves query_range's lookup.
+DIRTY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS metrics_rollup_dirty (
     series_id bigint NOT NULL,
     hour timestamptz NOT NULL
 );
-"""
-
-TIMESCALE_SCHEMA = """
-CREATE EXTENSION IF NOT EXISTS timescaledb;
-CREATE TABLE metrics_sample (
-    series_id bigint NOT NULL,
-    ts timestamptz NOT NULL,
-    value double precision NOT NULL,
-    PRIMARY KEY (series_id, ts)
-);
-SELECT create_hypertable('metrics_sample', 'ts', chunk_time_interval => INTERVAL '{chunk}');
-ALTER TABLE metrics_sample SET (
-    timescaledb.compress,
-    timescaledb.compress_segmentby = 'series_id',
-    timescaledb.compress_orderby = 'ts DESC'
-);
-SELECT add_compression_policy('metrics_sample', INTERVAL '{compress_after}');
-SELECT add_retention_policy('metrics_sample', INTERVAL '{raw_days} days');
-CREATE MATERIALIZED VIEW metrics_rollup_1m
-WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
-SELECT series_id, time_bucket(INTERVAL '1 minute', ts) AS bucket,
-       min(value) AS min, max(value) AS max, avg(value) AS avg, count(*) AS count,
-       last(value, ts) AS last
-FROM metrics_sample GROUP BY series_id, time_bucket(INTERVAL '1 minute', ts)
-WITH NO DATA;
-CREATE MATERIALIZED VIEW metrics_rollup_1h
-WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
-SELECT series_id, time_bucket(INTERVAL '1 hour', ts) AS bucket,
-       min(value) AS min, max(value) AS max, avg(value) AS avg, count(*) AS count,
-       last(value, ts) AS last
-FROM metrics_sample GROUP BY series_id, time_bucket(INTERVAL '1 hour', ts)
-WITH NO DATA;
-SELECT add_continuous_aggregate_policy('metrics_rollup_1m',
-    start_offset => INTERVAL '3 hours', end_offset => INTERVAL '1 minute',
-    schedule_interval => INTERVAL '1 minute');
-SELECT add_continuous_aggregate_policy('metrics_rollup_1h',
-    start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour',
-    schedule_interval => INTERVAL '30 minutes');
-SELECT add_retention_policy('metrics_rollup_1m', INTERVAL '{rollup_days} days');
-SELECT add_retention_policy('metrics_rollup_1h', INTERVAL '{rollup_days} days');
+CREATE INDEX IF NOT EXISTS metrics_rollup_dirty_series_hour ON metrics_rollup_dirty (series_id, hour);
 """
 
 
-def schema_create(cursor, *, raw_days: int, rollup_days: int, use_timescale: bool) -> None:
-    if use_timescale:
-        cursor.execute(
-            TIMESCALE_SCHEMA.format(
-                chunk=CHUNK_INTERVAL, compress_after=COMPRESS_AFTER, raw_days=raw_days, rollup_days=rollup_days
-            )
-        )
-    else:
-        cursor.execute(PLAIN_SCHEMA)
-        partitions_ensure(cursor, days_back=raw_days, days_ahead=3)
+def plain_schema_create(cursor, *, raw_days: int) -> None:
+    cursor.execute(PLAIN_SCHEMA)
+    cursor.execute(DIRTY_SCHEMA)
+    partitions_ensure(cursor, days_back=raw_days, days_ahead=3)
+
+
+def layout_prepare(cursor, *, days_back: int, days_ahead: int) -> list[str]:
+    """What beat's maintenance would have done by now: daily partitions on the plain layout
+    (tests, benches and fault clusters reuse databases across days); nothing on TimescaleDB,
+    whose chunks are created on insert."""
+    if layout_detect(cursor) != PLAIN:
+        return []
+    return partitions_ensure(cursor, days_back=days_back, days_ahead=days_ahead)
+
+
+def samples_truncate(cursor) -> None:
+    """Empty samples, rollups and dirty marks on either layout (tests and benches).
+
+    A continuous aggregate is truncated on its own (TimescaleDB resets its watermark then), the
+    hierarchical 1-hour one first."""
+    if layout_detect(cursor) == PLAIN:
+        cursor.execute("TRUNCATE metrics_sample, metrics_rollup_1m, metrics_rollup_1h, metrics_rollup_dirty")
+        return
+    for relation in ("metrics_rollup_dirty", "metrics_sample", "metrics_rollup_1h", "metrics_rollup_1m"):
+        cursor.execute(f"TRUNCATE {relation}")
 
 
 def _day(dt: datetime) -> datetime:
@@ -225,6 +226,24 @@ def rollups_refresh_batch(cursor, *, limit: int) -> tuple[int, int, int]:
     cursor.execute(ROLLUP_REFRESH_SQL, {"limit": limit})
     claimed, minutes, hours = cursor.fetchone()
     return int(claimed), int(minutes), int(hours)
+
+
+def touched_hours(sid: np.ndarray, ts_us: np.ndarray) -> tuple[list[int], list[int]]:
+    """The distinct (series id, hour number since the epoch) pairs of a batch's rows."""
+    hours = ts_us // 3_600_000_000
+    base = int(hours.min())
+    pairs = np.unique((sid << 22) | (hours - base))
+    return (pairs >> 22).tolist(), ((pairs & ((1 << 22) - 1)) + base).tolist()
+
+
+def touched_record(cursor, *, sid: np.ndarray, ts_us: np.ndarray) -> None:
+    """Mark the (series, hour) ranges a batch wrote, in the batch's transaction (both layouts)."""
+    dirty_sids, dirty_hours = touched_hours(sid, ts_us)
+    cursor.execute(
+        "INSERT INTO metrics_rollup_dirty (series_id, hour) "
+        "SELECT s, to_timestamp(h * 3600) FROM unnest(%s::bigint[], %s::bigint[]) AS x(s, h)",
+        [dirty_sids, dirty_hours],
+    )
 
 
 def rollups_pending(cursor) -> int:

@@ -9,6 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from core.teams.services import api_token_create, membership_ensure, team_get_or_create
+from metrics import storage
 from metrics.services import series_cache
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -35,9 +36,25 @@ def _celery_eager():
 
 @pytest.fixture
 def storage_clean(db):
-    """Samples and rollups are unmanaged tables that Django's flush does not empty."""
+    """Samples and rollups are unmanaged tables that Django's flush does not empty (either layout)."""
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE metrics_sample, metrics_rollup_1m, metrics_rollup_1h, metrics_rollup_dirty")
+        storage.samples_truncate(cursor)
+
+
+@pytest.fixture
+def plain_layout(db):
+    """For tests of the plain layout's own machinery (partitions, the rollup refresh statement)."""
+    if storage.layout() != storage.PLAIN:
+        pytest.skip("tests the plain layout; this database uses TimescaleDB (metrics.storage.layout())")
+
+
+@pytest.fixture
+def timescale_layout(db):
+    """For tests of the TimescaleDB layout (hypertable, continuous aggregates, jobs)."""
+    if storage.layout() != storage.TIMESCALEDB:
+        with connection.cursor() as cursor:
+            why = storage.layout_reason(cursor) or "created before the layout choice was recorded"
+        pytest.skip(f"needs the TimescaleDB layout; this database uses the plain one ({why})")
 
 
 @pytest.fixture
@@ -121,10 +138,9 @@ def smtp_peer(settings):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database is reused across runs (and days): create today's partitions, as beat would."""
+    """The test database is reused across runs (and days): create today's partitions, as beat
+    would (plain layout; nothing to do on TimescaleDB)."""
     from django.conf import settings
 
-    from metrics import storage
-
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        storage.partitions_ensure(cursor, days_back=settings.HIVEOPS_RETENTION_RAW_DAYS, days_ahead=3)
+        storage.layout_prepare(cursor, days_back=settings.HIVEOPS_RETENTION_RAW_DAYS, days_ahead=3)

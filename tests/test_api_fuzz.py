@@ -37,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from core.teams.services import api_token_create, membership_ensure, team_get_or_create
+from metrics import storage
 from metrics.ingest import IngestError, parse_json
 from tests.alerts.factories import ingest, now_s, rule, service
 from tests.fuzz.data import integration_keys, team_data
@@ -75,7 +76,7 @@ class Report:
 
 def _truncate_storage() -> None:
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE metrics_sample, metrics_rollup_1m, metrics_rollup_1h, metrics_rollup_dirty")
+        storage.samples_truncate(cursor)
 
 
 @pytest.fixture

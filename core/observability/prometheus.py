@@ -29,6 +29,11 @@ _scrape_registry = CollectorRegistry(auto_describe=False)
 _scrape_registry.register(ScrapeCollector())
 
 
+def scrape_collector_register(collector) -> None:
+    """Apps add their own scrape-time gauges (metrics: storage and TimescaleDB job health)."""
+    _scrape_registry.register(collector)
+
+
 @functools.cache
 def _networks(values: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     try:

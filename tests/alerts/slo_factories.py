@@ -1,5 +1,6 @@
 """Builders for SLO tests: SLOs, SLAs and synthetic 1-minute rollups written straight into the
-rollup table (as the rollup refresh would have left them)."""
+rollup table (as the rollup refresh would have left them), or through raw samples on TimescaleDB
+(metrics.storage.layout())."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 from django.db import connection
 
 from alerts.models import SLA, SLO
+from metrics import storage
 from metrics.models import Series
 
 
@@ -24,12 +26,30 @@ def write_minutes(series_obj: Series, start: datetime, values, counts=None) -> N
     keep = ~np.isnan(values)
     t0 = start.timestamp()
     buckets = [datetime.fromtimestamp(t0 + 60 * i, start.tzinfo) for i in np.flatnonzero(keep).tolist()]
+    params = [series_obj.id, buckets, values[keep].tolist(), counts[keep].tolist()]
     with connection.cursor() as cursor:
+        if not storage.timescale_enabled():
+            cursor.execute(
+                "INSERT INTO metrics_rollup_1m (series_id, bucket, min, max, avg, count, last) "
+                "SELECT %s, b, v, v, v, c::bigint, v "
+                "FROM unnest(%s::timestamptz[], %s::float8[], %s::float8[]) AS t(b, v, c)",
+                params,
+            )
+            return
+        # TimescaleDB: the rollups are continuous aggregates, written through raw samples (`count`
+        # samples of the value within the minute) and the marks ingest would leave.
         cursor.execute(
-            "INSERT INTO metrics_rollup_1m (series_id, bucket, min, max, avg, count, last) "
-            "SELECT %s, b, v, v, v, c::bigint, v "
-            "FROM unnest(%s::timestamptz[], %s::float8[], %s::float8[]) AS t(b, v, c)",
-            [series_obj.id, buckets, values[keep].tolist(), counts[keep].tolist()],
+            "INSERT INTO metrics_sample (series_id, ts, value) "
+            "SELECT %s, b + k * INTERVAL '1 microsecond', v "
+            "FROM unnest(%s::timestamptz[], %s::float8[], %s::float8[]) AS t(b, v, c) "
+            "CROSS JOIN LATERAL generate_series(0, c::int - 1) AS k",
+            params,
+        )
+        cursor.execute(
+            "INSERT INTO metrics_rollup_dirty (series_id, hour) "
+            "SELECT DISTINCT %s, date_bin(INTERVAL '1 hour', b, TIMESTAMPTZ 'epoch') "
+            "FROM unnest(%s::timestamptz[]) AS b",
+            params[:2],
         )
 
 

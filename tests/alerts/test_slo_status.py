@@ -222,7 +222,8 @@ def test_recording_is_incremental_and_a_definition_change_records_again(team):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_late_data_is_re_recorded(team):
+def test_late_data_is_re_recorded(team, plain_layout):
+    """Plain only: writes the hourly rollup table directly (a continuous aggregate on TimescaleDB)."""
     from django.db import connection
 
     burning_counters(team)

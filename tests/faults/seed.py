@@ -16,7 +16,7 @@ def seed() -> dict:
     from metrics import storage
 
     with connection.cursor() as cursor:
-        storage.partitions_ensure(cursor, days_back=2, days_ahead=3)
+        storage.layout_prepare(cursor, days_back=2, days_ahead=3)
     team = team_get_or_create(slug="ops", name="Ops")[0]
     user = get_user_model().objects.create_user("alice", password="pw-alice-1234")
     membership_ensure(team=team, user=user)

@@ -22,7 +22,6 @@ from django.db import connection
 
 from core.teams.services import membership_ensure, team_get_or_create
 from forecasting.models import Anomaly, Feedback, Forecast, ForecastModel, PointScore
-from metrics import storage
 from metrics.models import Series
 from tests.browser import SERVER_REDIS_DB, artifact, chromium, daphne_server, log_in, redis_url, requires_chromium
 from tests.forecasting.synthetic import send
@@ -134,8 +133,7 @@ def series(transactional_db):
     yield series
     with connection.cursor() as cursor:  # unmanaged tables that the transactional flush leaves alone
         cursor.execute("DELETE FROM metrics_sample WHERE series_id = %s", [series.id])
-        if not storage.timescale_enabled():
-            cursor.execute("DELETE FROM metrics_rollup_dirty WHERE series_id = %s", [series.id])
+        cursor.execute("DELETE FROM metrics_rollup_dirty WHERE series_id = %s", [series.id])
 
 
 def watch_for_problems(page) -> list[str]:

@@ -22,7 +22,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from core.teams.services import api_token_create, membership_ensure, team_get_or_create
-from metrics import storage
 from metrics.ingest import parse_json
 from metrics.models import Series
 from metrics.services import samples_ingest
@@ -108,8 +107,7 @@ def member(transactional_db):
     ids = list(Series.objects.filter(team__slug__startswith=TEAM_PREFIX).values_list("id", flat=True))
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM metrics_sample WHERE series_id = ANY(%s)", [ids])
-        if not storage.timescale_enabled():
-            cursor.execute("DELETE FROM metrics_rollup_dirty WHERE series_id = ANY(%s)", [ids])
+        cursor.execute("DELETE FROM metrics_rollup_dirty WHERE series_id = ANY(%s)", [ids])
 
 
 def minutes(last: float, *, now: int, count: int = 45) -> list[list[float]]:

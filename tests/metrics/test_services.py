@@ -96,7 +96,7 @@ class TestRollups:
         samples_ingest(team_id=team.id, batch=batch([{"metric": "m", "points": minutes(NOW - HOUR, 120)}]))
         return Series.objects.get()
 
-    def test_refresh_computes_minute_and_hour_rollups(self, team):
+    def test_refresh_computes_minute_and_hour_rollups(self, team, plain_layout):
         series = self.ingest_two_hours(team)
         progress = list(rollups_refresh())
         assert progress[-1][0] == 2
@@ -111,7 +111,7 @@ class TestRollups:
         )
         assert scalar("SELECT count(*) FROM metrics_rollup_dirty") == 0
 
-    def test_backfill_recomputes_an_old_hour(self, team):
+    def test_backfill_recomputes_an_old_hour(self, team, plain_layout):
         series = self.ingest_two_hours(team)
         list(rollups_refresh())
         late = [[NOW - HOUR + 30, 1000.0]]  # a late sample inside the first hour
@@ -158,6 +158,7 @@ class TestQueryRange:
         assert [v for _, v in result.points if v is not None] == [pytest.approx(94.05)]
 
 
+@pytest.mark.usefixtures("plain_layout")
 class TestStorageMaintenance:
     def test_partitions_exist_for_the_retention_window(self, db, settings):
         with connection.cursor() as cursor:
@@ -198,27 +199,7 @@ class TestStorageMaintenance:
         assert storage_maintain()["created"] == []
 
 
-def test_timescaledb_layout(db):
-    """Checked separately against a real TimescaleDB: hypertable, compression and retention."""
-    with connection.cursor() as cursor:
-        if not storage.timescale_available(cursor):
-            pytest.skip("the timescaledb extension is not installed on this PostgreSQL (pg_available_extensions)")
-        cursor.execute("SELECT hypertable_name FROM timescaledb_information.hypertables")
-        assert ("metrics_sample",) in cursor.fetchall()
-        cursor.execute(
-            "SELECT segmentby_column_index FROM timescaledb_information.compression_settings "
-            "WHERE hypertable_name = 'metrics_sample' AND attname = 'series_id'"
-        )
-        assert cursor.fetchone()[0] == 1
-        cursor.execute("SELECT proc_name, hypertable_name FROM timescaledb_information.jobs")
-        jobs = set(cursor.fetchall())
-        assert ("policy_compression", "metrics_sample") in jobs
-        assert ("policy_retention", "metrics_sample") in jobs
-        cursor.execute("SELECT view_name FROM timescaledb_information.continuous_aggregates")
-        assert {r[0] for r in cursor.fetchall()} >= {"metrics_rollup_1m", "metrics_rollup_1h"}
-
-
-def test_single_day_batches_go_straight_to_their_partition(db):
+def test_single_day_batches_go_straight_to_their_partition(plain_layout):
     import numpy as np
 
     from metrics.services import DAY_US, _target_table
