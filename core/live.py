@@ -45,19 +45,19 @@ import orjson
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from core import live_log
-from core.live_hub import Batch, hub_for, team_group
+from core.live_hub import LIVE_LAYER, Batch, hub_for, live_layer, team_group  # noqa: F401  (LIVE_LAYER: public name)
+from core.live_revoke import recheck
 from core.observability import metrics as m
+from core.teams.models import Membership
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["LiveConsumer", "publish", "publish_async", "team_group"]
 
 VOLATILE_TYPES = frozenset({"metric.tick", "slo.status", "forecast.updated"})
-LIVE_LAYER = "live"  # settings.CHANNEL_LAYERS alias (Redis pub/sub); the default layer if missing
 MAX_FILTER_VALUES = 50
 
 
@@ -84,10 +84,6 @@ def _numbered(team_id: int, event: dict[str, Any]) -> dict[str, Any]:
     except Exception:  # Redis down: deliver what we can; reconnecting clients will resync
         logger.warning("live event for team %s not logged", team_id, exc_info=True)
         return event
-
-
-def live_layer():
-    return get_channel_layer(LIVE_LAYER) or get_channel_layer()
 
 
 async def _group_send(team_id: int, event: dict[str, Any]) -> None:
@@ -174,8 +170,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
         layer = live_layer()
         self.hub = hub_for(layer) if layer is not None else None
         if self.hub is not None:
-            from core.live_revoke import recheck
-
             self.hub.checker = recheck
             self.hub.recheck_s = settings.HIVEOPS_LIVE_RECHECK_S
             await self.hub.join(self)  # before accepting: an open socket means "subscribed"
@@ -282,6 +276,4 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _teams(self, user) -> dict[int, str]:
-        from core.teams.models import Membership
-
         return dict(Membership.objects.filter(user=user).values_list("team_id", "team__slug"))

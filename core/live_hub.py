@@ -28,13 +28,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import orjson
+from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
 
 GROUP_REFRESH_S = 600  # channels-redis forgets group members after `group_expiry` (a day)
 YIELD_EVERY = 64  # clients flushed between two chances for the receiver to run
+LIVE_LAYER = "live"  # settings.CHANNEL_LAYERS alias (Redis pub/sub); the default layer if missing
 CONTROL_GROUP = "live.control"  # every hub of the installation: revocations
 DEFAULT_RECHECK_S = 60.0
+
+
+def live_layer():
+    """The Channels layer live events travel on (Redis pub/sub)."""
+    return get_channel_layer(LIVE_LAYER) or get_channel_layer()
 
 
 def team_group(team_id: int) -> str:

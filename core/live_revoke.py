@@ -30,7 +30,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from core.live_hub import CONTROL_GROUP
+from core.live_hub import CONTROL_GROUP, live_layer
 from core.teams.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ DB_SESSION_ENGINES = ("django.contrib.sessions.backends.db", "django.contrib.ses
 
 def publish_revoke(*, users: list[int], sessions: list[str] | None = None) -> None:
     """Tell every hub to re-check these users' sockets (and to close these sessions' sockets)."""
-    from core.live import live_layer
 
     layer = live_layer()
     if layer is None:

@@ -1,23 +1,27 @@
 """Gauges computed when /metrics is scraped, from state every process shares: Celery queue
-lengths (Redis lists on the broker), detection and forecast lag (PostgreSQL), heartbeat ages."""
+lengths (Redis lists on the broker) and heartbeat ages. Apps add their own scrape-time gauges
+through `prometheus.scrape_collector_register` (forecasting: detection and forecast lag)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta as td
+from collections.abc import Callable, Iterable
 
 import redis
 from django.conf import settings
-from django.db.models import Min
-from django.db.models.functions import Coalesce
-from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from core.observability import heartbeats
 
 logger = logging.getLogger(__name__)
-ACTIVE = td(days=1)  # a detector whose cursor moved within a day is active (as forecasting uses it)
 _broker: dict[str, redis.Redis] = {}
+_sources: list[tuple[str, Callable[[], Iterable]]] = []
+
+
+def scrape_source_register(source: str, gauges: Callable[[], Iterable]) -> None:
+    """An app's scrape-time gauges; if reading them fails, `hiveops_scrape_source_errors{source}`
+    is 1 and the rest of the page is still served."""
+    _sources.append((source, gauges))
 
 
 def queue_names() -> list[str]:
@@ -38,23 +42,6 @@ def queue_lengths() -> dict[str, int]:
     for name in names:
         pipe.llen(prefix + name)  # Celery keeps the queue under its key prefix
     return dict(zip(names, pipe.execute(), strict=True))
-
-
-def lags() -> dict[str, float | None]:
-    """Seconds between now and the oldest cursor of an active detector, and between now and the
-    oldest refresh of an active series' forecast (None when there is none)."""
-    from forecasting.models import ForecastModel, SeriesDetector
-
-    now = timezone.now()
-    active = SeriesDetector.objects.filter(last_ts__gte=now - ACTIVE)
-    oldest_cursor = active.aggregate(v=Min("last_ts"))["v"]
-    oldest_forecast = ForecastModel.objects.filter(series_id__in=active.values("series_id")).aggregate(
-        v=Min(Coalesce("refreshed_at", "selected_at"))
-    )["v"]
-    return {
-        "detection": None if oldest_cursor is None else (now - oldest_cursor).total_seconds(),
-        "forecast": None if oldest_forecast is None else (now - oldest_forecast).total_seconds(),
-    }
 
 
 class ScrapeCollector:
@@ -81,18 +68,11 @@ class ScrapeCollector:
             errors.add_metric(["redis"], 0)
         except (redis.RedisError, OSError):
             errors.add_metric(["redis"], 1)
-        try:
-            found = lags()
-            for name, help_text in (
-                ("detection", "Seconds since the oldest cursor of an active anomaly detector"),
-                ("forecast", "Seconds since the oldest forecast refresh of an active series"),
-            ):
-                gauge = GaugeMetricFamily(f"hiveops_{name}_lag_seconds", help_text)
-                if found[name] is not None:
-                    gauge.add_metric([], found[name])
-                yield gauge
-            errors.add_metric(["database"], 0)
-        except Exception:  # database down: the rest of the page still helps
-            logger.warning("scrape: lag gauges not computed", exc_info=True)
-            errors.add_metric(["database"], 1)
+        for source, gauges in _sources:
+            try:
+                yield from list(gauges())
+                errors.add_metric([source], 0)
+            except Exception:  # database down: the rest of the page still helps
+                logger.warning("scrape: %s gauges not computed", source, exc_info=True)
+                errors.add_metric([source], 1)
         yield errors
