@@ -21,6 +21,7 @@ from alerts.services.alerts import Signal, alert_raise, alert_resolve
 from alerts.slo.services import slos_evaluate
 from capacity.models import Resource, Scenario
 from capacity.services import analyses_refresh
+from forecasting.services.forecasts import forecasts_refresh
 from insight.models import ChangeEvent
 from insight.services import ChangeInput, change_event_record
 from metrics.demo import demo_series, value
@@ -47,6 +48,9 @@ def history_ingest(*, team, now_s: int) -> int:
         accepted += samples_ingest(team_id=team.id, batch=parse_json(orjson.dumps(body), max_points=10_000)).accepted
     for _ in rollups_refresh():
         pass
+    # Forecasts of the request-path series now (the scheduler refreshes them every 15 minutes).
+    ids = list(Series.objects.filter(team=team, metric__startswith="http_").values_list("id", flat=True))
+    forecasts_refresh(series_ids=ids, now=timezone.now())
     return accepted
 
 

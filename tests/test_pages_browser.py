@@ -103,7 +103,8 @@ LAYOUT_JS = r"""
       out.push(`content spills out of a table cell (${cell.scrollWidth}px in ${cell.clientWidth}px): ${name(cell)}`);
       continue;
     }
-    const words = (cell.innerText || '').split(/\s+/).filter((w) => w.length > 1 && w.length <= 24);
+    // words as the browser may break them without harm: at spaces, commas, dashes, braces, "=", "/"
+    const words = (cell.innerText || '').split(/[\s,;:=/{}()\[\]–—-]+/).filter((w) => w.length > 1 && w.length <= 24);
     if (!words.length) continue;
     canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
     const widest = Math.max(...words.map((w) => canvas.measureText(w).width));
@@ -177,7 +178,10 @@ def check(page, url: str) -> list[str]:
     errors: list[str] = []
     on_error = lambda exc: errors.append(f"JavaScript error: {exc}")  # noqa: E731
     on_console = lambda msg: msg.type == "error" and errors.append(f"console error: {msg.text[:200]}")  # noqa: E731
-    on_failed = lambda req: errors.append(f"request failed: {req.method} {req.url} ({req.failure})")  # noqa: E731
+    # A request the page itself cancels (a newer chart load, leaving the page) is not a failure.
+    on_failed = lambda req: "ERR_ABORTED" not in (req.failure or "") and errors.append(  # noqa: E731
+        f"request failed: {req.method} {req.url} ({req.failure})"
+    )
     on_response = lambda resp: resp.status >= 400 and errors.append(f"HTTP {resp.status}: {resp.request.method} {resp.url}")  # noqa: E731
     page.on("pageerror", on_error)
     page.on("console", on_console)
@@ -193,9 +197,9 @@ def check(page, url: str) -> list[str]:
         problems = list(page.evaluate(LAYOUT_JS))
         text = page.inner_text("body")
         for what, pattern in RAW_VALUES.items():
-            found = sorted({m.group(0) for m in pattern.finditer(text)})
+            found = sorted({" ".join(text[max(0, m.start() - 25) : m.end() + 15].split()) for m in pattern.finditer(text)})
             if found:
-                problems.append(f"raw value ({what}) in the text: {', '.join(found[:5])}")
+                problems.append(f"raw value ({what}) in the text: {' | '.join(found[:4])}")
     finally:
         page.remove_listener("pageerror", on_error)
         page.remove_listener("console", on_console)
