@@ -9,7 +9,7 @@ found by name and re-sent samples are duplicates.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from datetime import timedelta as td
 
 import numpy as np
@@ -44,7 +44,8 @@ def history_ingest(*, team, now_s: int) -> int:
     accepted = 0
     for s in demo_series():
         stamps = long if s.metric in LONG_METRICS and s.labels.get("host", "a") == "a" else recent
-        body = {"series": [{"metric": s.metric, "labels": s.labels, "points": [[int(t), value(s, int(t))] for t in stamps]}]}
+        points = [[int(t), value(s, int(t))] for t in stamps]
+        body = {"series": [{"metric": s.metric, "labels": s.labels, "points": points}]}
         accepted += samples_ingest(team_id=team.id, batch=parse_json(orjson.dumps(body), max_points=10_000)).accepted
     for _ in rollups_refresh():
         pass
@@ -120,9 +121,8 @@ def capacity_ensure(*, team, now) -> list[Resource]:
             defaults={"series": series, "kind": kind, "scope": "host", "scope_name": "checkout-a", **extra},
         )
         resources.append(resource)
-    Scenario.objects.get_or_create(
-        team=team, name="Black Friday", defaults={"event_date": (now + td(days=20)).date(), "event_days": 3, "event_multiplier": 1.6}
-    )
+    peak = {"event_date": (now + td(days=20)).date(), "event_days": 3, "event_multiplier": 1.6}
+    Scenario.objects.get_or_create(team=team, name="Black Friday", defaults=peak)
     Scenario.objects.get_or_create(team=team, name="Growth 10 % a month", defaults={"growth_pct_per_month": 10})
     analyses_refresh(resources=resources, now=now)
     return resources
@@ -134,7 +134,7 @@ def rotation_ensure(*, team, user) -> OnCallRotation:
     rotation, created = OnCallRotation.objects.get_or_create(
         team=team,
         name="Primary on-call",
-        defaults={"length": OnCallRotation.Length.WEEKLY, "handoff_time": time(9), "start_date": date.today()},
+        defaults={"length": OnCallRotation.Length.WEEKLY, "handoff_time": time(9), "start_date": timezone.localdate()},
     )
     if created:
         RotationMember.objects.create(rotation=rotation, user=user, position=0)

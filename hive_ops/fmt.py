@@ -18,6 +18,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 DASH = "–"
@@ -78,6 +80,7 @@ def duration_text(seconds: float) -> str:
     s = round(s)
     if s < 60:
         return f"{sign}{s} s"
+    s = round(s / 60) * 60  # past a minute, seconds are noise: to the nearest minute
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if s >= size:
@@ -149,3 +152,11 @@ def words(value) -> str:
     if key in GLUED:
         return GLUED[key]
     return raw.replace("_", " ").replace("-", " ").lower()
+
+
+@register.filter
+def breakable(value) -> str:
+    """A series name that may wrap before its labels and after each comma (never mid-word):
+    http_latency_p95{service="checkout"} → http_latency_p95<wbr>{service="checkout"}."""
+    text = conditional_escape("" if value is None else str(value))
+    return mark_safe(text.replace("{", "<wbr>{").replace(",", ",<wbr>"))  # noqa: S308 -- escaped above

@@ -218,8 +218,9 @@ HIVEOPS_RATE_LIMITS = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HiveOps API",
-    "DESCRIPTION": "Metric ingestion, queries, alerts and incidents. Authenticate with "
-    "`Authorization: Bearer <token>` (create one with `manage.py create_api_token`).",
+    "DESCRIPTION": "Metric ingestion, queries, alerts and incidents, grouped by area below; each area "
+    "links to the page that shows the same data. Authenticate with `Authorization: Bearer <token>` "
+    "(create one with `manage.py create_api_token --team demo`). [← Back to HiveOps](/)",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI is served from our own static files (drf-spectacular-sidecar), never a CDN.
@@ -235,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hive_ops.schema.add_ingest_paths",
         "hive_ops.schema.document_error_responses",
+        "hive_ops.schema_tags.tag_by_area",  # one heading per product area, not one "v1"
     ],
 }
 

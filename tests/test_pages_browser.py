@@ -10,10 +10,12 @@ of all pages are collected and reported together. Screenshots: .artifacts/pages/
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta as td
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -40,79 +42,8 @@ RAW_VALUES = {
     "float with 5+ decimals": re.compile(r"(?<![\w.])-?\d+\.\d{5,}\b"),
 }
 
-# Runs in the page; returns a list of problems (strings). Boxes are compared in page coordinates.
-LAYOUT_JS = r"""
-() => {
-  const out = [];
-  const vw = document.documentElement.clientWidth;
-  const name = (el) => {
-    let s = el.tagName.toLowerCase();
-    if (el.id) s += '#' + el.id;
-    const cls = [...el.classList].slice(0, 3).join('.');
-    if (cls) s += '.' + cls;
-    const text = (el.innerText || '').trim().split('\n')[0].slice(0, 40);
-    return text ? `${s} "${text}"` : s;
-  };
-  const visible = (el) => {
-    const r = el.getBoundingClientRect();
-    if (r.width < 2 || r.height < 2) return false;
-    const cs = getComputedStyle(el);
-    return cs.visibility !== 'hidden' && cs.display !== 'none';
-  };
-  const scrolls = (el) => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
-  const inScroller = (el) => {
-    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) if (scrolls(p)) return true;
-    return false;
-  };
-  // 1. the document
-  const docWidth = document.documentElement.scrollWidth;
-  if (docWidth > vw + 1) {
-    const wide = [...document.querySelectorAll('body *')].filter(
-      (el) => visible(el) && !inScroller(el) && el.getBoundingClientRect().right > vw + 1);
-    const leaf = wide.filter((el) => !wide.some((o) => o !== el && el.contains(o))).slice(0, 3).map(name);
-    out.push(`document is ${docWidth}px wide in a ${vw}px window (widest: ${leaf.join('; ')})`);
-  }
-  // 2. cards: inside the window, their content inside them
-  const cards = [...document.querySelectorAll('main .card, main .chart-card, main dialog[open]')].filter(visible);
-  for (const card of cards) {
-    if (inScroller(card)) continue;
-    const r = card.getBoundingClientRect();
-    if (r.left < -1 || r.right > vw + 1) out.push(`card outside the window (${Math.round(r.left)}..${Math.round(r.right)}px): ${name(card)}`);
-    if (card.scrollWidth > card.clientWidth + 2 && !scrolls(card)) out.push(`content overflows its card by ${card.scrollWidth - card.clientWidth}px: ${name(card)}`);
-  }
-  // 3. chart and card boxes drawn over each other (nested boxes are fine)
-  const boxes = [...document.querySelectorAll('main .card, main .chart-card, main .uplot, main .u-legend, main canvas, main svg.chart, main .chart, main .chart-big')]
-    .filter(visible);
-  const rects = boxes.map((el) => { const r = el.getBoundingClientRect(); return [r.left + scrollX, r.top + scrollY, r.right + scrollX, r.bottom + scrollY]; });
-  for (let i = 0; i < boxes.length; i++) {
-    for (let j = i + 1; j < boxes.length; j++) {
-      const a = boxes[i], b = boxes[j];
-      if (a.contains(b) || b.contains(a)) continue;
-      const [l1, t1, r1, b1] = rects[i], [l2, t2, r2, b2] = rects[j];
-      const w = Math.min(r1, r2) - Math.max(l1, l2), h = Math.min(b1, b2) - Math.max(t1, t2);
-      if (w > 2 && h > 2) out.push(`${name(a)} and ${name(b)} overlap (${Math.round(w)}×${Math.round(h)}px)`);
-    }
-  }
-  // 4. table cells too narrow: a word broken inside a cell, or content spilling out of it
-  const canvas = document.createElement('canvas').getContext('2d');
-  for (const cell of document.querySelectorAll('main td, main th')) {
-    if (!visible(cell)) continue;
-    const cs = getComputedStyle(cell);
-    const inner = cell.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
-    if (cell.scrollWidth > cell.clientWidth + 2 && cs.overflowX === 'visible') {
-      out.push(`content spills out of a table cell (${cell.scrollWidth}px in ${cell.clientWidth}px): ${name(cell)}`);
-      continue;
-    }
-    // words as the browser may break them without harm: at spaces, commas, dashes, braces, "=", "/"
-    const words = (cell.innerText || '').split(/[\s,;:=/{}()\[\]–—-]+/).filter((w) => w.length > 1 && w.length <= 24);
-    if (!words.length) continue;
-    canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-    const widest = Math.max(...words.map((w) => canvas.measureText(w).width));
-    if (widest > inner + 2) out.push(`table cell ${Math.round(inner)}px wide breaks a ${Math.round(widest)}px word: ${name(cell)}`);
-  }
-  return out;
-}
-"""
+# Runs in the page; returns a list of problems (strings).
+LAYOUT_JS = (Path(__file__).with_name("page_layout.js")).read_text()
 
 
 @pytest.fixture(scope="module")
@@ -165,12 +96,29 @@ def detail_pages() -> dict[str, str]:
 
 
 def nav_pages(page) -> dict[str, str]:
-    links = page.eval_on_selector_all("header nav a[href]", "els => els.map(a => [a.innerText.trim(), a.getAttribute('href')])")
+    links = page.eval_on_selector_all(
+        "header nav a[href]", "els => els.map(a => [a.textContent.trim(), a.getAttribute('href')])"
+    )
     return {
         re.sub(r"\W+", "-", text.lower()).strip("-"): href
         for text, href in links
         if href.startswith("/") and href not in SKIP_NAV
     }
+
+
+def assert_menu_folds(page) -> None:
+    """Phones: the links hide behind one "Menu" button that opens them."""
+    nav = page.locator("#main-nav")
+    assert not nav.is_visible(), "the navigation should fold into a menu on a phone"
+    assert page.locator("header.topbar").bounding_box()["height"] < 80
+    page.get_by_role("button", name="Menu").click()
+    assert nav.get_by_role("link", name="SLOs").is_visible()
+    page.get_by_role("button", name="Menu").click()
+    assert not nav.is_visible()
+
+
+def context(text: str, match: re.Match) -> str:
+    return " ".join(text[max(0, match.start() - 25) : match.end() + 15].split())
 
 
 def check(page, url: str) -> list[str]:
@@ -182,22 +130,23 @@ def check(page, url: str) -> list[str]:
     on_failed = lambda req: "ERR_ABORTED" not in (req.failure or "") and errors.append(  # noqa: E731
         f"request failed: {req.method} {req.url} ({req.failure})"
     )
-    on_response = lambda resp: resp.status >= 400 and errors.append(f"HTTP {resp.status}: {resp.request.method} {resp.url}")  # noqa: E731
+    on_response = lambda resp: resp.status >= 400 and errors.append(  # noqa: E731
+        f"HTTP {resp.status}: {resp.request.method} {resp.url}"
+    )
     page.on("pageerror", on_error)
     page.on("console", on_console)
     page.on("requestfailed", on_failed)
     page.on("response", on_response)
     try:
         page.goto(url, wait_until="load")
-        try:
-            page.wait_for_load_state("networkidle", timeout=5_000)  # charts fetch their data after load
-        except Exception:  # noqa: BLE001 -- a page with a polling feed never goes idle; check what it has
-            pass
+        # Charts fetch their data after load; a page with a polling feed never goes idle: check what it has.
+        with contextlib.suppress(Exception):
+            page.wait_for_load_state("networkidle", timeout=5_000)
         page.wait_for_timeout(150)  # one more frame for charts sized from their data
         problems = list(page.evaluate(LAYOUT_JS))
         text = page.inner_text("body")
         for what, pattern in RAW_VALUES.items():
-            found = sorted({" ".join(text[max(0, m.start() - 25) : m.end() + 15].split()) for m in pattern.finditer(text)})
+            found = sorted({context(text, m) for m in pattern.finditer(text)})
             if found:
                 problems.append(f"raw value ({what}) in the text: {' | '.join(found[:4])}")
     finally:
@@ -216,6 +165,8 @@ def test_every_page_fits_phone_and_desktop_without_raw_values(server, browser, d
         context = browser.new_context(base_url=base, viewport=viewport)
         page = context.new_page()
         log_in(page, username=USERNAME, password=PASSWORD)
+        if size == "phone":
+            assert_menu_folds(page)
         pages = {**nav_pages(page), **detail_pages()}
         assert len(pages) >= 15, f"too few pages found: {sorted(pages)}"
         for name, url in pages.items():

@@ -15,6 +15,7 @@
     let s = Math.round(Math.abs(Number(seconds)));
     const sign = Number(seconds) < 0 ? "−" : "";
     if (s < 60) return `${sign}${s} s`;
+    s = Math.round(s / 60) * 60; // past a minute, seconds are noise: to the nearest minute
     const parts = [];
     for (const [unit, size] of [["d", 86400], ["h", 3600], ["min", 60]]) {
       if (s >= size) { parts.push(`${Math.floor(s / size)} ${unit}`); s %= size; }

@@ -26,5 +26,6 @@ class Command(BaseCommand):
             raise CommandError(f"no team {team!r} or user {username!r}: run `manage.py demo_setup` first")
         counts = demo_content_create(team=found, user=user)
         self.stdout.write(
-            f"  Demo content: {counts['points']} new samples, {counts['slas']} SLA, {counts['resources']} capacity resources"
+            f"  Demo content: {counts['points']} new samples, {counts['slas']} SLA, "
+            f"{counts['resources']} capacity resources"
         )
