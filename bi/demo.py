@@ -33,6 +33,8 @@ from paging.models import EscalationPolicy, OnCallRotation, RotationMember
 RECENT_DAYS = 3  # every demo series, 5-minute steps
 LONG_DAYS = 35  # the series behind SLOs and capacity: a full SLA report month and a capacity trend
 LONG_METRICS = {"http_requests", "http_errors", "disk_used", "cpu_usage"}
+SLO_DAYS = 8  # the SLOs' series minute by minute over their 7-day window (no gap minutes)
+SLO_SERIES = {("http_requests", "checkout"), ("http_errors", "checkout"), ("http_latency_p95", "search")}
 
 
 def history_ingest(*, team, now_s: int) -> int:
@@ -41,12 +43,15 @@ def history_ingest(*, team, now_s: int) -> int:
     SLOs and capacity read. Returns the number of new points."""
     recent = np.arange(now_s - RECENT_DAYS * 86400, now_s, 300) // 300 * 300
     long = np.arange(now_s - LONG_DAYS * 86400, now_s, 900) // 900 * 900
+    minutes = np.union1d(long, np.arange(now_s - SLO_DAYS * 86400, now_s, 60) // 60 * 60)
     accepted = 0
     for s in demo_series():
         stamps = long if s.metric in LONG_METRICS and s.labels.get("host", "a") == "a" else recent
+        if (s.metric, s.labels["service"]) in SLO_SERIES:
+            stamps = minutes
         points = [[int(t), value(s, int(t))] for t in stamps]
         body = {"series": [{"metric": s.metric, "labels": s.labels, "points": points}]}
-        accepted += samples_ingest(team_id=team.id, batch=parse_json(orjson.dumps(body), max_points=10_000)).accepted
+        accepted += samples_ingest(team_id=team.id, batch=parse_json(orjson.dumps(body), max_points=100_000)).accepted
     for _ in rollups_refresh():
         pass
     # Forecasts of the request-path series now (the scheduler refreshes them every 15 minutes).
