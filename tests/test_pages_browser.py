@@ -164,6 +164,7 @@ def test_every_page_fits_phone_and_desktop_without_raw_values(server, browser, d
     for size, viewport in SIZES.items():
         context = browser.new_context(base_url=base, viewport=viewport)
         page = context.new_page()
+        page.set_default_timeout(60_000)  # a shared 2-core machine under a full test run is slow
         log_in(page, username=USERNAME, password=PASSWORD)
         if size == "phone":
             assert_menu_folds(page)

@@ -8,6 +8,9 @@
   const ok = (v) => v !== null && v !== undefined && v !== "" && Number.isFinite(Number(v));
   const num = (v, digits = 2) =>
     ok(v) ? new Intl.NumberFormat("en", { maximumFractionDigits: digits }).format(Number(v)).replace("-", "−") : DASH;
+  // Exactly `digits` decimals (table columns that line up): fixed(0.9, 3) → "0.900".
+  const fixed = (v, digits = 2) =>
+    ok(v) ? new Intl.NumberFormat("en", { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(Number(v)).replace("-", "−") : DASH;
   const percent = (v, digits = 2) => (ok(v) ? num(v, digits) + "%" : DASH);
   const ratioPercent = (v, digits = 2) => (ok(v) ? percent(Number(v) * 100, digits) : DASH);
   function duration(seconds) {
@@ -46,5 +49,5 @@
     return delta > 0 ? `in ${text}` : `${text} ago`;
   }
   const words = (v) => (v ? String(v).replace(/[_-]+/g, " ").toLowerCase() : DASH);
-  window.HiveFmt = { tz, num, percent, ratioPercent, duration, money, dateTime, time, ago, words };
+  window.HiveFmt = { tz, num, fixed, percent, ratioPercent, duration, money, dateTime, time, ago, words };
 })();
