@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hive_ops import fmt
 from hive_ops.schema_tags import area_of
+from hive_ops.teams.models import Profile
 
 
 @pytest.mark.parametrize(
@@ -88,3 +89,17 @@ def test_filters_are_builtins_and_breakable_escapes():
 )
 def test_api_paths_are_grouped_by_area(path, area):
     assert area_of(path) == area
+
+
+@pytest.mark.django_db
+def test_pages_use_the_time_zone_of_the_readers_profile(alice, client):
+    Profile.objects.create(user=alice, timezone="Europe/Paris")
+    client.force_login(alice)
+    assert 'data-tz="Europe/Paris"' in client.get("/slos/").content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unknown_profile_time_zone_falls_back_to_utc(alice, client):
+    Profile.objects.create(user=alice, timezone="Mars/Olympus")
+    client.force_login(alice)
+    assert 'data-tz="UTC"' in client.get("/slos/").content.decode()
