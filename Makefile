@@ -20,6 +20,7 @@ RUN_ENV = HIVEOPS_HOST=$(HOST) HIVEOPS_PORT=$(PORT) HIVEOPS_BASE_URL=$(HIVEOPS_B
 run: migrate
 	@rm -rf .run/prometheus && mkdir -p .run/prometheus  # /metrics adds up web and worker processes
 	@env $(RUN_ENV) $(PY) manage.py demo_setup
+	@env $(RUN_ENV) $(PY) manage.py demo_content  # SLOs, SLA, capacity, rotation, incidents: every page has content
 	@exec env $(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
 
 # Prints the environment `make run` gives its processes, one VAR=value a line (tests/e2e use it).

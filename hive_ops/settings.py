@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.usertime.UserTimezoneMiddleware",  # pages show times in the profile's time zone
     "core.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -92,6 +93,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # percent, duration, money, when, ago, words, number on every page (core/fmt.py)
+            "builtins": ["core.fmt"],
         },
     },
 ]
@@ -216,8 +219,9 @@ HIVEOPS_RATE_LIMITS = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HiveOps API",
-    "DESCRIPTION": "Metric ingestion, queries, alerts and incidents. Authenticate with "
-    "`Authorization: Bearer <token>` (create one with `manage.py create_api_token`).",
+    "DESCRIPTION": "Metric ingestion, queries, alerts and incidents, grouped by area below; each area "
+    "links to the page that shows the same data. Authenticate with `Authorization: Bearer <token>` "
+    "(create one with `manage.py create_api_token --team demo`). [← Back to HiveOps](/)",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI is served from our own static files (drf-spectacular-sidecar), never a CDN.
@@ -233,6 +237,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.add_ingest_paths",
         "core.schema.document_error_responses",
+        "core.schema_tags.tag_by_area",  # one heading per product area, not one "v1"
     ],
 }
 

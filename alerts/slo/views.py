@@ -3,6 +3,8 @@ burn-down charts, and the monthly SLA report as HTML, CSV and PDF."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -74,4 +76,5 @@ def sla_report(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(reports.report_pdf(rows, year, month), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response
-    return render(request, "slo/report.html", {"rows": rows, "month": f"{year:04d}-{month:02d}"})
+    context = {"rows": rows, "month": f"{year:04d}-{month:02d}", "month_start": date(year, month, 1)}
+    return render(request, "slo/report.html", context)

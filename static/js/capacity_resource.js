@@ -28,13 +28,16 @@
     if (!el || !window.uPlot) return;
     if (!data.history.times.length && !data.band) { status.textContent = "no data yet"; return; }
     const values = merged();
-    const unit = data.unit ? " " + data.unit : "";
+    // "percent" as a suffix left no room for the number on a 64 px axis: short units, sized to fit.
+    const SHORT = { percent: "%", bytes: " B", seconds: " s", replicas: "", vcpu: " vCPU", gb: " GB" };
+    const unit = data.unit ? (SHORT[data.unit.toLowerCase()] ?? " " + data.unit) : "";
+    const tick = (x) => window.HiveFmt.num(x, 1) + unit;
     el.innerHTML = "";
     new uPlot({
       width: el.clientWidth || 800, height: 280, cursor: { y: false },
       scales: { x: { time: true } },
       axes: [{ stroke: "#8a99a8", grid: { show: false } },
-             { stroke: "#8a99a8", grid: { stroke: "#263241" }, size: 64, values: (u, v) => v.map((x) => x + unit) }],
+             { stroke: "#8a99a8", grid: { stroke: "#263241" }, size: 56 + 7 * Math.max(0, unit.length - 1), values: (u, v) => v.map(tick) }],
       series: [{},
         { label: "hourly mean", stroke: "#f5a623", width: 1.2, spanGaps: false },
         { label: "forecast", stroke: "#5b9cf5", width: 1.5, dash: [6, 4], spanGaps: true },

@@ -9,11 +9,13 @@
   const status = document.getElementById("live-status");
   const kinds = new Map(JSON.parse(document.getElementById("anomaly-kinds").textContent));
   const kind = table.dataset.kind, minScore = parseFloat(table.dataset.minScore || "0") || 0;
-  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  const pad = (n) => String(n).padStart(2, "0");
+  // "2 Dec 19:30" in the reader's time zone, like the server-rendered rows.
+  const rowTime = new Intl.DateTimeFormat("en-GB", {
+    timeZone: window.HiveFmt.tz, day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit",
+  });
 
   function setStatus(state, text) { status.dataset.state = state; status.textContent = text; }
-  const fixed = (v, digits) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
+  const fixed = (v, digits) => window.HiveFmt.fixed(v, digits);
 
   function cell(content, className) {
     const td = document.createElement("td");
@@ -26,7 +28,7 @@
     const d = new Date(event.ts);
     const time = document.createElement("time");
     time.dateTime = event.ts;
-    time.textContent = `${pad(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+    time.textContent = rowTime.format(d).replace(",", "");
     const link = document.createElement("a");
     link.href = `/series/${encodeURIComponent(event.series)}/`;
     link.textContent = event.metric;

@@ -1,6 +1,6 @@
 // Series page: the values with their expected band, anomaly markers and the forecast with its 80 %
 // band on one uPlot chart, the anomaly score below. "Not an anomaly", "Revoke" and the sensitivity
-// select call the JSON API and update the detection panel in place. Times are shown in UTC.
+// select call the JSON API and update the detection panel in place. Times are shown in the reader's time zone (HiveFmt).
 (function () {
   "use strict";
   // range → [seconds shown, query_range step in seconds]
@@ -21,12 +21,7 @@
   const errorEl = document.getElementById("action-error");
   let valueChart = null, scoreChart = null, loadSeq = 0;
 
-  const pad = (n) => String(n).padStart(2, "0");
-  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  function fmtTime(iso) {
-    const d = new Date(iso);
-    return `${pad(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-  }
+  const fmtTime = (iso) => window.HiveFmt.dateTime(iso); // the reader's time zone, as the page
   function setText(el, text) { if (el) el.textContent = text; }
 
   function csrfToken() {
@@ -61,18 +56,21 @@
     u.ctx.font = axis.font[0];
     return Math.ceil(axis.ticks.size + axis.gap + u.ctx.measureText(longest).width / devicePixelRatio) + 4;
   }
-  // Tick labels in UTC, 24-hour: "14:30", or the date at midnight and when ticks are days apart.
+  // Tick labels in the reader's time zone, 24-hour: "14:30", or the date at midnight and when
+  // ticks are days apart.
+  const tickHM = new Intl.DateTimeFormat("en-GB", { timeZone: window.HiveFmt.tz, hour: "2-digit", minute: "2-digit" });
+  const tickDay = new Intl.DateTimeFormat("en-GB", { timeZone: window.HiveFmt.tz, day: "numeric", month: "short" });
   function timeTicks(u, splits, axisIdx, space, incr) {
     return splits.map((t) => {
-      const d = new Date(t * 1000), hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-      return incr >= 86400 || hm === "00:00" ? `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}` : hm;
+      const d = new Date(t * 1000), hm = tickHM.format(d);
+      return incr >= 86400 || hm === "00:00" ? tickDay.format(d) : hm;
     });
   }
   const axes = (ySize) => [
     { stroke: COLORS.axis, grid: { stroke: COLORS.grid }, ticks: { size: 4 }, values: timeTicks, space: 50, size: 30 },
     { stroke: COLORS.axis, grid: { stroke: COLORS.grid }, size: ySize || yAxisSize },
   ];
-  const utc = (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
+  const utc = (ts) => uPlot.tzDate(new Date(ts * 1e3), window.HiveFmt.tz); // legend times in the reader's zone
   const bigHeight = () => (valueEl.clientWidth < 500 ? 230 : 320);
 
   // One x axis for everything: value buckets, band (snapped to the buckets), anomalies and forecast
@@ -182,7 +180,7 @@
     setText(status, count ? `${marks.length} anomal${marks.length === 1 ? "y" : "ies"} in this range` : "no data in this range");
     if (forecast.status === 404) setText(forecastStatus, "no forecast yet: it needs a day of history");
     else if (!forecast.ok) setText(forecastStatus, `could not load the forecast (HTTP ${forecast.status})`);
-    else setText(forecastStatus, `forecast by ${fc.model}, made ${fmtTime(fc.generated)} UTC`);
+    else setText(forecastStatus, `forecast by ${fc.model}, made ${fmtTime(fc.generated)}`);
   }
 
   function reload() { load().catch((e) => { setText(status, "could not load the charts"); console.warn(e); }); }
@@ -190,7 +188,7 @@
   // Detection panel
   function setThreshold(value) {
     threshold = value;
-    document.querySelectorAll("[data-threshold-text]").forEach((el) => { el.textContent = value.toFixed(3); });
+    document.querySelectorAll("[data-threshold-text]").forEach((el) => { el.textContent = window.HiveFmt.fixed(value, 3); });
     if (scoreChart) {
       const x = scoreChart.data[0];
       scoreChart.setData([x, scoreChart.data[1], x.map(() => value)]);

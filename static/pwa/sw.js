@@ -4,10 +4,13 @@
 // - The open-incidents API answer is cached on every successful fetch (the console asks for it
 //   after each refresh), so the offline page has something recent to show.
 // - Static files: cache first (their names change with their version).
-const VERSION = "hiveops-v2";
+const VERSION = "hiveops-v3";
 const OFFLINE = "/offline/";
 const INCIDENTS = "/api/v1/incidents?status=open";
-const PRECACHE = [OFFLINE, "/static/css/app.css", "/static/js/offline.js", "/static/pwa/icon.svg"];
+// Every page loads fmt.js (numbers) and menu.js (phone navigation): a saved page needs them offline.
+const PRECACHE = [
+  OFFLINE, "/static/css/app.css", "/static/js/offline.js", "/static/js/fmt.js", "/static/js/menu.js", "/static/pwa/icon.svg",
+];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));

@@ -52,7 +52,7 @@ def test_list_is_sorted_by_remaining_budget(alice, slos):
     budget = re.search(rf'data-slo="{burning.uid}".*?data-budget="([^"]+)"', page, re.S).group(1)
     assert float(budget) == pytest.approx(0.125, abs=1e-9)
     assert f'href="/slos/{burning.uid}/"' in page
-    assert "page: page_fast" in page
+    assert "page (page fast)" in page
 
 
 def test_detail_has_chart_data(alice, slos):

@@ -39,7 +39,7 @@ def fleet(storage_clean, team):
 def test_fleet_page_is_sorted_by_risk_with_totals(alice, fleet):
     html = login(alice).get("/capacity/").content.decode()
     assert html.index("alice urgent disk") < html.index("alice idle cpu")
-    assert "160.00 USD" in html  # savings available from scaling the idle CPU down 10 → 2
+    assert "$160.00" in html  # savings available from scaling the idle CPU down 10 → 2
     assert "data-at-risk>1<" in html
     assert "Analyse now" in html
     assert 'href="/capacity/"' in html  # the nav link

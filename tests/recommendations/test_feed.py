@@ -175,7 +175,7 @@ def test_the_page_lists_items_for_leads_and_accepts(team, alice, bob, charlie, s
     client.force_login(alice)
     body = client.get("/recommendations/").content.decode()
     assert 'data-kind="capacity"' in body
-    assert "100.00 USD/month" in body
+    assert "saves $100.00 a month" in body
     [item] = [i for i in feed(team_ids=[team.id]) if i.kind == "capacity"]
     response = client.post(f"/recommendations/{item.key}/accepted")
     assert response.status_code == 302
