@@ -7,14 +7,8 @@ class AlertsConfig(AppConfig):
     name = "alerts"
 
     def ready(self) -> None:
-        from alerts import receivers, tasks  # noqa: F401  evaluates rules when samples arrive; registers tasks
-        from alerts.evaluators import registry
-        from alerts.evaluators.absence import AbsenceEvaluator
-        from alerts.evaluators.anomaly import AnomalyEvaluator
-        from alerts.evaluators.forecast_breach import ForecastBreachEvaluator
-        from alerts.evaluators.threshold import ThresholdEvaluator
+        # Django imports apps.py before models exist; these modules read models, so they load here.
+        from alerts import receivers, tasks  # noqa: F401  (receivers: rules on ingest; tasks: registered)
+        from alerts.evaluators import builtin  # the built-in rule kinds (they read models too)
 
-        registry.register(ThresholdEvaluator())
-        registry.register(AbsenceEvaluator())
-        registry.register(AnomalyEvaluator())
-        registry.register(ForecastBreachEvaluator())
+        builtin.register()

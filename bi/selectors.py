@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from datetime import timedelta as td
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least, Trunc
 from django.utils import timezone
@@ -19,6 +20,8 @@ from alerts.slo import calculations as slo_calc
 from alerts.slo.selectors import settled_end, slas_for_teams, slos_for_teams, statuses, window_sums
 from alerts.slo.windows import month_bounds, month_of
 from bi import kpis
+from capacity.selectors import resources_for_teams
+from recommendations.selectors import summary as feed_summary
 
 logger = logging.getLogger(__name__)
 
@@ -211,11 +214,7 @@ def sla_rows(*, team_ids: list[int], by_slo: dict, period: kpis.Period, now: dat
 
 def capacity_risks(*, team_ids: list[int], now: datetime) -> list[kpis.RiskRow] | None:
     """Resources that are exhausted or more likely than not to run out within their horizon,
-    from capacity.selectors (None when the capacity app is not there)."""
-    try:
-        from capacity.selectors import resources_for_teams  # optional app above bi's inputs
-    except ImportError:
-        return None
+    from capacity.selectors."""
     at_risk = (
         resources_for_teams(team_ids=team_ids)
         .filter(enabled=True, analysis__status="ok")
@@ -315,10 +314,6 @@ RECOMMENDATIONS_CACHE_S = 300
 def recommendations_summary(team_ids: list[int]) -> dict:
     """The feed's open items, cached for 5 minutes: building the feed (quality analytics over every
     alert, SLO statuses, capacity) took 1.3 s with 100,000 alerts, ten times the rest of the page."""
-    from django.core.cache import cache
-
-    from recommendations.selectors import summary as feed_summary
-
     key = "bi:recommendations:" + ",".join(map(str, sorted(team_ids)))
     try:
         cached = cache.get(key)

@@ -7,7 +7,6 @@ class CapacityConfig(AppConfig):
     name = "capacity"
 
     def ready(self) -> None:
-        from alerts.evaluators import registry
-        from capacity.evaluator import CapacityEvaluator
+        from capacity import evaluator  # Django: models load after apps.py; the rule kind reads them
 
-        registry.register(CapacityEvaluator())  # the rule kind "capacity" ("will exhaust within N days")
+        evaluator.register()

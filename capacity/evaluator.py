@@ -13,6 +13,7 @@ import numpy as np
 from django.core.exceptions import ValidationError
 
 from alerts.evaluation import CRITICAL, OK, WARNING
+from alerts.evaluators import registry
 from capacity.selectors import analyses_for_series
 
 MAX_DAYS = 365
@@ -109,3 +110,8 @@ def days_left(analysis, quantile: str, now: datetime) -> float:
 
 def fmt(days: float | None) -> str:
     return "" if days is None else f"{days:.2f}"
+
+
+def register() -> None:
+    """The rule kind "capacity" ("will exhaust within N days"), called by CapacityConfig.ready()."""
+    registry.register(CapacityEvaluator())

@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 from capacity import calculations as calc
 from capacity.models import Analysis, AnalysisRun, Resource
 from capacity.selectors import history_days, history_many
+from core.queue import enqueue
 
 logger = logging.getLogger(__name__)
 CHUNK = 200
@@ -172,13 +173,11 @@ def analysis_fresh(*, resource: Resource, now: datetime | None = None) -> Analys
 
 def run_create(*, team=None, user=None) -> AnalysisRun:
     """Queue an analysis of a team's resources (or of every team's), after commit."""
-    from capacity.tasks import analyse_run
-
     resources = Resource.objects.filter(enabled=True)
     if team is not None:
         resources = resources.filter(team=team)
     run = AnalysisRun.objects.create(team=team, total=resources.count(), requested_by=user)
-    transaction.on_commit(partial(analyse_run.delay, run.id))
+    transaction.on_commit(partial(enqueue, "capacity.tasks.analyse_run", run.id))
     return run
 
 

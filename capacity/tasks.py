@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from capacity.digest import digests_send
 from capacity.models import AnalysisRun, Resource
+from capacity.services import run_execute
 
 
 @shared_task(acks_late=True)
 def analyse_fleet() -> str:
     """Hourly: analyse every enabled resource of every team."""
-    from capacity.services import run_execute
-
     run = AnalysisRun.objects.create(total=Resource.objects.filter(enabled=True).count())
     run = run_execute(run=run)
     return f"{run.done} resource(s) analysed, {run.failed} failed in {run.duration_s or 0:.1f}s"
@@ -20,8 +20,6 @@ def analyse_fleet() -> str:
 @shared_task(acks_late=True)
 def analyse_run(run_id: int) -> str:
     """A requested run ("Analyse now"); a run already taken or finished is left alone."""
-    from capacity.services import run_execute
-
     run = AnalysisRun.objects.filter(pk=run_id).first()
     if run is None:
         return "run gone"
@@ -32,6 +30,4 @@ def analyse_run(run_id: int) -> str:
 @shared_task(acks_late=True)
 def send_digests() -> str:
     """Hourly: the weekly capacity digest of each team, once its week's send time has come."""
-    from capacity.digest import digests_send
-
     return f"{digests_send()} capacity digest(s) sent"

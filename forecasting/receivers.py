@@ -7,14 +7,16 @@ fail the ingest; when Redis is away the sweep (every 30 s) scores what was misse
 from __future__ import annotations
 
 import logging
+from datetime import timedelta as td
 
 from django.dispatch import receiver
+from django.utils import timezone
 
 from core import fastredis
+from core.queue import enqueue
 
 # Imported here, when the app starts, not on the first ingest: the forecasting code pulls in
 # numpy/pandas, which took over 10 s on a loaded machine and timed that first request out.
-from forecasting.tasks import detect_team
 from metrics.signals import samples_ingested
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,6 @@ def detect_on_ingest(sender, *, team_id: int, series: dict[str, list[int]], **kw
         pipe.set(queued_key(team_id), 1, nx=True, ex=30)
         _, first = pipe.execute()
         if first:
-            detect_team.apply_async((team_id,), countdown=COALESCE_S)
+            enqueue("forecasting.tasks.detect_team", team_id, eta=timezone.now() + td(seconds=COALESCE_S))
     except Exception:  # Redis or the broker away: the sweep (every 30 s) scores what was missed
         logger.warning("could not queue detection for team %s", team_id, exc_info=True)

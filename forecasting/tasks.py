@@ -4,6 +4,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from core import fastredis
+from forecasting.receivers import dirty_key, queued_key
 from forecasting.services import detection, forecasts, housekeeping
 
 CHUNK = 500
@@ -22,9 +24,6 @@ def detect_team(self, team_id: int) -> str:
     ingest fills). The set is moved, atomically, to a key of this task and deleted only when the
     scoring is done: a run that dies is redelivered with the same id and takes the same series
     again (the cursor makes that harmless)."""
-    from core import fastredis
-    from forecasting.receivers import dirty_key, queued_key
-
     mine = fastredis.key(f"detect:taken:{team_id}:{self.request.id}")
     pipe = fastredis.client().pipeline(transaction=True)
     pipe.delete(queued_key(team_id))  # samples from now on queue the next run

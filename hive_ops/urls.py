@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from alerts.api import exports as alert_exports
 from bi import urls as bi_urls
 from core import pwa
 from core.audit.api import AuditListView
@@ -51,8 +52,8 @@ urlpatterns = [
     path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),
     path("api/v1/query_range", metrics_api.QueryRangeView.as_view(), name="query-range"),
     path("api/v1/export/series", export_views.SeriesExportView.as_view(), name="export-series"),
-    path("api/v1/export/incidents.csv", export_views.IncidentExportView.as_view(), name="export-incidents"),
-    path("api/v1/export/alerts.csv", export_views.AlertExportView.as_view(), name="export-alerts"),
+    path("api/v1/export/incidents.csv", alert_exports.IncidentExportView.as_view(), name="export-incidents"),
+    path("api/v1/export/alerts.csv", alert_exports.AlertExportView.as_view(), name="export-alerts"),
     path("api/v1/quality", quality_api.QualityView.as_view(), name="quality-api"),
     path("api/v1/", include(recommendations_urls.api_urls)),
     path("api/v1/", include("paging.urls")),

@@ -21,7 +21,7 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: the /metrics view module reads team models, not loaded before ready().
-        from core.observability.prometheus import scrape_collector_register
+        from core.observability.prometheus import scrape_collector_register  # reads team models
 
         post_migrate.connect(_say_layout, sender=self, dispatch_uid="metrics-storage-layout")
         scrape_collector_register(StorageCollector())

@@ -37,6 +37,7 @@ from django.db import DataError, connection, transaction
 from django.db.models.fields.json import KeyTextTransform
 
 from core.csvexport import CsvWriter
+from core.observability import metrics as obs
 from metrics.models import Series
 
 CHUNK_ROWS = 100_000
@@ -329,8 +330,6 @@ async def export_stream(
     """The encoded export, as byte chunks for a streaming response. Batch k is encoded in the
     encoding thread while batch k+1 is read; one encoding at a time (the Parquet writer is not
     thread-safe)."""
-    from core.observability import metrics as m
-
     loop = asyncio.get_running_loop()
     encoder = ENCODERS[fmt]()
     chunk_rows = chunk_rows or encoder.batch_rows
@@ -339,7 +338,7 @@ async def export_stream(
     async for batch in batches(series=series, start_us=start_us, end_us=end_us, chunk_rows=chunk_rows):
         if pending is not None:
             yield await pending
-        m.EXPORT_SAMPLES.labels(format=fmt).inc(sum(len(p.ts_us) for p in batch))
+        obs.EXPORT_SAMPLES.labels(format=fmt).inc(sum(len(p.ts_us) for p in batch))
         pending = loop.run_in_executor(ENCODE_POOL, encoder.encode, batch)
     if pending is not None:
         yield await pending

@@ -9,17 +9,6 @@ class PagingConfig(AppConfig):
     name = "paging"
 
     def ready(self) -> None:
-        from django.db.models.signals import m2m_changed, post_delete, post_save
+        from paging import receivers, tasks  # noqa: F401  Django: both read models, loaded after apps.py
 
-        from alerts.signals import incident_changed
-        from paging import tasks  # noqa: F401  registers the paging tasks
-        from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute
-        from paging.services.escalation import on_incident_changed, routing_cache_clear
-
-        incident_changed.connect(on_incident_changed, dispatch_uid="paging-follows-incidents")
-        for model in (EscalationRoute, EscalationPolicy, EscalationLevel):
-            post_save.connect(routing_cache_clear, sender=model, dispatch_uid=f"routing-cache-save-{model.__name__}")
-            post_delete.connect(routing_cache_clear, sender=model, dispatch_uid=f"routing-cache-del-{model.__name__}")
-        for field in ("users", "teams", "channels"):
-            through = getattr(EscalationLevel, field).through
-            m2m_changed.connect(routing_cache_clear, sender=through, dispatch_uid=f"routing-cache-{field}")
+        receivers.connect()

@@ -9,6 +9,6 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from core.audit import receivers
+        from core.audit import receivers  # Django: receivers read models, loaded after apps.py
 
         receivers.connect()

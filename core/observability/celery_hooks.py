@@ -7,6 +7,7 @@ import logging
 
 from celery.signals import before_task_publish, task_failure, task_postrun, task_prerun
 
+from core.observability import heartbeats
 from core.observability import metrics as m
 from core.observability.heartbeats import HEARTBEAT_TASK
 
@@ -33,8 +34,6 @@ def _published(sender=None, **kwargs) -> None:
     """Beat is the only publisher of the heartbeat task: publishing it is beat's heartbeat."""
     if sender != HEARTBEAT_TASK:
         return
-    from core.observability import heartbeats
-
     try:
         heartbeats.beat()
     except Exception:  # Redis down: readiness will say so

@@ -8,6 +8,9 @@ from django.utils import timezone
 from core.admin_widgets import Checkboxes
 from core.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 from core.teams.models import SCOPES, ApiToken, Membership, Team
+
+# People and permission groups have their own admin rules (registered on import).
+from core.teams.people_admin import addable_people
 from core.teams.selectors import ROLES, role_in_team
 from core.teams.services import api_token_create
 
@@ -46,8 +49,6 @@ class MembershipInline(TeamScopedInline, admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            from core.teams.people_admin import addable_people
-
             kwargs["queryset"] = addable_people(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -123,7 +124,3 @@ class ApiTokenAdmin(TeamScopedAdmin):
     def revoke(self, request, queryset) -> None:
         count = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} token(s).")
-
-
-# People and permission groups have their own rules (core/teams/people_admin.py).
-from core.teams import people_admin  # noqa: E402, F401

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions, permissions
+from rest_framework.exceptions import ValidationError
 
 from core.audit.context import set_token
-from core.teams.models import ApiToken, Membership
+from core.teams.models import ApiToken, Membership, Team
 from core.teams.selectors import api_token_authenticate, role_in_team, team_ids_for_user
 
 
@@ -76,10 +77,6 @@ def request_team_ids(request, scope: str) -> list[int]:
 def write_team(request, scope: str = "write"):
     """The team a new object belongs to: the token's, or the person's (named by `team` when they
     are in several teams where `scope` is allowed)."""
-    from rest_framework.exceptions import ValidationError
-
-    from core.teams.models import Team
-
     team_ids = request_team_ids(request, scope)
     slug = request.data.get("team") if hasattr(request.data, "get") else None
     teams = Team.objects.filter(id__in=team_ids)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from forecasting.algorithms.detection import Detector, train_models
+
 PROFILES: dict[str, dict[str, float]] = {
     "standard": {"tp": 1.0, "fn": 1.0, "fp": 0.11},
     "reward_low_FP_rate": {"tp": 1.0, "fn": 1.0, "fp": 0.22},
@@ -207,8 +209,6 @@ def read_series_csv(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray
 def detect_series(unix: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Stream one series through the production Detector, retraining its models whenever it asks,
     on the history seen so far (as the Celery job does). Row i's score uses rows 0..i only."""
-    from forecasting.algorithms.detection import Detector, train_models
-
     det = Detector()
     out = np.empty(len(values))
     for i, (t, v) in enumerate(zip(unix.tolist(), values.tolist(), strict=True)):

@@ -23,7 +23,8 @@ from forecasting.services import detector_cache
 from forecasting.services.detector_cache import Entry
 from forecasting.signals import points_scored
 from forecasting.thresholds import RECORD_SCORE
-from metrics.selectors import samples_window
+from metrics.models import Series
+from metrics.selectors import samples_window, series_latest
 
 logger = logging.getLogger(__name__)
 WARMUP = td(days=7)  # a new detector learns from up to a week of history before scoring live points
@@ -282,9 +283,6 @@ def detector_train(*, series_id: int, now: datetime | None = None) -> str:
 
 def series_behind(*, now: datetime, chunk: int = 5000) -> list[int]:
     """Series of detection-enabled teams with a sample newer than their detector's cursor."""
-    from metrics.models import Series
-    from metrics.selectors import series_latest
-
     disabled = TeamDetection.objects.filter(enabled=False).values_list("team_id", flat=True)
     cursors = dict(SeriesDetector.objects.values_list("series_id", "last_ts"))
     ids = list(Series.objects.exclude(team_id__in=disabled).values_list("id", flat=True))

@@ -21,6 +21,7 @@ from forecasting.algorithms.forecast import forecast, select
 from forecasting.events import forecasts_publish
 from forecasting.models import Forecast, ForecastModel, ForecastScore, SeriesDetector, TeamDetection
 from forecasting.signals import forecasts_refreshed
+from metrics.models import Series
 from metrics.selectors import buckets_many
 
 logger = logging.getLogger(__name__)
@@ -210,8 +211,6 @@ def _mase_scale(history: np.ndarray, season: int) -> float | None:
 
 
 def _announce(series_ids: list[int]) -> None:
-    from metrics.models import Series
-
     by_team: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     uids: dict[int, list[str]] = defaultdict(list)
     rows = Series.objects.filter(id__in=series_ids).values_list("id", "team_id", "metric", "uid")

@@ -22,7 +22,7 @@ FLOORS = {
     "insight": 5,
     "recommendations": 6,
     "bi": 7,
-    "mailsink": 1,
+    "mailsink": 8,
     "hive_ops": 9,
 }
 SKIP = {"migrations", "__pycache__", ".venv", "tests", "bench", "static", "node_modules"}

@@ -269,7 +269,7 @@ def test_incident_csv_rejects_an_unknown_status(alice):
 
 
 def test_alert_csv_reads_in_pages(alice, team, monkeypatch):
-    import metrics.export_views as views
+    import alerts.api.exports as views
 
     monkeypatch.setattr(views, "ROWS_PER_READ", 2)
     for i in range(5):
