@@ -439,7 +439,7 @@ def main() -> None:
         table_mb = conn.execute("SELECT pg_total_relation_size('alerts_alert') / 1048576.0").fetchone()[0]
 
     paths = queries(args.q)
-    with server_running(args.database_url, args.port, debug=args.debug) as server:
+    with server_running(args.database_url, args.port, debug=args.debug, processes=args.web_processes) as server:
         client = Client(args.port, token)
         try:
             timed_rounds(client, paths, args.warmup)

@@ -44,6 +44,7 @@ from _common import (
     HOST,
     CpuMeter,
     add_common_arguments,
+    add_web_arguments,
     check_isolation,
     create_token,
     emit,
@@ -291,6 +292,7 @@ def cleanup(conninfo: str, run: str, plan: Plan) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(parser)
+    add_web_arguments(parser)
     parser.add_argument("--samples", type=int, default=2_000_000, help="samples to send (default %(default)s)")
     parser.add_argument("--series", type=int, default=1_000, help="distinct series (default %(default)s)")
     parser.add_argument("--batch", type=int, default=10_000, help="points per request (default %(default)s)")
@@ -331,7 +333,9 @@ def main() -> None:
     # machine (other work, checkpoints) that would otherwise bias the ratio.
     copies = [] if args.skip_copy else [copy_baseline(conninfo, dbname, plan, "before")]
     try:
-        with server_running(args.database_url, args.port, debug=args.debug, reuse=args.reuse_server) as server:
+        with server_running(
+            args.database_url, args.port, debug=args.debug, reuse=args.reuse_server, processes=args.web_processes
+        ) as server:
             token = create_token(args.database_url, team=TEAM, name=f"bench ingest {run}", scopes="ingest,read")
             warm_up(args.port, token, args.clients, run)
             sender = Sender(port=args.port, token=token, bodies=bodies, clients=args.clients)
