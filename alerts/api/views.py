@@ -22,6 +22,7 @@ from alerts.services import incidents as incident_services
 from alerts.services import muting, snooze
 from alerts.services.rules import rule_backtest
 from forecasting.services.feedback import feedback_record
+from hive_ops.pagination import KeysetPagination
 from hive_ops.teams.auth import TOKEN_SCOPE, request_team_ids, role_denied, scope_required, write_team
 from hive_ops.teams.models import ApiToken
 
@@ -126,6 +127,8 @@ ALERT_FILTERS = [
 
 @extend_schema(parameters=ALERT_FILTERS)
 class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
+    pagination_class = KeysetPagination  # ?cursor= pages and a capped count (hive_ops/pagination.py)
+
     def get_serializer_class(self):
         return s.AlertDetailSerializer if self.action == "retrieve" else s.AlertSerializer
 
