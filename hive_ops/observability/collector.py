@@ -1,9 +1,11 @@
 """Gauges computed when /metrics is scraped, from state every process shares: Celery queue
-lengths (Redis lists on the broker), detection and forecast lag (PostgreSQL), heartbeat ages."""
+lengths (Redis lists on the broker), detection backlog (Redis), detection and forecast lag
+(PostgreSQL), heartbeat ages."""
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta as td
 
 import redis
@@ -13,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
+from hive_ops import fastredis
 from hive_ops.observability import heartbeats
 
 logger = logging.getLogger(__name__)
@@ -57,6 +60,31 @@ def lags() -> dict[str, float | None]:
     }
 
 
+def detection_backlog() -> dict[str, float]:
+    """Detection on ingest is queued, never inline (forecasting/receivers.py): how far behind it
+    is. `seconds`: age of the oldest samples whose series still wait for a detection run (0 when
+    none wait); `series`: how many series wait; `last_run_delay`: the longest, over teams, time
+    from the arrival of a run's oldest samples to the end of that run. Read from the Redis keys
+    the receiver and forecasting.tasks.detect_team keep (names in forecasting/receivers.py)."""
+    client = fastredis.client()
+    now = time.time()
+    since = [float(v) for v in _values(client, fastredis.key("detect:since:*")) if v is not None]
+    delays = [float(v) for v in _values(client, fastredis.key("detect:delay:*")) if v is not None]
+    pipe = client.pipeline(transaction=False)
+    for name in client.scan_iter(match=fastredis.key("detect:dirty:*"), count=500):
+        pipe.scard(name)
+    return {
+        "seconds": max(0.0, now - min(since)) if since else 0.0,
+        "series": float(sum(pipe.execute())),
+        "last_run_delay": max(delays) if delays else 0.0,
+    }
+
+
+def _values(client, pattern: str) -> list:
+    names = list(client.scan_iter(match=pattern, count=500))
+    return client.mget(names) if names else []
+
+
 class ScrapeCollector:
     def collect(self):
         errors = GaugeMetricFamily(
@@ -81,6 +109,18 @@ class ScrapeCollector:
             errors.add_metric(["redis"], 0)
         except (redis.RedisError, OSError):
             errors.add_metric(["redis"], 1)
+        try:
+            backlog = detection_backlog()
+            for name, help_text in (
+                ("seconds", "Age of the oldest ingested samples still waiting for anomaly detection"),
+                ("series", "Series with samples waiting for anomaly detection"),
+                ("last_run_delay", "Seconds from the oldest samples of the last detection run to its end"),
+            ):
+                gauge = GaugeMetricFamily(f"hiveops_detection_backlog_{name}", help_text)
+                gauge.add_metric([], backlog[name])
+                yield gauge
+        except (redis.RedisError, OSError):  # the heartbeat gauges above already report Redis
+            logger.warning("scrape: detection backlog not computed", exc_info=True)
         try:
             found = lags()
             for name, help_text in (
