@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.api import serializers as s
+from alerts.api.list_rows import alert_rows
 from alerts.models import Alert, AlertRule, Incident, Service, Silence
 from alerts.services import alerts as alert_services
 from alerts.services import incidents as incident_services
@@ -131,6 +132,11 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return s.AlertDetailSerializer if self.action == "retrieve" else s.AlertSerializer
+
+    def list(self, request, *args, **kwargs):
+        """AlertSerializer's rows, built without it (alerts/api/list_rows.py: 10x cheaper)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(alert_rows(page))
 
     def get_queryset(self):
         qs = Alert.objects.filter(team_id__in=self.team_ids()).select_related("service", "incident", "assignee")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from alerts.api.serializers import AlertSerializer
 from alerts.models import Alert
 from hive_ops import pagination
-from tests.alerts.factories import raise_alert
+from tests.alerts.factories import raise_alert, service
 
 
 @pytest.fixture
@@ -77,3 +82,15 @@ def test_filters_apply_with_a_cursor(client, team, seven):
     Alert.objects.filter(pk=seven[0].pk).update(severity="info")
     first = client.get("/api/v1/alerts?severity=info&limit=1").json()
     assert (len(first["results"]), first["next_cursor"], first["count"]) == (1, None, 1)
+
+
+def test_list_rows_match_the_serializer(client, team, alice, seven):
+    now = timezone.now()
+    Alert.objects.filter(pk=seven[0].pk).update(
+        service=service(team), assignee=alice, muted="silenced", value=None, acknowledged_at=now
+    )
+    Alert.objects.filter(pk=seven[1].pk).update(status="resolved", resolved_at=now, value=12)
+    listed = client.get("/api/v1/alerts").json()["results"]
+    alerts = Alert.objects.filter(team=team).select_related("service", "incident", "assignee")
+    expected = AlertSerializer(alerts.order_by("-last_seen", "-id"), many=True).data
+    assert listed == json.loads(JSONRenderer().render(expected))
