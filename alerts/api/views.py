@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from alerts.api import serializers as s
 from alerts.api.list_rows import alert_rows
 from alerts.models import Alert, AlertRule, Incident, Service, Silence
+from alerts.models.alerts import OPEN_STATUSES
 from alerts.services import alerts as alert_services
 from alerts.services import incidents as incident_services
 from alerts.services import muting, snooze
@@ -145,9 +146,9 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
         params = self.request.query_params
         if params.get("status"):
             wanted = set(params["status"].split(","))
-            if "open" in wanted:
-                wanted |= {"pending", "firing", "acknowledged"}
-            qs = qs.filter(status__in=wanted)
+            if "open" in wanted:  # exactly OPEN_STATUSES, so the partial indexes on open alerts apply
+                wanted = (wanted - {"open"}) | set(OPEN_STATUSES)
+            qs = qs.filter(status__in=sorted(wanted))
         if params.get("severity"):
             qs = qs.filter(severity__in=params["severity"].split(","))
         if params.get("service"):
