@@ -67,12 +67,18 @@ class KeysetPagination(LimitOffsetPagination):
         rows = list(page_qs[self.offset : self.offset + self.limit + 1])
         self.has_more = len(rows) > self.limit
         rows = rows[: self.limit]
-        self.next_key = cursor_encode(getattr(rows[-1], self.time_field), rows[-1].pk) if self.has_more else None
+        self.next_key = self.cursor_of(rows[-1]) if self.has_more else None
         if not self.use_cursor and not self.has_more and (rows or self.offset == 0):
             self.count, self.capped = self.offset + len(rows), False  # the whole list is known: no COUNT
         else:
             self.count, self.capped = self.capped_count(queryset, exact=request.query_params.get("count") == "exact")
         return rows
+
+    def cursor_of(self, row) -> str:
+        """Model instances or `.values()` dicts (which must include the time field and id)."""
+        if isinstance(row, dict):
+            return cursor_encode(row[self.time_field], row["id"])
+        return cursor_encode(getattr(row, self.time_field), row.pk)
 
     @staticmethod
     def capped_count(queryset: QuerySet, *, exact: bool) -> tuple[int, bool]:

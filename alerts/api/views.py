@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.api import serializers as s
-from alerts.api.list_rows import alert_rows
+from alerts.api.list_rows import LIST_VALUES, alert_rows
 from alerts.models import Alert, AlertRule, Incident, Service, Silence
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services import alerts as alert_services
@@ -136,7 +136,7 @@ class AlertViewSet(ScopedMixin, StateErrors, viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         """AlertSerializer's rows, built without it (alerts/api/list_rows.py: 10x cheaper)."""
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*LIST_VALUES))
         return self.get_paginated_response(alert_rows(page))
 
     def get_queryset(self):
