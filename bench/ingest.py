@@ -345,6 +345,18 @@ def cleanup(conninfo: str, run: str, plan: Plan) -> None:
             return
         started = time.perf_counter()
         with conn.transaction():
+            # Rows the worker made for these series (detectors, anomalies...): every table that
+            # references metrics_series, found in the catalog, so new ones are covered too.
+            referencing = conn.execute(
+                "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+                "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                "WHERE c.contype = 'f' AND c.confrelid = 'metrics_series'::regclass"
+            ).fetchall()
+            for table, column in referencing:
+                conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(sql.Identifier(table), sql.Identifier(column)),
+                    [ids],
+                )
             conn.execute("DELETE FROM metrics_sample WHERE series_id = ANY(%s)", [ids])
             conn.execute("DELETE FROM metrics_rollup_dirty WHERE series_id = ANY(%s)", [ids])
             conn.execute("DELETE FROM metrics_series WHERE id = ANY(%s)", [ids])
