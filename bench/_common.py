@@ -52,6 +52,17 @@ def add_common_arguments(parser) -> None:
     )
 
 
+def add_web_arguments(parser) -> None:
+    """For the scripts that measure the web tier as deployed (ingest, query, alert list)."""
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=2,
+        help="daphne processes sharing the port through core/webserver.py, as the Procfile runs "
+        "them (default %(default)s; 0 = one plain daphne)",
+    )
+
+
 def check_isolation(database_url: str, port: int) -> None:
     parsed = urlparse(database_url)
     name = parsed.path.lstrip("/")
@@ -165,12 +176,15 @@ def http_get(port: int, path: str, headers: dict[str, str] | None = None, timeou
 
 
 class Server:
-    """daphne serving hive_ops.asgi:application on 127.0.0.1:<port> against the bench database."""
+    """daphne serving hive_ops.asgi:application on 127.0.0.1:<port> against the bench database:
+    `processes` daphne processes sharing the port through core/webserver.py (as the Procfile
+    runs it), or one plain daphne when processes is 0."""
 
-    def __init__(self, database_url: str, port: int, *, debug: bool = False) -> None:
+    def __init__(self, database_url: str, port: int, *, debug: bool = False, processes: int = 0) -> None:
         self.database_url = database_url
         self.port = port
         self.debug = debug
+        self.processes = processes
         self.proc: subprocess.Popen | None = None
         self.log_path = ROOT / ".run" / f"bench-daphne-{port}.log"
 
@@ -183,8 +197,13 @@ class Server:
             raise SystemExit(f"port {self.port} is already in use; stop that server or pass --port")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log_file = self.log_path.open("wb")
+        if self.processes > 0:
+            command = [str(PYTHON), "-m", "core.webserver", "--host", HOST, "--port", str(self.port)]
+            command += ["--processes", str(self.processes)]
+        else:
+            command = [str(DAPHNE), "-b", HOST, "-p", str(self.port), "hive_ops.asgi:application"]
         self.proc = subprocess.Popen(
-            [str(DAPHNE), "-b", HOST, "-p", str(self.port), "hive_ops.asgi:application"],
+            command,
             cwd=ROOT,
             env=django_env(self.database_url, debug=self.debug),
             stdout=log_file,
@@ -222,9 +241,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def server_running(database_url: str, port: int, *, debug: bool = False, reuse: bool = False) -> Iterator[Server]:
+def server_running(
+    database_url: str, port: int, *, debug: bool = False, reuse: bool = False, processes: int = 0
+) -> Iterator[Server]:
     """Start daphne (or, with reuse=True, use whatever already answers on the port) and stop it after."""
-    server = Server(database_url, port, debug=debug)
+    server = Server(database_url, port, debug=debug, processes=processes)
     if reuse and port_open(port):
         log(f"reusing the server already answering on {HOST}:{port} (it is not stopped afterwards)")
         yield server
@@ -252,6 +273,21 @@ def cpu_seconds(pid: int) -> float:
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (a launcher and its daphne workers)."""
+    total = cpu_seconds(pid)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += cpu_seconds(int(entry.name))
+    return total
 
 
 def machine_busy_seconds() -> float:
@@ -291,7 +327,7 @@ class CpuMeter:
             "t": time.perf_counter(),
             "machine": machine_busy_seconds(),
             "client": sum(os.times()[:2]),
-            "server": cpu_seconds(self.server_pid) if self.server_pid else 0.0,
+            "server": tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0,
             "pg": postgres_backends(self.dbname),
         }
 

@@ -49,6 +49,7 @@ from _alerting import Client, add_alert_arguments, check_alert_isolation, db_ses
 from _common import (
     ROOT,
     CpuMeter,
+    add_web_arguments,
     create_token,
     emit,
     ensure_database,
@@ -108,6 +109,7 @@ ALERT_COLUMNS = [
     "fired_at",
     "acknowledged_at",
     "resolved_at",
+    "snoozed_until_clear",
 ]
 EXPLAIN_RE = re.compile(r"Execution Time: ([0-9.]+) ms")
 SCAN_RE = re.compile(r"((?:Parallel )?(?:Seq|Index|Index Only|Bitmap Heap|Bitmap Index) Scan(?: using \w+)? on \w+)")
@@ -322,6 +324,7 @@ def load(conninfo: str, team_id: int, services: dict[str, int], user_id: int, n_
                             a["fired_at"],
                             a["acknowledged_at"],
                             a["resolved_at"],
+                            False,
                         ]
                     )
         log(f"{len(incidents):,} incidents; VACUUM (ANALYZE)")
@@ -405,6 +408,7 @@ def inprocess(paths: dict[str, str], token: str, repeats: int, explain_path) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_alert_arguments(parser)
+    add_web_arguments(parser)
     parser.add_argument("--open", type=int, default=10_000, help="open alerts (default %(default)s)")
     parser.add_argument("--resolved", type=int, default=100_000, help="resolved alerts (default %(default)s)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per query (default %(default)s)")
@@ -439,7 +443,7 @@ def main() -> None:
         table_mb = conn.execute("SELECT pg_total_relation_size('alerts_alert') / 1048576.0").fetchone()[0]
 
     paths = queries(args.q)
-    with server_running(args.database_url, args.port, debug=args.debug) as server:
+    with server_running(args.database_url, args.port, debug=args.debug, processes=args.web_processes) as server:
         client = Client(args.port, token)
         try:
             timed_rounds(client, paths, args.warmup)

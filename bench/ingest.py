@@ -17,6 +17,11 @@ What it does (all against the bench database, never `hiveops`):
    each with one keep-alive http.client connection, POST the bodies to /api/v1/ingest.
    samples_per_s = accepted samples / wall-clock seconds from first send to last response.
 4. ratio = samples_per_s / copy_samples_per_s. Targets: ratio >= 0.6 and >= 150,000 samples/s.
+   The server is core/webserver.py with --web-processes daphne processes (as the Procfile
+   runs it), and a Celery worker runs during the load (unless --no-worker), so detection on
+   ingest happens as in production. Its backlog is read from the server's /metrics every 0.5 s
+   (hiveops_detection_backlog_seconds/_series): detection_backlog_max_s says how far behind
+   detection fell during the load, detection_drain_s how long it took to catch up after it.
 5. Deletes the run's series, samples and dirty-hour rows (unless --keep) and drops the COPY table,
    so reruns measure the same thing and the bench database does not grow.
 
@@ -40,19 +45,23 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import orjson
 import psycopg
+from _alerting import Worker
 from _common import (
     HOST,
     CpuMeter,
     add_common_arguments,
+    add_web_arguments,
     check_isolation,
     create_token,
     emit,
     ensure_database,
+    http_get,
     log,
     percentile,
     psycopg_conninfo,
     server_running,
     stop_on_signals,
+    tree_cpu_seconds,
 )
 from psycopg import sql
 from tqdm import tqdm
@@ -260,6 +269,68 @@ def warm_up(port: int, token: str, clients: int, run: str) -> None:
         raise SystemExit(f"warm-up failed: {sender.errors[0]}")
 
 
+BACKLOG_GAUGES = ("hiveops_detection_backlog_seconds", "hiveops_detection_backlog_series")
+
+
+def scrape_backlog(port: int) -> tuple[float, float] | None:
+    """(age of the oldest samples waiting for detection, series waiting) from the server's /metrics."""
+    try:
+        status, body = http_get(port, "/metrics", timeout=5)
+    except OSError:
+        return None
+    if status != 200:
+        return None
+    found = {}
+    for line in body.decode().splitlines():
+        name, _, value = line.partition(" ")
+        if name in BACKLOG_GAUGES:
+            found[name] = float(value)
+    return (found.get(BACKLOG_GAUGES[0], 0.0), found.get(BACKLOG_GAUGES[1], 0.0)) if found else None
+
+
+class BacklogWatch:
+    """Samples the detection backlog in /metrics while the load runs, then times its drain."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.samples: list[tuple[float, float]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self) -> None:
+        while not self.stop.wait(0.5):
+            found = scrape_backlog(self.port)
+            if found is not None:
+                self.samples.append(found)
+
+    def __enter__(self) -> BacklogWatch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def drain(self, limit_s: float = 120) -> float | None:
+        """Seconds from the end of the load until nothing waits for detection (None: not within limit_s)."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < limit_s:
+            found = scrape_backlog(self.port)
+            if found is not None and found == (0.0, 0.0):
+                return time.perf_counter() - started
+            time.sleep(0.25)
+        return None
+
+    def report(self) -> dict:
+        ages = [age for age, _ in self.samples]
+        return {
+            "detection_backlog_max_s": round(max(ages), 2) if ages else None,
+            "detection_backlog_p95_s": round(percentile(ages, 95), 2) if ages else None,
+            "detection_backlog_max_series": int(max((n for _, n in self.samples), default=0)),
+            "detection_backlog_scrapes": len(self.samples),
+        }
+
+
 def cleanup(conninfo: str, run: str, plan: Plan) -> None:
     """Delete the run's rows, then vacuum the touched partitions so the next run starts from the same state."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -274,6 +345,18 @@ def cleanup(conninfo: str, run: str, plan: Plan) -> None:
             return
         started = time.perf_counter()
         with conn.transaction():
+            # Rows the worker made for these series (detectors, anomalies...): every table that
+            # references metrics_series, found in the catalog, so new ones are covered too.
+            referencing = conn.execute(
+                "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+                "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                "WHERE c.contype = 'f' AND c.confrelid = 'metrics_series'::regclass"
+            ).fetchall()
+            for table, column in referencing:
+                conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(sql.Identifier(table), sql.Identifier(column)),
+                    [ids],
+                )
             conn.execute("DELETE FROM metrics_sample WHERE series_id = ANY(%s)", [ids])
             conn.execute("DELETE FROM metrics_rollup_dirty WHERE series_id = ANY(%s)", [ids])
             conn.execute("DELETE FROM metrics_series WHERE id = ANY(%s)", [ids])
@@ -291,6 +374,7 @@ def cleanup(conninfo: str, run: str, plan: Plan) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(parser)
+    add_web_arguments(parser)
     parser.add_argument("--samples", type=int, default=2_000_000, help="samples to send (default %(default)s)")
     parser.add_argument("--series", type=int, default=1_000, help="distinct series (default %(default)s)")
     parser.add_argument("--batch", type=int, default=10_000, help="points per request (default %(default)s)")
@@ -306,6 +390,11 @@ def main() -> None:
     parser.add_argument("--reuse-server", action="store_true", help="use a server already answering on --port")
     parser.add_argument("--skip-copy", action="store_true", help="skip the raw COPY baseline (no ratio)")
     parser.add_argument("--keep", action="store_true", help="keep the ingested series and samples")
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run a Celery worker (by default one runs, so detection on ingest happens during the load)",
+    )
     args = parser.parse_args()
     check_isolation(args.database_url, args.port)
     stop_on_signals()
@@ -330,14 +419,29 @@ def main() -> None:
     # The baseline runs before and after the HTTP phase; their mean absorbs slow drifts of the
     # machine (other work, checkpoints) that would otherwise bias the ratio.
     copies = [] if args.skip_copy else [copy_baseline(conninfo, dbname, plan, "before")]
+    # /metrics of the bench server answers 127.0.0.1 (the detection backlog gauges are read there).
+    os.environ.setdefault("HIVEOPS_METRICS_ALLOW", "127.0.0.1/32")
+    worker = None if args.no_worker else Worker(args.database_url, debug=args.debug, tag="ingestbench")
+    drain_s = None
     try:
-        with server_running(args.database_url, args.port, debug=args.debug, reuse=args.reuse_server) as server:
+        with server_running(
+            args.database_url, args.port, debug=args.debug, reuse=args.reuse_server, processes=args.web_processes
+        ) as server:
+            if worker is not None:
+                worker.start()
             token = create_token(args.database_url, team=TEAM, name=f"bench ingest {run}", scopes="ingest,read")
             warm_up(args.port, token, args.clients, run)
             sender = Sender(port=args.port, token=token, bodies=bodies, clients=args.clients)
-            with CpuMeter(server_pid=server.pid, dbname=dbname) as meter:
+            worker_cpu = tree_cpu_seconds(worker.pid) if worker else 0.0
+            with BacklogWatch(args.port) as watch, CpuMeter(server_pid=server.pid, dbname=dbname) as meter:
                 wall = sender.run(args.max_seconds)
+            worker_cpu = (tree_cpu_seconds(worker.pid) - worker_cpu) if worker else None
+            if worker is not None:
+                worker.check_alive()
+                drain_s = watch.drain()
     finally:
+        if worker is not None:
+            worker.stop()
         if not args.keep:
             cleanup(conninfo, run, plan)
     if copies:
@@ -364,6 +468,10 @@ def main() -> None:
         "errors": len(sender.errors),
         "complete": sender.accepted == plan.total and not sender.errors,
         **meter.report(),
+        "worker": worker is not None,
+        "worker_cpu_pct": round(100 * worker_cpu / wall) if worker_cpu is not None else None,
+        **watch.report(),
+        "detection_drain_s": round(drain_s, 2) if drain_s is not None else None,
         "copy_other_cpu_pct": [c["other_cpu_pct"] for c in copies],
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "debug": args.debug,

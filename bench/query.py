@@ -50,6 +50,7 @@ from _common import (
     HOST,
     CpuMeter,
     add_common_arguments,
+    add_web_arguments,
     check_isolation,
     create_token,
     emit,
@@ -382,6 +383,7 @@ def time_inprocess(ds: Dataset, queries: list[dict]) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_arguments(parser)
+    add_web_arguments(parser)
     parser.add_argument("--series", type=int, default=1000, help="series stored (default %(default)s)")
     parser.add_argument("--days", type=int, default=30, help="days of 1-minute samples (default %(default)s)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests of each kind (default %(default)s)")
@@ -429,7 +431,9 @@ def main() -> None:
 
     now_s = int(loaded_to.timestamp())  # queries end where the data ends (now, unless loading took long)
     queries = plan_queries(ds, now_s=now_s, days=args.days, requests=args.requests, warmup=args.warmup, seed=args.seed)
-    with server_running(args.database_url, args.port, debug=args.debug, reuse=args.reuse_server) as server:
+    with server_running(
+        args.database_url, args.port, debug=args.debug, reuse=args.reuse_server, processes=args.web_processes
+    ) as server:
         token = create_token(args.database_url, team=TEAM, name="bench query", scopes="read")
         sessions_before = db_sessions(conninfo, dbname)
         with CpuMeter(server_pid=server.pid, dbname=dbname) as meter:

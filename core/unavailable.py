@@ -42,6 +42,13 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):
+    # Sync only, on purpose. Under ASGI Django runs each middleware in the mode of the one inside
+    # it, and this one is innermost: were it async, every MiddlewareMixin above it (sessions,
+    # CSRF, auth, messages...) would run async and hop to a thread and back for each of its
+    # hooks, about a dozen thread switches per request. Sync here keeps the whole chain sync:
+    # three switches (measured: docs/architecture.md, "Hot paths: where the time goes").
+    async_capable = False
+
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if is_database_unavailable(exception):
             return unavailable_response(request)

@@ -12,3 +12,4 @@ class ForecastingConfig(AppConfig):
         from forecasting import observability, receivers  # noqa: F401  Django: they read models, loaded here
 
         scrape_source_register("database", observability.lag_gauges)  # detection and forecast lag on /metrics
+        scrape_source_register("detection-backlog", observability.backlog_gauges)  # Redis

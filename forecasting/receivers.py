@@ -7,6 +7,7 @@ fail the ingest; when Redis is away the sweep (every 30 s) scores what was misse
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta as td
 
 from django.dispatch import receiver
@@ -27,6 +28,19 @@ def dirty_key(team_id: int) -> str:
     return fastredis.key(f"detect:dirty:{team_id}")
 
 
+def since_key(team_id: int) -> str:
+    """When the oldest samples still waiting for a detection run of the team arrived (unix time).
+    Set by the first ingest after a run took the team's set; the detection backlog gauge in
+    /metrics is its age (core/observability/collector.py)."""
+    return fastredis.key(f"detect:since:{team_id}")
+
+
+def delay_key(team_id: int) -> str:
+    """Seconds from the arrival of the oldest samples of the team's last detection run to the end
+    of that run (written by forecasting.tasks.detect_team)."""
+    return fastredis.key(f"detect:delay:{team_id}")
+
+
 def queued_key(team_id: int) -> str:
     """Set while a detection run of the team is queued and has not started (expires as a safety)."""
     return fastredis.key(f"detect:queued:{team_id}")
@@ -41,8 +55,9 @@ def detect_on_ingest(sender, *, team_id: int, series: dict[str, list[int]], **kw
         redis = fastredis.client()
         pipe = redis.pipeline(transaction=False)
         pipe.sadd(dirty_key(team_id), *ids)
+        pipe.set(since_key(team_id), time.time(), nx=True, ex=86400)
         pipe.set(queued_key(team_id), 1, nx=True, ex=30)
-        _, first = pipe.execute()
+        _, _, first = pipe.execute()
         if first:
             enqueue("forecasting.tasks.detect_team", team_id, eta=timezone.now() + td(seconds=COALESCE_S))
     except Exception:  # Redis or the broker away: the sweep (every 30 s) scores what was missed

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from core import fastredis
-from forecasting.receivers import dirty_key, queued_key
+from forecasting.receivers import delay_key, dirty_key, queued_key, since_key
 from forecasting.services import detection, forecasts, housekeeping
 
 CHUNK = 500
@@ -31,11 +33,17 @@ def detect_team(self, team_id: int) -> str:
     pipe.delete(dirty_key(team_id))
     pipe.expire(mine, 86400)  # a run lost for good: the sweep scores those series anyway
     pipe.smembers(mine)
-    ids = sorted(int(i) for i in pipe.execute()[-1])
+    pipe.getdel(since_key(team_id))  # samples from now on start the next backlog
+    *_, members, since = pipe.execute()
+    ids = sorted(int(i) for i in members)
     points = 0
     for i in range(0, len(ids), CHUNK * 4):
         points += detection.detect_series(series_ids=ids[i : i + CHUNK * 4]).points
-    fastredis.client().delete(mine)
+    pipe = fastredis.client().pipeline(transaction=False)
+    pipe.delete(mine)
+    if since is not None:  # from the first waiting sample's arrival to its scores
+        pipe.set(delay_key(team_id), round(time.time() - float(since), 3), ex=86400)
+    pipe.execute()
     return f"{points} point(s) in {len(ids)} series"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import psycopg
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -90,7 +91,7 @@ def _ingest_sync(request: HttpRequest, parse: Callable[..., Batch]) -> tuple[Jso
         except IngestError as exc:
             return JsonResponse(exc.as_dict(), status=exc.status), None
         result = samples_ingest(team_id=token.team_id, batch=batch)
-    except DatabaseError:
+    except (DatabaseError, psycopg.Error):  # COPY's errors reach us unwrapped by Django
         connection.close_if_unusable_or_obsolete()
         return _error(503, "database unavailable, retry later", Retry_After=str(RETRY_AFTER_SECONDS)), None
     return JsonResponse(result.as_dict()), (token.team_id if result.accepted else None)

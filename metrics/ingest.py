@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 
 from core import jsonbody, timeparse
+from metrics import ingest_fast
 
 METRIC_RE = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:.]*$")
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -182,10 +183,36 @@ def _locate(offsets: np.ndarray, k: int) -> tuple[int, int]:
     return i, k - int(offsets[i])
 
 
-def parse_json(body: bytes, *, max_points: int, now_s: float | None = None, max_age_s: float | None = None) -> Batch:
-    """`max_age_s`: points older than this many seconds are refused (the HTTP API passes the retention)."""
-    now_s = time.time() if now_s is None else now_s
-    oldest_s = None if max_age_s is None else now_s - max_age_s
+def _check_unit(unit: object, where: str) -> str:
+    unit = unit or ""
+    if not isinstance(unit, str) or len(unit) > MAX_UNIT_LEN or "\x00" in unit:
+        raise IngestError(where, f"unit must be a string of at most {MAX_UNIT_LEN} characters, no NUL")
+    return unit
+
+
+def _too_many(total: int, max_points: int) -> None:
+    if total > max_points:
+        raise IngestError("series", f"{total} points in one request; the limit is {max_points}", status=413)
+
+
+def _parse_fast(body: bytes, max_points: int) -> tuple[list[tuple[str, str, str]], np.ndarray, list[int]] | None:
+    """The common shape through the typed decoder (metrics/ingest_fast.py), or None."""
+    decoded = ingest_fast.decode(body)
+    if decoded is None:
+        return None
+    _too_many(decoded.offsets[-1], max_points)
+    meta: list[tuple[str, str, str]] = []
+    for i, (metric, raw_labels, unit) in enumerate(decoded.meta):
+        ingest_fast.metric_ok(metric, f"series[{i}].metric", check_metric)
+        key = ingest_fast.labels_key(raw_labels, f"series[{i}].labels", check_labels)
+        if key is None:
+            return None
+        meta.append((metric, key, _check_unit(unit, f"series[{i}].unit")))
+    return meta, decoded.pairs, decoded.offsets
+
+
+def _parse_general(body: bytes, max_points: int) -> tuple[list[tuple[str, str, str]], np.ndarray, list[int]]:
+    """Any document: the reference checks, each naming the offending item."""
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -207,8 +234,7 @@ def parse_json(body: bytes, *, max_points: int, now_s: float | None = None, max_
             raise IngestError(f"series[{i}]", "each series must be an object")
         points = item.get("points")
         total += len(points) if isinstance(points, list) else 0
-    if total > max_points:
-        raise IngestError("series", f"{total} points in one request; the limit is {max_points}", status=413)
+    _too_many(total, max_points)
     # Check every series, then convert and range-check all points at once: the per-series numpy
     # calls used to cost more than the points themselves in scrape-like batches.
     meta: list[tuple[str, str, str]] = []
@@ -222,17 +248,24 @@ def parse_json(body: bytes, *, max_points: int, now_s: float | None = None, max_
             raise IngestError(f"{where}.metric", "missing field")
         metric = check_metric(item["metric"], f"{where}.metric")
         labels = check_labels(item.get("labels"), f"{where}.labels")
-        unit = item.get("unit") or ""
-        if not isinstance(unit, str) or len(unit) > MAX_UNIT_LEN or "\x00" in unit:
-            raise IngestError(f"{where}.unit", f"unit must be a string of at most {MAX_UNIT_LEN} characters, no NUL")
+        unit = _check_unit(item.get("unit"), f"{where}.unit")
         flat.extend(check_points(item["points"], f"{where}.points"))
         offsets.append(len(flat))
         meta.append((metric, canonical_labels(labels), unit))
-    bounds = np.asarray(offsets)
     try:
         pairs = np.array(flat, dtype=np.float64).reshape(-1, 2)
     except OverflowError:
         raise IngestError("series", "a number is out of range") from None
+    return meta, pairs, offsets
+
+
+def parse_json(body: bytes, *, max_points: int, now_s: float | None = None, max_age_s: float | None = None) -> Batch:
+    """`max_age_s`: points older than this many seconds are refused (the HTTP API passes the retention)."""
+    now_s = time.time() if now_s is None else now_s
+    oldest_s = None if max_age_s is None else now_s - max_age_s
+    parsed = _parse_fast(body, max_points)
+    meta, pairs, offsets = parsed if parsed is not None else _parse_general(body, max_points)
+    bounds = np.asarray(offsets)
     try:
         check_time_range(pairs[:, 0], "", now_s, oldest_s)
         check_values(pairs[:, 1], "")

@@ -109,6 +109,13 @@ class Alert(models.Model):
             models.Index(
                 fields=["team", "-last_seen"], condition=models.Q(status__in=OPEN_STATUSES), name="alert_console_open"
             ),
+            # The alert list API filtered to open alerts of some severities (`?status=open&severity=`):
+            # page and capped count from one small index (docs/architecture.md, "Hot paths").
+            models.Index(
+                fields=["team", "severity", "-last_seen", "-id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="alert_list_open_severity",
+            ),
             # The list's `q` search also has trigram indexes: migration 0004 (raw SQL).
         ]
 

@@ -28,3 +28,25 @@ def test_a_run_takes_the_set_and_frees_the_queue(team, storage_clean):
     assert detect_team(team.id) == "0 point(s) in 2 series"
     assert not redis.exists(dirty_key(team.id))
     assert not redis.exists(queued_key(team.id))  # the next ingest queues a new run
+
+
+def test_the_backlog_is_stamped_by_ingest_and_reported_until_a_run_takes_it(team, storage_clean, monkeypatch):
+    """The detection backlog gauges (/metrics): age of the oldest waiting samples, waiting series,
+    and the delay of the last run from its oldest samples to its end."""
+    from core.observability.collector import detection_backlog
+    from forecasting.receivers import delay_key, since_key
+
+    monkeypatch.setattr(detect_team, "apply_async", lambda args, countdown: None)
+    redis = fastredis.client()
+    redis.delete(dirty_key(team.id), queued_key(team.id), since_key(team.id), delay_key(team.id))
+    detect_on_ingest(None, team_id=team.id, series={"m": [11, 12]})
+    redis.set(since_key(team.id), float(redis.get(since_key(team.id))) - 30)  # as if 30 s ago
+    detect_on_ingest(None, team_id=team.id, series={"m": [13]})  # keeps the older stamp
+    backlog = detection_backlog()
+    assert 30 <= backlog["seconds"] < 40
+    assert backlog["series"] >= 3
+    detect_team(team.id)
+    assert not redis.exists(since_key(team.id))
+    assert 30 <= float(redis.get(delay_key(team.id))) < 40
+    assert detection_backlog()["last_run_delay"] >= 30
+    redis.delete(delay_key(team.id))

@@ -57,7 +57,7 @@ def test_make_run_gives_every_process_the_same_base_url_and_turns_development_mo
     assert run_env["HIVEOPS_MAILSINK"] == "true"
     assert (run_env["EMAIL_HOST"], run_env["EMAIL_PORT"]) == ("127.0.0.1", "8025")
     procfile = (ROOT / "Procfile").read_text()
-    assert "daphne -b $HIVEOPS_HOST -p $HIVEOPS_PORT" in procfile
+    assert "core.webserver --host $HIVEOPS_HOST --port $HIVEOPS_PORT" in procfile
     assert "mailsink --host $EMAIL_HOST --port $EMAIL_PORT" in procfile
     assert "$PORT" not in procfile
 
