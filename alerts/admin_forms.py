@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from alerts import matchers as label_matchers
 from hive_ops.teams.admin_scoping import TeamScopedInline
+from metrics import matchers as label_matchers
 
 
 class MatchersFormField(forms.CharField):

@@ -28,6 +28,7 @@ from hive_ops.teams.auth import bearer_secret, request_team_ids, scope_required
 from hive_ops.teams.selectors import api_token_authenticate
 from hive_ops.timeparse import step_seconds, unix_seconds
 from metrics.ingest import Batch, IngestError, parse_json
+from metrics.matchers import Matcher, MatcherError, parse_matchers
 from metrics.models import Series
 from metrics.remote_write import parse_remote_write, unsupported_message
 from metrics.selectors import AGGREGATIONS, QueryError, query_range, series_for_teams, series_list
@@ -146,7 +147,10 @@ class SeriesSerializer(serializers.Serializer):
 @extend_schema(
     parameters=[
         OpenApiParameter("metric", str, description="exact metric name"),
-        OpenApiParameter("label.<name>", str, description="label matcher, e.g. label.service=checkout (repeatable)"),
+        OpenApiParameter("label.<name>", str, description="label equality, e.g. label.service=checkout (repeatable)"),
+        OpenApiParameter(
+            "match[]", str, description='label matchers in Alertmanager syntax, e.g. host=~"web-.*" (repeatable)'
+        ),
     ]
 )
 class SeriesListView(generics.ListAPIView):
@@ -157,8 +161,13 @@ class SeriesListView(generics.ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        labels = {key[6:]: value for key, value in params.items() if key.startswith("label.") and key[6:]}
-        return series_list(team_ids=request_team_ids(self.request, "read"), metric=params.get("metric"), labels=labels)
+        found = [Matcher(key[6:], "=", value) for key, value in params.items() if key.startswith("label.") and key[6:]]
+        try:
+            for text in params.getlist("match[]"):
+                found.extend(parse_matchers(text))
+        except MatcherError as exc:
+            raise ValidationError({"match[]": str(exc)}) from None
+        return series_list(team_ids=request_team_ids(self.request, "read"), metric=params.get("metric"), matchers=found)
 
 
 class QueryRangeView(APIView):
