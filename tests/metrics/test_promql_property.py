@@ -4,6 +4,7 @@ loop per evaluation time and per series, no numpy windows."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import orjson
@@ -37,7 +38,7 @@ def ref_extrapolated(window, start, end, *, rate):
     if len(window) < 2:
         return None
     result = window[-1][1] - window[0][1]
-    for (_, a), (_, b) in zip(window, window[1:], strict=False):
+    for (_, a), (_, b) in itertools.pairwise(window):
         if b < a:
             result += a
     sampled = window[-1][0] - window[0][0]
