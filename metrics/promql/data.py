@@ -19,6 +19,7 @@ from metrics.matchers import Matcher
 from metrics.selectors import samples_window, series_matching
 
 MAX_SERIES = 10_000
+PAIR = np.dtype([("t", ">f8"), ("v", ">f8")])  # PostgreSQL's binary float8 pairs
 MAX_SAMPLES = 20_000_000  # estimated at one sample a minute per series
 
 
@@ -81,9 +82,11 @@ def select_hourly_last(
     by_id = {}
     if chosen:
         with connection.cursor() as cursor:
+            # One bytea of binary (time, value) pairs per series: numpy decodes it without a
+            # Python float per row (array_agg of 720 rows x 1,000 series took seconds).
             cursor.execute(
-                "SELECT series_id, array_agg(extract(epoch FROM bucket)::float8 + 3600 ORDER BY bucket),"
-                " array_agg(last ORDER BY bucket) FROM metrics_rollup_1h"
+                "SELECT series_id, string_agg(float8send(extract(epoch FROM bucket)::float8 + 3600)"
+                " || float8send(last), ''::bytea ORDER BY bucket) FROM metrics_rollup_1h"
                 " WHERE series_id = ANY(%s) AND bucket >= %s AND bucket < %s GROUP BY series_id",
                 [
                     [s.id for s in chosen],
@@ -91,7 +94,9 @@ def select_hourly_last(
                     datetime.fromtimestamp(end_s, UTC),
                 ],
             )
-            by_id = {sid: (np.asarray(ts), np.asarray(vs, dtype=np.float64)) for sid, ts, vs in cursor.fetchall()}
+            for sid, payload in cursor.fetchall():
+                pairs = np.frombuffer(payload, dtype=PAIR)
+                by_id[sid] = (pairs["t"].astype(np.float64), pairs["v"].astype(np.float64))
     empty = (np.empty(0), np.empty(0))
     return [SeriesData({**s.labels, "__name__": s.metric}, *by_id.get(s.id, empty)) for s in chosen]
 
