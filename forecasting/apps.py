@@ -7,4 +7,6 @@ class ForecastingConfig(AppConfig):
     name = "forecasting"
 
     def ready(self) -> None:
-        from forecasting import receivers  # noqa: F401  scores points when samples arrive
+        from forecasting import promql_series, receivers  # noqa: F401  receivers score points when samples arrive
+
+        promql_series.register()  # hiveops_forecast, hiveops_anomaly_score, hiveops_expected on /prometheus
