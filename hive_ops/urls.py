@@ -47,6 +47,7 @@ urlpatterns = [
     path("business/correlations/", include(insight_urls.pages)),
     path("business/", include(bi_urls.pages)),
     path("prometheus/", include("metrics.promql.urls")),
+    path("alertmanager/", include("alerts.amapi_urls")),
     path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
     path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),
