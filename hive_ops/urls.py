@@ -12,7 +12,7 @@ from hive_ops.audit.api import AuditListView
 from hive_ops.observability import health, prometheus
 from insight import urls as insight_urls
 from metrics import api as metrics_api
-from metrics import export_views
+from metrics import export_views, otlp_api
 from metrics import views as metrics_views
 from paging import pages as paging_pages
 from paging import views as paging_views
@@ -48,6 +48,7 @@ urlpatterns = [
     path("business/", include(bi_urls.pages)),
     path("prometheus/", include("metrics.promql.urls")),
     path("alertmanager/", include("alerts.amapi_urls")),
+    path("otlp/v1/metrics", otlp_api.otlp_metrics, name="otlp-metrics"),
     path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
     path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),
