@@ -5,6 +5,7 @@ through /prometheus/api/v1/query with Prometheus' OTLP naming."""
 from __future__ import annotations
 
 import gzip
+import time
 
 import pytest
 import requests
@@ -14,7 +15,11 @@ from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metr
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.metrics import Observation
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult
 from opentelemetry.sdk.resources import Resource
@@ -139,3 +144,32 @@ def test_hostile_bodies_are_4xx(server, headers, data, status):
         f"{url}/otlp/v1/metrics", data=b"{}", headers={"Content-Type": "application/json"}, auth=("x", read), timeout=10
     )
     assert refused.status_code == 403
+
+
+def test_delta_sums_accumulate_and_summaries_map(server):
+    url, ingest, read = server
+
+    def send(delta: float, at_s: int, temporality=metrics_pb2.AGGREGATION_TEMPORALITY_DELTA):
+        request = ExportMetricsServiceRequest()
+        scope = request.resource_metrics.add().scope_metrics.add()
+        metric = scope.metrics.add(name="jobs.done")
+        metric.sum.is_monotonic = True
+        metric.sum.aggregation_temporality = temporality
+        metric.sum.data_points.add(time_unix_nano=at_s * 10**9, as_int=int(delta))
+        summary = scope.metrics.add(name="rpc.latency").summary.data_points.add(
+            time_unix_nano=at_s * 10**9, count=3, sum=0.6
+        )
+        summary.quantile_values.add(quantile=0.99, value=0.4)
+        return requests.post(
+            f"{url}/otlp/v1/metrics",
+            data=request.SerializeToString(),
+            headers={"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {ingest}"},
+            timeout=10,
+        )
+
+    now = int(time.time()) - 120
+    assert send(4, now).status_code == 200
+    assert send(6, now + 60).status_code == 200
+    assert query(url, read, "jobs_done_total") == {"": "10"}
+    assert query(url, read, 'rpc_latency{quantile="0.99"}') == {"": "0.4"}
+    assert query(url, read, "rpc_latency_count") == {"": "3"}
