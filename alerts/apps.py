@@ -18,3 +18,7 @@ class AlertsConfig(AppConfig):
         registry.register(AbsenceEvaluator())
         registry.register(AnomalyEvaluator())
         registry.register(ForecastBreachEvaluator())
+
+        from alerts.slo import promql_series
+
+        promql_series.register()  # hiveops_slo_* series on /prometheus
