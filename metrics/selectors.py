@@ -50,7 +50,8 @@ def series_list(
         qs = qs.filter(labels__contains=labels)
     qs, rest = _sql_matchers(qs, matchers or [])
     if rest:
-        ids = [s.id for s in qs.only("id", "metric", "labels").iterator(chunk_size=2000) if _keeps(rest, s)]
+        rows = qs.values_list("id", "metric", "labels").iterator(chunk_size=2000)
+        ids = [sid for sid, metric, labels in rows if matches_all(rest, {**labels, "__name__": metric})]
         qs = series_for_teams(team_ids=team_ids).filter(id__in=ids)
     return qs.order_by("metric", "id")
 
