@@ -15,7 +15,7 @@ RUN_ENV = HIVEOPS_HOST=$(HOST) HIVEOPS_PORT=$(PORT) HIVEOPS_BASE_URL=$(HIVEOPS_B
 	EMAIL_HOST=127.0.0.1 EMAIL_PORT=$(MAIL_PORT) HIVEOPS_MAILSINK=true \
 	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/prometheus
 
-.PHONY: run run-env test setup services database migrate browser lint format bench clean-run
+.PHONY: run run-env test setup services database migrate browser protocol-clients lint format bench clean-run
 
 run: migrate
 	@rm -rf .run/prometheus && mkdir -p .run/prometheus  # /metrics adds up web and worker processes
@@ -28,7 +28,7 @@ run-env:
 	@printf '%s\n' $(RUN_ENV)
 
 # Tests use their own Redis database so they never touch a running instance's queue or cache.
-test: migrate browser
+test: migrate browser protocol-clients
 	@REDIS_URL=redis://127.0.0.1:6379/15 $(PY) -m pytest
 
 setup: $(VENV)/.installed services database
@@ -49,6 +49,9 @@ migrate: setup
 
 browser:
 	@bash scripts/chromium.sh
+
+protocol-clients:
+	@bash scripts/protocol_clients.sh
 
 lint: $(VENV)/.installed
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from alerts import matchers as label_matchers
 from alerts.evaluators import registry
 from alerts.models import AlertRule, Severity
 from core.admin_widgets import CheckboxListField, KeyValueField, KindSetting, KindSettingsMixin
 from core.teams.admin_scoping import TeamScopedInline
+from metrics import matchers as label_matchers
 
 RULE_KIND_HELP = (
     "threshold: a value crosses a limit; absence: no data arrives; anomaly: the learned baseline is left; "

@@ -13,7 +13,7 @@ from core.observability import health, prometheus
 from forecasting import views as forecasting_views
 from insight import urls as insight_urls
 from metrics import api as metrics_api
-from metrics import export_views
+from metrics import export_views, otlp_api
 from metrics import views as metrics_views
 from paging import pages as paging_pages
 from paging import views as paging_views
@@ -47,6 +47,9 @@ urlpatterns = [
     path("capacity/", include("capacity.urls")),
     path("business/correlations/", include(insight_urls.pages)),
     path("business/", include(bi_urls.pages)),
+    path("prometheus/", include("metrics.promql.urls")),
+    path("alertmanager/", include("alerts.amapi_urls")),
+    path("otlp/v1/metrics", otlp_api.otlp_metrics, name="otlp-metrics"),
     path("api/v1/ingest", metrics_api.ingest_json, name="ingest"),
     path("api/v1/prom/write", metrics_api.ingest_remote_write, name="prom-write"),
     path("api/v1/series", metrics_api.SeriesListView.as_view(), name="series-list"),

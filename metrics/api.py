@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import orjson
 import psycopg
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -29,8 +30,10 @@ from core.teams.auth import bearer_secret, request_team_ids, scope_required
 from core.teams.selectors import api_token_authenticate
 from core.timeparse import step_seconds, unix_seconds
 from metrics.ingest import Batch, IngestError, parse_json
+from metrics.matchers import Matcher, MatcherError, parse_matchers
 from metrics.models import Series
-from metrics.remote_write import parse_remote_write, unsupported_message
+from metrics.remote_write import message_version, parse_remote_write, unsupported_message
+from metrics.remote_write2 import parse_remote_write_v2
 from metrics.selectors import AGGREGATIONS, QueryError, query_range, series_for_teams, series_list
 from metrics.services import samples_ingest
 
@@ -128,11 +131,23 @@ async def ingest_json(request: HttpRequest) -> JsonResponse:
 
 @csrf_exempt
 async def ingest_remote_write(request: HttpRequest) -> JsonResponse:
-    """POST /api/v1/prom/write — Prometheus remote_write 1.0; other messages are a 415 (senders fall back)."""
-    unsupported = unsupported_message(request.content_type, request.content_params)
-    if unsupported:
-        return _error(415, unsupported, "Content-Type")
-    return await _ingest(request, parse_remote_write)
+    """POST /api/v1/prom/write — Prometheus remote_write 1.0 and 2.0 (by Content-Type's `proto`);
+    other messages are a 415 (senders fall back). A 2.0 answer carries the
+    X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written headers."""
+    version = message_version(request.content_type, request.content_params)
+    if version is None:
+        return _error(415, unsupported_message(request.content_type, request.content_params), "Content-Type")
+    if version == 1:
+        return await _ingest(request, parse_remote_write)
+    response = await _ingest(request, parse_remote_write_v2)
+    written = 0
+    if response.status_code == 200:
+        body = orjson.loads(response.content)
+        written = body.get("accepted", 0) + body.get("duplicates", 0)
+    response["X-Prometheus-Remote-Write-Samples-Written"] = str(written)
+    response["X-Prometheus-Remote-Write-Histograms-Written"] = "0"
+    response["X-Prometheus-Remote-Write-Exemplars-Written"] = "0"
+    return response
 
 
 class SeriesSerializer(serializers.Serializer):
@@ -147,7 +162,10 @@ class SeriesSerializer(serializers.Serializer):
 @extend_schema(
     parameters=[
         OpenApiParameter("metric", str, description="exact metric name"),
-        OpenApiParameter("label.<name>", str, description="label matcher, e.g. label.service=checkout (repeatable)"),
+        OpenApiParameter("label.<name>", str, description="label equality, e.g. label.service=checkout (repeatable)"),
+        OpenApiParameter(
+            "match[]", str, description='label matchers in Alertmanager syntax, e.g. host=~"web-.*" (repeatable)'
+        ),
     ]
 )
 class SeriesListView(generics.ListAPIView):
@@ -158,8 +176,13 @@ class SeriesListView(generics.ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        labels = {key[6:]: value for key, value in params.items() if key.startswith("label.") and key[6:]}
-        return series_list(team_ids=request_team_ids(self.request, "read"), metric=params.get("metric"), labels=labels)
+        found = [Matcher(key[6:], "=", value) for key, value in params.items() if key.startswith("label.") and key[6:]]
+        try:
+            for text in params.getlist("match[]"):
+                found.extend(parse_matchers(text))
+        except MatcherError as exc:
+            raise ValidationError({"match[]": str(exc)}) from None
+        return series_list(team_ids=request_team_ids(self.request, "read"), metric=params.get("metric"), matchers=found)
 
 
 class QueryRangeView(APIView):

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,12 +32,13 @@ from datetime import UTC, datetime
 import numpy as np
 import orjson
 from asgiref.sync import sync_to_async
-from django.db import DataError, connection, transaction
-from django.db.models.fields.json import KeyTextTransform
+from django.db import connection
 
 from core.csvexport import CsvWriter
 from core.observability import metrics as obs
+from metrics.matchers import Matcher, MatcherError, matches_all, parse_one
 from metrics.models import Series
+from metrics.selectors import series_matching
 
 CHUNK_ROWS = 100_000
 TEXT_BATCH_ROWS = 25_000  # CSV and NDJSON: ~3 MB of text per batch
@@ -52,7 +52,6 @@ PIECE_SQL = (
     "SELECT string_agg(timestamptz_send(ts) || float8send(value), ''::bytea ORDER BY ts) FROM ("
     " SELECT ts, value FROM metrics_sample WHERE series_id = %s AND ts > %s AND ts <= %s ORDER BY ts LIMIT %s) x"
 )
-MATCHER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 
 
 class ExportError(ValueError):
@@ -60,13 +59,6 @@ class ExportError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    label: str
-    op: str  # =, !=, =~ (regular expression, whole value), !~
-    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,50 +82,31 @@ class Piece:
 
 
 def parse_matchers(raw: list[str]) -> list[Matcher]:
-    """`service=checkout`, `host!="a"`, `pod=~"api-.*"`, `env!~dev|test` (quotes optional)."""
-    matchers = []
-    for text in raw:
-        found = MATCHER.match(text)
-        if not found:
-            raise ExportError("match[]", f'{text!r} is not a label matcher like service=checkout or pod=~"api-.*"')
-        label, op, value = found.groups()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        if op in ("=~", "!~"):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ExportError("match[]", f"{text!r}: bad regular expression ({exc})") from None
-        matchers.append(Matcher(label, op, value))
-    return matchers
+    """`service=checkout`, `host!="a"`, `pod=~"api-.*"`, `env!~dev|test` (quotes optional),
+    read by the one matcher parser (`metrics/matchers.py`, RE2)."""
+    try:
+        return [parse_one(text) for text in raw]
+    except MatcherError as exc:
+        raise ExportError("match[]", str(exc)) from None
 
 
 def series_select(
     *, team_ids: list[int], metric: str | None, matchers: list[Matcher], series_uids: list[str], max_series: int
 ) -> list[ExportSeries]:
     """The caller's series chosen by metric, label matchers and/or ids, in id order."""
-    qs = Series.objects.filter(team_id__in=team_ids)
-    if metric:
-        qs = qs.filter(metric=metric)
     if series_uids:
-        qs = qs.filter(uid__in=series_uids)
-    for i, m in enumerate(matchers):
-        name = f"match_{i}"
-        qs = qs.alias(**{name: KeyTextTransform(m.label, "labels")})
-        if m.op in ("=", "!="):
-            # Prometheus semantics: an empty value matches series without the label.
-            condition = {name: m.value} if m.value else {f"{name}__isnull": True}
-        else:
-            condition = {f"{name}__regex": f"^(?:{m.value})$"}
-        qs = qs.filter(**condition) if m.op in ("=", "=~") else qs.exclude(**condition)
-    try:
-        with transaction.atomic():  # a savepoint inside a caller's transaction
-            rows = list(qs.order_by("id").values_list("id", "uid", "metric", "labels", "unit")[: max_series + 1])
-    except DataError:  # PostgreSQL refused a regular expression that Python accepted
-        raise ExportError("match[]", "a regular expression PostgreSQL cannot use") from None
-    if len(rows) > max_series:
+        chosen = list(
+            Series.objects.filter(team_id__in=team_ids, uid__in=series_uids, **({"metric": metric} if metric else {}))
+            .order_by("id")
+            .only("id", "uid", "metric", "labels", "unit")[: max_series + 1]
+        )
+        chosen = [s for s in chosen if matches_all(matchers, s.labels)]
+    else:
+        by_name = [Matcher("__name__", "=", metric)] if metric else []
+        chosen = series_matching(team_ids=team_ids, matchers=by_name + matchers, limit=max_series)
+    if len(chosen) > max_series:
         raise ExportError("series", f"the selection matches more than {max_series} series; narrow it")
-    return [ExportSeries(sid, str(uid), metric, labels, unit) for sid, uid, metric, labels, unit in rows]
+    return [ExportSeries(s.id, str(s.uid), s.metric, s.labels, s.unit) for s in chosen]
 
 
 def decode_pairs(payload: bytes | None) -> tuple[np.ndarray, np.ndarray]:

@@ -63,15 +63,23 @@ def canonical_labels(labels: dict[str, str]) -> str:
     return orjson.dumps(labels, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def check_metric(metric: object, where: str) -> str:
+def check_metric(metric: object, where: str, *, utf8: bool = False) -> str:
+    """A metric name: classic `[A-Za-z_:][A-Za-z0-9_:.]*`, or with `utf8` (remote_write, as
+    Prometheus 3 sends them) any UTF-8 text without NUL."""
     if not isinstance(metric, str) or not metric:
         raise IngestError(where, "metric must be a non-empty string")
+    if utf8 and len(metric) <= MAX_METRIC_LEN and "\x00" not in metric and not jsonbody.has_surrogate(metric):
+        return metric
     if len(metric) > MAX_METRIC_LEN or not METRIC_RE.match(metric):
         raise IngestError(where, f"metric {metric[:80]!r} is not a valid metric name ([A-Za-z_:][A-Za-z0-9_:.]*)")
     return metric
 
 
-def check_labels(labels: object, where: str) -> dict[str, str]:
+def _utf8_name(name: str) -> bool:
+    return 0 < len(name) <= MAX_METRIC_LEN and "\x00" not in name and not jsonbody.has_surrogate(name)
+
+
+def check_labels(labels: object, where: str, *, utf8: bool = False) -> dict[str, str]:
     if labels is None:
         return {}
     if not isinstance(labels, dict):
@@ -79,7 +87,7 @@ def check_labels(labels: object, where: str) -> dict[str, str]:
     if len(labels) > MAX_LABELS:
         raise IngestError(where, f"at most {MAX_LABELS} labels per series")
     for name, value in labels.items():
-        if not LABEL_RE.match(name) or name.startswith("__"):
+        if not (LABEL_RE.match(name) or (utf8 and isinstance(name, str) and _utf8_name(name))) or name.startswith("__"):
             raise IngestError(f"{where}.{name}"[:200], f"label name {name[:80]!r} is not an identifier")
         if not isinstance(value, str):
             raise IngestError(f"{where}.{name}", "label values must be strings")

@@ -10,7 +10,8 @@ The message classes are built from the schema below at import time (no generated
 Fields Prometheus adds later (metadata = 3, exemplars, histograms) are skipped as unknown.
 
 remote_write 2.0 (`Content-Type: application/x-protobuf;proto=io.prometheus.write.v2.Request`) is
-not decoded: it is answered 415, as the specification asks, so that senders fall back to 1.0.
+decoded by `metrics/remote_write2.py`; any other `proto` is answered 415, as the specification
+asks. Metric and label names may be any UTF-8 (Prometheus 3 sends them so).
 """
 
 from __future__ import annotations
@@ -38,12 +39,23 @@ V1_MESSAGE = "prometheus.WriteRequest"
 SECONDS_LOOKALIKE_MS = 100_000_000_000
 
 
-def unsupported_message(content_type: str | None, params: dict[str, str]) -> str | None:
-    """Why a request's Content-Type cannot be decoded here (a 415), or None when it is 1.0."""
+V2_MESSAGE = "io.prometheus.write.v2.Request"
+
+
+def message_version(content_type: str | None, params: dict[str, str]) -> int | None:
+    """1 or 2 by the Content-Type's `proto` parameter (none: 1.0), or None for anything else."""
     proto = (params or {}).get("proto")
     if proto is None or proto == V1_MESSAGE:
+        return 1
+    return 2 if proto == V2_MESSAGE else None
+
+
+def unsupported_message(content_type: str | None, params: dict[str, str]) -> str | None:
+    """Why a request's Content-Type cannot be decoded (a 415), or None for 1.0 and 2.0."""
+    if message_version(content_type, params) is not None:
         return None
-    return f"remote_write message {proto[:100]!r} is not supported; send {V1_MESSAGE} (remote_write 1.0)"
+    proto = (params or {}).get("proto", "")
+    return f"remote_write message {proto[:100]!r} is not supported; send {V1_MESSAGE} or {V2_MESSAGE}"
 
 
 def _build_classes():
@@ -82,13 +94,17 @@ MESSAGES = _build_classes()
 WriteRequest = MESSAGES["WriteRequest"]
 
 
-def decode(body: bytes) -> object:
+def decompress(body: bytes) -> bytes:
     try:
         if cramjam.snappy.decompress_raw_len(body) > MAX_DECOMPRESSED:
             raise IngestError("body", "decompressed request exceeds 64 MB", status=413)
-        raw = bytes(cramjam.snappy.decompress_raw(body))
+        return bytes(cramjam.snappy.decompress_raw(body))
     except cramjam.DecompressionError as exc:
         raise IngestError("body", f"not snappy block-compressed data: {exc}") from None
+
+
+def decode(body: bytes) -> object:
+    raw = decompress(body)
     request = WriteRequest()
     try:
         request.ParseFromString(raw)
@@ -103,11 +119,11 @@ def _labels(series, where: str) -> tuple[str, dict[str, str]]:
         if label.name in labels:
             raise IngestError(f"{where}.labels[{j}]", f"label name {label.name[:80]!r} appears twice in one series")
         labels[label.name] = label.value
-    metric = check_metric(labels.pop("__name__", None), f"{where}.labels.__name__")
-    return metric, check_labels(labels, f"{where}.labels")
+    metric = check_metric(labels.pop("__name__", None), f"{where}.labels.__name__", utf8=True)
+    return metric, check_labels(labels, f"{where}.labels", utf8=True)
 
 
-def _check_milliseconds(ts_ms: np.ndarray, where: str) -> None:
+def check_milliseconds(ts_ms: np.ndarray, where: str) -> None:
     seconds = (ts_ms > 0) & (ts_ms < SECONDS_LOOKALIKE_MS)
     if seconds.any():
         j = int(np.argmax(seconds))
@@ -132,7 +148,7 @@ def parse_remote_write(
         metric, labels = _labels(series, where)
         values = np.fromiter((s.value for s in series.samples), dtype=np.float64, count=len(series.samples))
         ts_ms = np.fromiter((s.timestamp for s in series.samples), dtype=np.int64, count=len(series.samples))
-        _check_milliseconds(ts_ms, f"{where}.samples")
+        check_milliseconds(ts_ms, f"{where}.samples")
         index = np.arange(len(values))
         finite = np.isfinite(values)
         if not finite.all():
@@ -148,11 +164,11 @@ def parse_remote_write(
         if len(values):
             batch.series.append(ParsedSeries(metric, canonical_labels(labels), "", ts_ms * 1000, values))
             kept.append((i, index))
-    _check_conflicts(batch, kept)
+    check_conflicts(batch, kept)
     return batch
 
 
-def _check_conflicts(batch: Batch, kept: list[tuple[int, np.ndarray]]) -> None:
+def check_conflicts(batch: Batch, kept: list[tuple[int, np.ndarray]]) -> None:
     if not batch.series:
         return
     offsets = np.cumsum([0, *(len(s.values) for s in batch.series)])

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from metrics import rollup_reads
+from metrics.matchers import Matcher, matches_all
 from metrics.models import Series
 
 AGGREGATIONS = ("avg", "min", "max", "last", "count", "p95")
@@ -35,13 +36,58 @@ def series_for_teams(*, team_ids: list[int]) -> QuerySet[Series]:
     return Series.objects.filter(team_id__in=team_ids).select_related("team")
 
 
-def series_list(*, team_ids: list[int], metric: str | None = None, labels: dict[str, str] | None = None):
+def series_list(
+    *,
+    team_ids: list[int],
+    metric: str | None = None,
+    labels: dict[str, str] | None = None,
+    matchers: list[Matcher] | None = None,
+) -> QuerySet[Series]:
+    """Series by metric, exact labels and label matchers, as a queryset (for pagination)."""
     qs = series_for_teams(team_ids=team_ids)
     if metric:
         qs = qs.filter(metric=metric)
     if labels:
         qs = qs.filter(labels__contains=labels)
+    qs, rest = _sql_matchers(qs, matchers or [])
+    if rest:
+        rows = qs.values_list("id", "metric", "labels").iterator(chunk_size=2000)
+        ids = [sid for sid, metric, labels in rows if matches_all(rest, {**labels, "__name__": metric})]
+        qs = series_for_teams(team_ids=team_ids).filter(id__in=ids)
     return qs.order_by("metric", "id")
+
+
+def _sql_matchers(qs: QuerySet[Series], matchers: list[Matcher]) -> tuple[QuerySet[Series], list[Matcher]]:
+    """Only what the indexes answer exactly goes to SQL (metric equality, non-empty label
+    equality as JSON containment); the rest is returned to run in Python with RE2, so a
+    user's pattern never reaches PostgreSQL's backtracking regex engine."""
+    rest = []
+    for m in matchers:
+        if m.op == "=" and m.name == "__name__":
+            qs = qs.filter(metric=m.value)
+        elif m.op == "=" and m.value:
+            qs = qs.filter(labels__contains={m.name: m.value})
+        else:
+            rest.append(m)
+    return qs, rest
+
+
+def _keeps(matchers: list[Matcher], series: Series) -> bool:
+    return matches_all(matchers, {**series.labels, "__name__": series.metric})
+
+
+def series_matching(*, team_ids: list[int], matchers: list[Matcher], limit: int | None = None) -> list[Series]:
+    """The caller's series selected by label matchers (`__name__` is the metric), in id order.
+    `limit`: at most that many plus one are returned, so the caller can say "too many"."""
+    qs, rest = _sql_matchers(series_for_teams(team_ids=team_ids), matchers)
+    out = []
+    for series in qs.order_by("id").iterator(chunk_size=2000):
+        if rest and not _keeps(rest, series):
+            continue
+        out.append(series)
+        if limit is not None and len(out) > limit:
+            break
+    return out
 
 
 def choose_source(*, start_s: int, end_s: int, step: int, agg: str) -> str:

@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from alerts import matchers as label_matchers
 from alerts.evaluators import registry
 from alerts.models import Alert, AlertEvent, AlertRule, Incident, IncidentEvent, Service, Silence
 from alerts.services import snooze
 from alerts.services.muting import silence_problems
 from core.api import ModelCleanMixin
+from metrics import matchers as label_matchers
 
 
 class EventSerializer(serializers.Serializer):

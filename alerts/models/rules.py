@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from alerts import matchers as label_matchers
 from alerts.evaluators import registry
 from alerts.models.alerts import Severity
 from alerts.models.service import Service
 from core.teams.models import Team
+from metrics import matchers as label_matchers
 from metrics.models import Series
 
 

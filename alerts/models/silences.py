@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from alerts import matchers as label_matchers
 from core.teams.models import Team
+from metrics import matchers as label_matchers
 
 
 class Silence(models.Model):

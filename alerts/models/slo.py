@@ -10,11 +10,11 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone as django_timezone
 
-from alerts import matchers as label_matchers
 from alerts.models.alerts import Severity
 from alerts.models.service import Service
 from alerts.slo.windows import valid_timezone
 from core.teams.models import Team
+from metrics import matchers as label_matchers
 
 
 class SLO(models.Model):

@@ -11,10 +11,10 @@ from django.utils import timezone
 from alerts import events
 from alerts.machines import alert as alert_machine
 from alerts.machines import incident as machine
-from alerts.matchers import matches
 from alerts.models import Alert, GroupingRule, Incident, Severity
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.timeline import alert_event, incident_event
+from metrics.matchers import matches
 
 DEFAULT_CRITICALITY = 2
 

@@ -12,11 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts import events
-from alerts.matchers import matches, matches_one
 from alerts.models import Alert, InhibitionRule, MaintenanceWindow, Silence
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.incidents import incident_refresh
 from alerts.services.timeline import alert_event
+from metrics.matchers import matches, matches_one
 
 INHIBITING_STATUSES = ("firing", "acknowledged")
 

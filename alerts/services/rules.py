@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from alerts.evaluation import CRITICAL, OK, State, advance, replay
 from alerts.evaluators import registry
-from alerts.matchers import matches
 from alerts.models import Alert, AlertRule, RuleState
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.alerts import Signal, alert_raise, alert_resolve, fingerprint_for
 from alerts.templating import render
+from metrics.matchers import matches
 from metrics.selectors import series_list
 
 DEFAULT_SUMMARY = AlertRule._meta.get_field("summary_template").default

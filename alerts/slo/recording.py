@@ -13,10 +13,10 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
-from alerts.matchers import matches
 from alerts.models import SLO, SLOHour
 from alerts.slo import calculations as calc
 from alerts.slo.windows import hour_floor
+from metrics.matchers import matches
 from metrics.models import Series
 
 LOOKBACK = td(minutes=calc.COUNTER_LOOKBACK_MIN)

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from prometheus_client import Counter, Gauge, Histogram
 
-INGEST_FORMATS = {"parse_json": "json", "parse_remote_write": "remote_write"}
+INGEST_FORMATS = {"parse_json": "json", "parse_remote_write": "remote_write", "parse_remote_write_v2": "remote_write2"}
 REJECT_REASONS = {
     400: "invalid",
     401: "unauthenticated",

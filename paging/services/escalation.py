@@ -14,11 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.matchers import matches
 from alerts.models import Alert, Incident, Severity
 from alerts.selectors import paging_wanted
 from core.queue import enqueue
 from core.teams.models import Membership
+from metrics.matchers import matches
 from paging.machines import delivery
 from paging.machines import escalation as machine
 from paging.models import (

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.matchers import MatcherError, matches, parse, render, validate
 from alerts.templating import render as render_template
+from metrics.matchers import MatcherError, matches, parse, render, validate
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Items 9 and 10 over HTTP: remote_write 2.0 is a 415, duplicate label names and second-based
+"""Items 9 and 10 over HTTP: an unknown remote_write message is a 415, duplicate label names and second-based
 timestamps a 400 naming the item; samples older than retention and a second, different value for
 one series and timestamp a 400 naming the item. Nothing of a rejected batch is written."""
 
@@ -38,13 +38,19 @@ def _ingest(client, points: list, labels: dict | None = None, extra: list | None
     return client.post("/api/v1/ingest", data=orjson.dumps({"series": series}), content_type="application/json")
 
 
-def test_a_remote_write_2_body_is_a_415_so_the_sender_falls_back(token_client, storage_clean):
+def test_an_unknown_remote_write_message_is_a_415_so_the_sender_falls_back(token_client, storage_clean):
     now_ms = int(time.time() * 1000)
     before = row_counts()
-    response = _prom(token_client(), _write_request([("__name__", "up")], [(1.0, now_ms)]), V2)
+    body = _write_request([("__name__", "up")], [(1.0, now_ms)])
+    response = _prom(token_client(), body, "application/x-protobuf;proto=io.prometheus.write.v3.Request")
     assert response.status_code == 415
     assert response.json()["item"] == "Content-Type"
     assert "io.prometheus.write.v2.Request" in response.json()["error"]
+    assert row_counts() == before
+    # A 1.0 body labelled 2.0 holds no 2.0 fields (1.0's field 1 is reserved in 2.0): nothing is
+    # written, and the header says so, so the sender sees it.
+    mislabelled = _prom(token_client(), body, V2)
+    assert mislabelled["X-Prometheus-Remote-Write-Samples-Written"] == "0"
     assert row_counts() == before
     assert _prom(token_client(), _write_request([("__name__", "up")], [(1.0, now_ms)])).status_code == 200
 

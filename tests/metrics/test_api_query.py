@@ -130,3 +130,14 @@ def test_api_docs_page_renders(client):
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
     assert b"cdn" not in response.content.lower()  # served from static files, no CDN
+
+
+def test_series_take_alertmanager_matchers(token_client, seeded):
+    client = token_client(scopes=("read",))
+    body = client.get("/api/v1/series", {"match[]": '{service=~"check.*", host!="b"}'}).json()
+    assert sorted(r["metric"] for r in body["results"]) == ["cpu_usage", "latency"]
+    body = client.get("/api/v1/series", {"metric": "cpu_usage", "match[]": "service!~check.*"}).json()
+    assert [r["labels"]["service"] for r in body["results"]] == ["search"]
+    response = client.get("/api/v1/series", {"match[]": 'host=~"(?=a)"'})
+    assert response.status_code == 400
+    assert "match[]" in response.json()
