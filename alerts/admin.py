@@ -15,12 +15,12 @@ from alerts.models import (
     InhibitionRule,
     Integration,
     MaintenanceWindow,
-    Service,
     Silence,
 )
 from alerts.services.integrations import integration_create
 from alerts.services.muting import muting_refresh_team
 from alerts.services.rules import rule_backtest
+from catalog.models import Service
 from core.admin_widgets import NameListField, weekdays_field
 from core.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
 
@@ -265,6 +265,3 @@ class IncidentAdmin(TeamScopedAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
-
-
-from alerts.slo import admin as slo_admin  # noqa: E402, F401

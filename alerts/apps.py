@@ -10,7 +10,5 @@ class AlertsConfig(AppConfig):
         # Django imports apps.py before models exist; these modules read models, so they load here.
         from alerts import receivers, tasks  # noqa: F401  (receivers: rules on ingest; tasks: registered)
         from alerts.evaluators import builtin  # the built-in rule kinds (they read models too)
-        from alerts.slo import promql_series  # hiveops_slo_* series on /prometheus (reads SLO models)
 
         builtin.register()
-        promql_series.register()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from alerts.models import Alert, Incident, Service
+from alerts.models import Alert, Incident
 from alerts.models.alerts import OPEN_STATUSES
+from catalog.models import Service
 
 
 def incidents_for_teams(*, team_ids: list[int]) -> QuerySet[Incident]:

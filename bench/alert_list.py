@@ -181,7 +181,7 @@ def prepare_team() -> tuple[int, dict[str, int], int]:
     """(team id, service ids by slug, id of the on-call user) through the ORM."""
     from django.contrib.auth import get_user_model
 
-    from alerts.models import Service
+    from catalog.models import Service
     from core.teams.models import Team
 
     team = Team.objects.get(slug=TEAM)

@@ -75,7 +75,7 @@ def prepare() -> tuple[int, dict[str, int], int]:
     """Team, services (with revenue per minute) and the executive, through the ORM."""
     from django.contrib.auth import get_user_model
 
-    from alerts.models import Service
+    from catalog.models import Service
     from core.teams.services import membership_ensure, team_get_or_create
 
     team, _ = team_get_or_create(slug=TEAM, name="Dashboard bench")

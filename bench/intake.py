@@ -61,9 +61,9 @@ def main() -> None:
     os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = args.redis_url
     ensure_database(args.database_url)
     setup_django(args.database_url)
-    from alerts.models import Service
     from alerts.services.intake import alertmanager_receive
     from alerts.services.integrations import integration_create
+    from catalog.models import Service
     from core.teams.models import Team
     from core.teams.services import team_get_or_create
 

@@ -12,7 +12,7 @@ Redis, everything in this process):
    the incremental recording reads). The data end is hh:37, so rolling windows start mid-hour and
    edge hours are sliced. VACUUM (ANALYZE).
 2. Timed, `--rounds` times each, interleaved (so a busy machine hits all alike):
-     status    alerts.slo.selectors.statuses(all SLOs): the goal (one query over the recorded
+     status    slo.selectors.statuses(all SLOs): the goal (one query over the recorded
                hours for 8 windows per SLO, then the pure maths);
      baseline  one aggregate over the very same hour rows (`sum(total_sum)` per SLO over its
                window's hours): the I/O any implementation has to do;
@@ -52,9 +52,9 @@ def kind_of(i: int) -> str:
 def load(n: int, end: datetime) -> None:
     from django.db import connection, transaction
 
-    from alerts.models import SLO
     from core.teams.models import Team
     from metrics.models import Series
+    from slo.models import SLO
 
     team, _ = Team.objects.get_or_create(slug=TEAM, defaults={"name": "SLO bench"})
     with transaction.atomic():
@@ -157,10 +157,10 @@ def main() -> None:
 
     from django.db import connection
 
-    from alerts.models import SLO
-    from alerts.slo import recording, services
-    from alerts.slo.selectors import statuses
-    from alerts.slo.windows import window_bounds
+    from slo import recording, services
+    from slo.models import SLO
+    from slo.selectors import statuses
+    from slo.windows import window_bounds
 
     slos = list(SLO.objects.filter(team__slug=TEAM))
     if args.reload or len(slos) != args.slos:

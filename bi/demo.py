@@ -16,11 +16,10 @@ import numpy as np
 import orjson
 from django.utils import timezone
 
-from alerts.models import SLA, SLO, Service
 from alerts.services.alerts import Signal, alert_raise, alert_resolve
-from alerts.slo.services import slos_evaluate
 from capacity.models import Resource, Scenario
 from capacity.services import analyses_refresh
+from catalog.models import Service
 from forecasting.services.forecasts import forecasts_refresh
 from insight.models import ChangeEvent
 from insight.services import ChangeInput, change_event_record
@@ -29,6 +28,8 @@ from metrics.ingest import parse_json
 from metrics.models import Series
 from metrics.services import rollups_refresh, samples_ingest
 from paging.models import EscalationPolicy, OnCallRotation, RotationMember
+from slo.models import SLA, SLO
+from slo.services import slos_evaluate
 
 RECENT_DAYS = 3  # every demo series, 5-minute steps
 LONG_DAYS = 35  # the series behind SLOs and capacity: a full SLA report month and a capacity trend

@@ -16,12 +16,12 @@ from django.db.models.functions import Coalesce, Greatest, Least, Trunc
 from django.utils import timezone
 
 from alerts.selectors import incidents_for_teams, open_forecast_alerts, services_for_teams
-from alerts.slo import calculations as slo_calc
-from alerts.slo.selectors import settled_end, slas_for_teams, slos_for_teams, statuses, window_sums
-from alerts.slo.windows import month_bounds, month_of
 from bi import kpis
 from capacity.selectors import resources_for_teams
 from recommendations.selectors import summary as feed_summary
+from slo import calculations as slo_calc
+from slo.selectors import settled_end, slas_for_teams, slos_for_teams, statuses, window_sums
+from slo.windows import month_bounds, month_of
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class SLOPeriods:
 
 def _attainment(slo, sums: tuple[float, float, int] | None, minutes: int) -> tuple[float | None, float | None]:
     """(attainment percent, budget left fraction) of one SLO over a window, after its gap policy:
-    the same maths as the SLA report's (alerts.slo.calculations.sla_figures)."""
+    the same maths as the SLA report's (slo.calculations.sla_figures)."""
     good, total, observed = sums or (0.0, 0.0, 0)
     s = slo_calc.Sums(good, total, observed, minutes)
     g, t = slo_calc.with_gaps(s, policy=slo.gap_policy, fill=slo_calc.gap_fill(s, time_based=slo.time_based))

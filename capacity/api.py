@@ -13,12 +13,12 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.models import Service
 from capacity import services
 from capacity.models import MAX_HORIZON_DAYS, Analysis, AnalysisRun, Resource, Scenario, scenario_of
 from capacity.schemas import AnalysisSchema, LiveAnalysisSchema
 from capacity.selectors import fleet, fleet_summary, latest_run, resources_for_teams, scenarios_for_teams
 from capacity.views import chart_data
+from catalog.models import Service
 from core.api import ModelCleanMixin
 from core.teams.auth import TOKEN_SCOPE, request_team_ids, scope_required, write_team
 from core.teams.models import ApiToken

@@ -7,6 +7,6 @@ class CapacityConfig(AppConfig):
     name = "capacity"
 
     def ready(self) -> None:
-        from capacity import evaluator  # Django: models load after apps.py; the rule kind reads them
+        from capacity import evaluator, tasks  # noqa: F401  Django: both read models, loaded after apps.py
 
         evaluator.register()

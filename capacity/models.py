@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from alerts.models import Service
 from capacity import calculations as calc
+from catalog.models import Service
 from core.teams.models import Team
 from metrics.models import Series
 

@@ -9,7 +9,7 @@ class ForecastingConfig(AppConfig):
     name = "forecasting"
 
     def ready(self) -> None:
-        from forecasting import observability, promql_series, receivers  # noqa: F401  Django: they read models
+        from forecasting import observability, promql_series, receivers, tasks  # noqa: F401  Django: they read models
 
         scrape_source_register("database", observability.lag_gauges)  # detection and forecast lag on /metrics
         scrape_source_register("detection-backlog", observability.backlog_gauges)  # Redis

@@ -50,10 +50,12 @@ INSTALLED_APPS = [
     "core",
     "core.teams",
     "core.audit",
+    "catalog",
     "metrics",
     "forecasting",
     "alerts",
     "paging",
+    "slo",
     "capacity",
     "bi",
     "insight",
@@ -282,16 +284,16 @@ CELERY_BEAT_SCHEDULE = {
     "forecasting-train-detectors": {"task": "forecasting.tasks.train_detectors", "schedule": 900.0},
     "forecasting-refresh-forecasts": {"task": "forecasting.tasks.refresh_forecasts", "schedule": 60.0},
     "forecasting-prune": {"task": "forecasting.tasks.prune", "schedule": 3600.0},
-    "slo-evaluate": {"task": "alerts.slo.tasks.evaluate_slos", "schedule": 30.0},
-    "slo-recheck": {"task": "alerts.slo.tasks.recheck_slos", "schedule": 3600.0},
-    "slo-send-sla-reports": {"task": "alerts.slo.tasks.send_sla_reports", "schedule": 3600.0},
+    "slo-evaluate": {"task": "slo.tasks.evaluate_slos", "schedule": 30.0},
+    "slo-recheck": {"task": "slo.tasks.recheck_slos", "schedule": 3600.0},
+    "slo-send-sla-reports": {"task": "slo.tasks.send_sla_reports", "schedule": 3600.0},
     "capacity-analyse-fleet": {"task": "capacity.tasks.analyse_fleet", "schedule": 3600.0},
     "capacity-send-digests": {"task": "capacity.tasks.send_digests", "schedule": 3600.0},
     "bi-send-executive-reports": {"task": "bi.tasks.send_executive_reports", "schedule": 3600.0},
     "observability-heartbeat": {"task": "core.observability.tasks.heartbeat", "schedule": 30.0},
 }
 # Task modules outside an app's tasks.py (autodiscovery only finds <app>.tasks).
-CELERY_IMPORTS = ["alerts.slo.tasks", "core.observability.tasks"]
+CELERY_IMPORTS = ["slo.tasks", "core.observability.tasks"]
 # SLOs: minutes newer than the settle delay are not evaluated yet (their rollups may be incomplete);
 # a new SLO's per-minute SLI is backfilled this far (previous calendar month included).
 HIVEOPS_SLO_SETTLE_SECONDS = env_int("HIVEOPS_SLO_SETTLE_SECONDS", 60)

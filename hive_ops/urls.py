@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alerts.api import exports as alert_exports
@@ -28,6 +29,11 @@ urlpatterns = [
     path("metrics", prometheus.metrics_view, name="prometheus-metrics"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Bookmarks from before SLOs, SLAs and services moved out of alerts keep working.
+    re_path(
+        r"^admin/alerts/(?P<model>slo|sla)/(?P<rest>.*)$", RedirectView.as_view(url="/admin/slo/%(model)s/%(rest)s")
+    ),
+    re_path(r"^admin/alerts/service/(?P<rest>.*)$", RedirectView.as_view(url="/admin/catalog/service/%(rest)s")),
     path("admin/", admin.site.urls),
     path("ack/<str:token>", paging_views.ack_link, name="ack-link"),
     path("oncall/", paging_views.oncall, name="oncall"),
@@ -43,7 +49,7 @@ urlpatterns = [
     path("forecasting/models/", forecasting_views.models_page, name="forecasting-models"),
     path("quality/", quality_views.quality_page, name="quality"),
     path("recommendations/", include(recommendations_urls.pages)),
-    path("slos/", include("alerts.slo.urls")),
+    path("slos/", include("slo.urls")),
     path("capacity/", include("capacity.urls")),
     path("business/correlations/", include(insight_urls.pages)),
     path("business/", include(bi_urls.pages)),
@@ -61,7 +67,7 @@ urlpatterns = [
     path("api/v1/", include(recommendations_urls.api_urls)),
     path("api/v1/", include("paging.urls")),
     path("api/v1/", include("alerts.urls")),
-    path("api/v1/", include("alerts.slo.api_urls")),
+    path("api/v1/", include("slo.api_urls")),
     path("api/v1/", include("forecasting.urls")),
     path("api/v1/", include("capacity.api_urls")),
     path("api/v1/", include(bi_urls.api)),

@@ -14,9 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts.api.intake import IntakeView, _invalid, _rate_limited
-from alerts.models import Incident, Integration, Service
+from alerts.models import Incident, Integration
 from alerts.services.intake import PayloadError
 from alerts.services.integrations import integration_authenticate
+from catalog.models import Service
 from core.teams.auth import request_team_ids, scope_required, write_team
 from core.timeparse import instant, integer
 from insight import selectors

@@ -18,7 +18,7 @@ class ChangeEvent(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="change_events")
-    service = models.ForeignKey("alerts.Service", on_delete=models.SET_NULL, null=True, blank=True)
+    service = models.ForeignKey("catalog.Service", on_delete=models.SET_NULL, null=True, blank=True)
     integration = models.ForeignKey("alerts.Integration", on_delete=models.SET_NULL, null=True, blank=True)
     via = models.CharField(max_length=12, choices=Via.choices)
     summary = models.CharField(max_length=1024)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from alerts.models import Integration, Service
+from alerts.models import Integration
 from alerts.services.intake import PayloadError
+from catalog.models import Service
 from core.timeparse import ParamError, rfc3339
 from insight.models import ChangeEvent
 

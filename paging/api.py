@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 
 from alerts.api.serializers import MatchersField, ModelCleanMixin
 from alerts.api.views import ScopedMixin, TeamOwnedViewSet
-from alerts.models import Service
 from alerts.selectors import incidents_for_teams
+from catalog.models import Service
 from core.teams.auth import request_team_ids, scope_required
 from core.teams.models import Team
 from core.timeparse import instant

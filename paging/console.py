@@ -9,8 +9,9 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
-from alerts.models import Alert, Incident, Service, Severity
+from alerts.models import Alert, Incident, Severity
 from alerts.models.alerts import OPEN_STATUSES
+from catalog.models import Service
 from paging.models import OnCallRotation
 from paging.selectors import on_call_at
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from alerts.models import Incident
 from alerts.selectors import open_forecast_alerts, services_for_teams
-from alerts.slo.selectors import slos_for_teams, statuses
 from capacity.models import Analysis
 from capacity.selectors import fleet
 from paging.models import EscalationPolicy, EscalationRoute, OnCallRotation
@@ -23,6 +22,7 @@ from paging.quality.suggestions import cached, noisy_rules
 from paging.selectors import coverage_gaps
 from recommendations import impact
 from recommendations.models import Decision
+from slo.selectors import slos_for_teams, statuses
 
 KINDS = ("slo_at_risk", "forecast_breach", "coverage_gap", "unowned_service", "capacity", "noisy_rule")
 SLO_AT_RISK = 0.25  # budget remaining under a quarter, or exhaustion expected before the window ends

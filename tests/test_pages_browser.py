@@ -24,9 +24,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from alerts.models import SLO, Incident
+from alerts.models import Incident
 from capacity.models import Resource
 from metrics.models import Series
+from slo.models import SLO
 from tests.browser import artifact, chromium, daphne_server, log_in, requires_chromium
 
 pytestmark = [requires_chromium, pytest.mark.django_db(transaction=True)]

@@ -4,9 +4,10 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from alerts.evaluators import registry
-from alerts.models import Alert, AlertEvent, AlertRule, Incident, IncidentEvent, Service, Silence
+from alerts.models import Alert, AlertEvent, AlertRule, Incident, IncidentEvent, Silence
 from alerts.services import snooze
 from alerts.services.muting import silence_problems
+from catalog.models import Service
 from core.api import ModelCleanMixin
 from metrics import matchers as label_matchers
 

@@ -17,12 +17,13 @@ from rest_framework.response import Response
 
 from alerts.api import serializers as s
 from alerts.api.list_rows import LIST_VALUES, alert_rows
-from alerts.models import Alert, AlertRule, Incident, Service, Silence
+from alerts.models import Alert, AlertRule, Incident, Silence
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services import alerts as alert_services
 from alerts.services import incidents as incident_services
 from alerts.services import muting, snooze
 from alerts.services.rules import rule_backtest
+from catalog.models import Service
 from core.pagination import KeysetPagination
 from core.teams.auth import TOKEN_SCOPE, request_team_ids, role_denied, scope_required, write_team
 from core.teams.models import ApiToken

@@ -41,7 +41,7 @@ class Alert(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="alerts")
-    service = models.ForeignKey("alerts.Service", on_delete=models.SET_NULL, null=True, blank=True)
+    service = models.ForeignKey("catalog.Service", on_delete=models.SET_NULL, null=True, blank=True)
     rule = models.ForeignKey("alerts.AlertRule", on_delete=models.SET_NULL, null=True, blank=True)
     integration = models.ForeignKey("alerts.Integration", on_delete=models.SET_NULL, null=True, blank=True)
     series = models.ForeignKey("metrics.Series", on_delete=models.SET_NULL, null=True, blank=True)

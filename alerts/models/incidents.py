@@ -38,7 +38,7 @@ class Incident(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="incidents")
-    service = models.ForeignKey("alerts.Service", on_delete=models.SET_NULL, null=True, blank=True)
+    service = models.ForeignKey("catalog.Service", on_delete=models.SET_NULL, null=True, blank=True)
     grouping_rule = models.ForeignKey(GroupingRule, on_delete=models.SET_NULL, null=True, blank=True)
     group_key = models.CharField(max_length=512)
     title = models.CharField(max_length=1024)

@@ -19,7 +19,7 @@ class Integration(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="integrations")
-    service = models.ForeignKey("alerts.Service", on_delete=models.SET_NULL, null=True, blank=True)
+    service = models.ForeignKey("catalog.Service", on_delete=models.SET_NULL, null=True, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     name = models.CharField(max_length=200)
     key_prefix = models.CharField(max_length=8, editable=False)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from alerts.evaluators import registry
 from alerts.models.alerts import Severity
-from alerts.models.service import Service
+from catalog.models import Service
 from core.teams.models import Team
 from metrics import matchers as label_matchers
 from metrics.models import Series

@@ -55,7 +55,7 @@ class MaintenanceWindow(models.Model):
         DAILY = "daily"
         WEEKLY = "weekly"
 
-    service = models.ForeignKey("alerts.Service", on_delete=models.CASCADE, related_name="maintenance_windows")
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="maintenance_windows")
     name = models.CharField(max_length=200)
     starts_at = models.DateTimeField(help_text="first start (for recurring windows: the local time of day used)")
     duration = models.DurationField(default=td(hours=1))

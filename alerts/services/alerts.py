@@ -16,11 +16,12 @@ from psycopg.errors import DeadlockDetected
 
 from alerts import events
 from alerts.machines import alert as machine
-from alerts.models import Alert, AlertEvent, Incident, Service
+from alerts.models import Alert, AlertEvent, Incident
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.incidents import incident_attach, incident_refresh
 from alerts.services.muting import alert_refresh_muting
 from alerts.services.timeline import alert_event
+from catalog.models import Service
 from core.queue import enqueue
 
 FLAP_KINDS = ("firing", "resolved", "reopened")

@@ -8,11 +8,12 @@ from datetime import timedelta as td
 from django.db import transaction
 
 from alerts.machines import alert as machine
-from alerts.models import Alert, Service
+from alerts.models import Alert
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.alerts import alert_resolve, alerts_settle_flapping
 from alerts.services.incidents import incident_refresh
 from alerts.services.muting import muting_refresh_team, silences_expire
+from catalog.models import Service
 
 DEFAULT_ACK_TIMEOUT = Service._meta.get_field("ack_timeout").default
 DEFAULT_AUTO_RESOLVE = Service._meta.get_field("auto_resolve_timeout").default

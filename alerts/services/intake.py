@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from alerts.models import Alert, Integration, Service
+from alerts.models import Alert, Integration
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.alerts import Signal, alert_acknowledge, alert_raise, alert_resolve, fingerprint_for
 from alerts.weblinks import http_url
+from catalog.models import Service
 
 AM_SEVERITY = {
     "critical": "critical",

@@ -68,7 +68,7 @@ class EscalationRoute(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalation_routes")
     position = models.PositiveIntegerField(default=0)
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE)
-    service = models.ForeignKey("alerts.Service", on_delete=models.CASCADE, null=True, blank=True)
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, null=True, blank=True)
     severities = models.JSONField(default=list, blank=True, help_text='e.g. ["critical", "high"]; empty = any')
     matchers = models.JSONField(default=list, blank=True)
     is_default = models.BooleanField(default=False, help_text="used when no other route matches")

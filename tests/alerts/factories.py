@@ -7,8 +7,9 @@ from datetime import timedelta as td
 
 import orjson
 
-from alerts.models import AlertRule, Service
+from alerts.models import AlertRule
 from alerts.services.alerts import Signal, alert_raise, fingerprint_for
+from catalog.models import Service
 from metrics.ingest import parse_json
 from metrics.services import samples_ingest
 

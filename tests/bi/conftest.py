@@ -8,9 +8,10 @@ from datetime import timedelta as td
 import pytest
 import time_machine
 
-from alerts.models import Incident, SLOHour
+from alerts.models import Incident
+from slo.models import SLOHour
 from tests.alerts.factories import service
-from tests.alerts.slo_factories import sla, slo
+from tests.slo.slo_factories import sla, slo
 
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from alerts.models import Incident
 from core.teams.services import membership_ensure, team_get_or_create
 from tests.alerts.factories import service
-from tests.alerts.slo_factories import sla, slo
 from tests.bi.conftest import record_hours
 from tests.browser import SERVER_REDIS_DB, artifact, chromium, daphne_server, log_in, redis_url, requires_chromium
+from tests.slo.slo_factories import sla, slo
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser test: playwright is not installed").expect
 

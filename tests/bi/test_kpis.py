@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alerts.models import SLOHour
 from bi import kpis, selectors
+from slo.models import SLOHour
 from tests.bi.conftest import NOW, at
 
 

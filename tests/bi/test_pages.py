@@ -83,7 +83,7 @@ def test_the_csv_export(alice, world, frozen):
 
 
 def test_the_csv_export_defuses_formulas_from_names(alice, world, frozen):
-    from alerts.models import SLA
+    from slo.models import SLA
 
     SLA.objects.filter(customer="ACME").update(customer="=cmd|' /C calc'!A0", name="@SUM(1)")
     response = login(alice).get("/business/export.csv?period=7d")

@@ -13,15 +13,15 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from alerts.models import SLOHour
-from alerts.slo import calculations as calc
-from alerts.slo import reports as sla_reports
-from alerts.slo.selectors import slo_minutes
 from bi import reports, selectors
 from core.fmt import percent
+from slo import calculations as calc
+from slo import reports as sla_reports
+from slo.models import SLOHour
+from slo.selectors import slo_minutes
 from tests import pdftext
-from tests.alerts.slo_factories import sla
 from tests.bi.conftest import NOW, at, record_hours
+from tests.slo.slo_factories import sla
 
 DATE_LABEL = re.compile(r"^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$")
 LONG = "Checkout availability for the payment, basket and delivery address steps of the European web shop"

@@ -8,10 +8,10 @@ from django import forms
 from django.test import Client
 
 from alerts.admin_forms import AlertRuleForm
-from alerts.slo.admin import SLAForm
 from core.admin_widgets import CheckboxListField, EmailListField, KeyValueField, NameListField, weekdays_field
 from paging.admin import ChannelForm
 from paging.models import NotificationChannel
+from slo.admin import SLAForm
 from tests.core.teams.admin_world import staff
 
 

@@ -25,7 +25,7 @@ from paging.models import (
     RotationMember,
 )
 from tests.alerts.factories import ingest, now_s, raise_alert, rule, service
-from tests.alerts.slo_factories import sla, slo
+from tests.slo.slo_factories import sla, slo
 
 
 def _series(team) -> list[Series]:

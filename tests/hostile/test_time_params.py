@@ -12,7 +12,7 @@ from core.timeparse import ParamError, instant, month, step_seconds, unix_second
 from metrics.models import Series
 from paging.models import OnCallRotation, RotationMember
 from tests.alerts.factories import ingest, now_s
-from tests.alerts.slo_factories import sla, slo
+from tests.slo.slo_factories import sla, slo
 
 ALL_SCOPES = ("ingest", "read", "write", "admin")
 HOSTILE_TIMES = [

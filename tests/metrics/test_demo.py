@@ -45,7 +45,8 @@ def test_demo_setup_is_idempotent(db, settings, tmp_path):
     assert Membership.objects.filter(user__username="admin", team__slug="demo").count() == 1
     assert ApiToken.objects.filter(revoked_at=None).count() == 1
     assert (tmp_path / "demo_token").read_text().startswith("hvo_")
-    from alerts.models import AlertRule, Service
+    from alerts.models import AlertRule
+    from catalog.models import Service
     from paging.models import EscalationPolicy
 
     assert AlertRule.objects.filter(team__slug="demo").count() == 6  # incl. an anomaly and a forecast-breach rule

@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import orjson
 from django.core import signing
 
-from alerts.models import AlertRule, Service
+from alerts.models import AlertRule
+from catalog.models import Service
 from paging.links import SALT
 from paging.models import (
     ContactMethod,

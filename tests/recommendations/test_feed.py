@@ -13,8 +13,6 @@ import time_machine
 from django.test import Client
 from rest_framework.test import APIClient
 
-from alerts.models import SLO
-from alerts.slo.services import slos_evaluate
 from capacity.models import Analysis, Resource
 from core.audit.models import AuditEvent
 from core.teams.services import membership_ensure
@@ -22,9 +20,11 @@ from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute, On
 from recommendations import impact
 from recommendations.models import Decision
 from recommendations.selectors import feed, summary
+from slo.models import SLO
+from slo.services import slos_evaluate
 from tests.alerts.factories import rule, service
-from tests.alerts.slo_factories import minutes_between, series, slo, write_minutes
 from tests.paging.quality.factories import alert, page
+from tests.slo.slo_factories import minutes_between, series, slo, write_minutes
 
 pytestmark = pytest.mark.usefixtures("storage_clean")
 NOW = datetime(2026, 3, 10, 12, 1, tzinfo=UTC)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from alerts.models import Integration, Service
+from alerts.models import Integration
 from alerts.services.integrations import integration_create
+from catalog.models import Service
 from core.teams.services import team_get_or_create
 
 

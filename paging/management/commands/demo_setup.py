@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from alerts.models import AlertRule, Service
+from alerts.models import AlertRule
+from catalog.models import Service
 from core.teams.models import ApiToken
 from core.teams.services import api_token_create, membership_ensure, team_get_or_create
 from paging.models import ContactMethod, EscalationLevel, EscalationPolicy, EscalationRoute, NotificationRule

@@ -9,9 +9,10 @@ from datetime import timedelta as td
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from alerts.models import GroupingRule, Incident, InhibitionRule, MaintenanceWindow, Service
+from alerts.models import GroupingRule, Incident, InhibitionRule, MaintenanceWindow
 from alerts.services.integrations import integration_create
 from capacity.models import AnalysisRun, DigestRun, Scenario
+from catalog.models import Service
 from core.audit.models import AuditEvent
 from core.teams.services import api_token_create, membership_ensure, team_get_or_create
 from forecasting.models import ForecastScore, SeriesDetector, TeamDetection

@@ -16,11 +16,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 
-from alerts.models import SLA, SLO, AlertRule, Service
+from alerts.models import AlertRule
 from capacity.models import Resource
+from catalog.models import Service
 from core.teams.services import membership_ensure, team_get_or_create
 from metrics.models import Series
 from paging.models import EscalationLevel, EscalationPolicy, NotificationChannel, OnCallRotation, RotationMember
+from slo.models import SLA, SLO
 from tests.browser import artifact, chromium, daphne_server, log_in, requires_chromium
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser test: playwright is not installed").expect
@@ -33,8 +35,8 @@ PHONE = {"width": 390, "height": 844}
 ADD_PAGES = {
     "rule": "/admin/alerts/alertrule/add/",
     "channel": "/admin/paging/notificationchannel/add/",
-    "slo": "/admin/alerts/slo/add/",
-    "sla": "/admin/alerts/sla/add/",
+    "slo": "/admin/slo/add/",
+    "sla": "/admin/slo/sla/add/",
     "rotation": "/admin/paging/oncallrotation/add/",
     "policy": "/admin/paging/escalationpolicy/add/",
     "resource": "/admin/capacity/resource/add/",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.test import Client
 from rest_framework.test import APIClient
 
-from alerts.models import Service
 from capacity.models import AnalysisRun
+from catalog.models import Service
 from core.teams.models import Membership
 from core.teams.services import membership_ensure, team_get_or_create
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import time_machine
 
-from alerts.models import SLA, SLO
-from alerts.slo import reports
+from slo import reports
+from slo.models import SLA, SLO
 from tests import pdftext
-from tests.alerts.slo_factories import minutes_between, series, sla, slo, write_minutes
+from tests.slo.slo_factories import minutes_between, series, sla, slo, write_minutes
 
 EXACT = {"abs": 1e-9, "rel": 0}
 pytestmark = pytest.mark.usefixtures("storage_clean")

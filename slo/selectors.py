@@ -12,9 +12,9 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from alerts.models import SLA, SLO, SLOHour
-from alerts.slo import calculations as calc
-from alerts.slo.windows import hour_floor, minute_floor, window_bounds
+from slo import calculations as calc
+from slo.models import SLA, SLO, SLOHour
+from slo.windows import hour_floor, minute_floor, window_bounds
 
 MAIN = "window"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alerts.slo import views
+from slo import views
 
 urlpatterns = [
     path("", views.slo_list, name="slo-list"),

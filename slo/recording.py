@@ -13,11 +13,11 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
-from alerts.models import SLO, SLOHour
-from alerts.slo import calculations as calc
-from alerts.slo.windows import hour_floor
 from metrics.matchers import matches
 from metrics.models import Series
+from slo import calculations as calc
+from slo.models import SLO, SLOHour
+from slo.windows import hour_floor
 
 LOOKBACK = td(minutes=calc.COUNTER_LOOKBACK_MIN)
 HOUR = td(hours=1)

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import time_machine
 
-from alerts.models import SLO, SLOHour
-from alerts.slo import recording
-from alerts.slo.selectors import slo_history, slo_status
-from alerts.slo.services import slo_save, slos_evaluate
-from tests.alerts.slo_factories import cumulative, minutes_between, series, slo, write_minutes
+from slo import recording
+from slo.models import SLO, SLOHour
+from slo.selectors import slo_history, slo_status
+from slo.services import slo_save, slos_evaluate
+from tests.slo.slo_factories import cumulative, minutes_between, series, slo, write_minutes
 
 EXACT = {"abs": 1e-9, "rel": 0}
 pytestmark = pytest.mark.usefixtures("storage_clean")

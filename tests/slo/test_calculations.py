@@ -9,8 +9,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from alerts.slo import calculations as calc
-from alerts.slo.windows import month_bounds, window_bounds
+from slo import calculations as calc
+from slo.windows import month_bounds, window_bounds
 
 EXACT = {"abs": 1e-9, "rel": 0}
 NAN = np.nan

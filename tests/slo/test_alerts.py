@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import time_machine
 
-from alerts.models import SLO, Alert, Incident
-from alerts.slo.services import slos_evaluate
+from alerts.models import Alert, Incident
 from alerts.tasks import evaluate_all_rules  # noqa: F401  (tasks registered, as in a worker
 from paging.models import EscalationLevel, EscalationPolicy, EscalationRoute
+from slo.models import SLO
+from slo.services import slos_evaluate
 from tests.alerts.factories import service
-from tests.alerts.slo_factories import cumulative, minutes_between, series, slo, write_minutes
+from tests.slo.slo_factories import cumulative, minutes_between, series, slo, write_minutes
 
 pytestmark = pytest.mark.usefixtures("storage_clean")
 
@@ -132,7 +133,7 @@ def test_disabled_tiers_and_alerting(team):
 
 @time_machine.travel(BAD_FROM + td(minutes=10), tick=False)
 def test_beat_task_evaluates(team):
-    from alerts.slo.tasks import evaluate_slos
+    from slo.tasks import evaluate_slos
 
     outage(team)
     slo(team)

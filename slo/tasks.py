@@ -9,8 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from alerts.models import SLOHour
-from alerts.slo import reports, services
+from slo import reports, services
+from slo.models import SLOHour
 
 
 @shared_task(acks_late=True, expires=25)

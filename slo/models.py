@@ -11,15 +11,15 @@ from django.db import models
 from django.utils import timezone as django_timezone
 
 from alerts.models.alerts import Severity
-from alerts.models.service import Service
-from alerts.slo.windows import valid_timezone
+from catalog.models import Service
 from core.teams.models import Team
 from metrics import matchers as label_matchers
+from slo.windows import valid_timezone
 
 
 class SLO(models.Model):
     """A service level objective: which events (or minutes) are good, the objective, the window,
-    the gap policy and the burn-rate alert tiers. Maths in alerts.slo.calculations."""
+    the gap policy and the burn-rate alert tiers. Maths in slo.calculations."""
 
     class Kind(models.TextChoices):
         RATIO = "ratio", "ratio of good to total events"
@@ -93,13 +93,14 @@ class SLO(models.Model):
     runbook_url = models.URLField(blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    # Kept by alerts.slo.services: how far the per-minute SLI is recorded, and the firing tiers.
+    # Kept by slo.services: how far the per-minute SLI is recorded, and the firing tiers.
     recorded_through = models.DateTimeField(null=True, blank=True, editable=False)
     page_tier = models.CharField(max_length=16, blank=True, editable=False)
     ticket_tier = models.CharField(max_length=16, blank=True, editable=False)
     evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        db_table = "alerts_slo"  # the table kept its name when SLOs moved out of alerts
         ordering = ["team", "name"]
         verbose_name = "SLO"
         constraints = [models.UniqueConstraint(fields=["team", "name"], name="slo_unique_team_name")]
@@ -182,7 +183,7 @@ DEFINITION_FIELDS = (
 class SLOHour(models.Model):
     """The recorded per-minute SLI of one SLO for one hour (like a recording rule): good and
     total units per minute (null: no data), their sums, and the sample count of the source
-    series in the hour (to notice late data). Written only by alerts.slo.recording."""
+    series in the hour (to notice late data). Written only by slo.recording."""
 
     slo = models.ForeignKey(SLO, on_delete=models.CASCADE, related_name="hours")
     hour = models.DateTimeField()
@@ -194,8 +195,9 @@ class SLOHour(models.Model):
     samples = models.BigIntegerField(default=0)
 
     class Meta:
+        db_table = "alerts_slohour"
         constraints = [
-            # Covering: statuses sum whole hours with an index-only scan (alerts.slo.selectors).
+            # Covering: statuses sum whole hours with an index-only scan (slo.selectors).
             models.UniqueConstraint(
                 fields=["slo", "hour"],
                 include=["good_sum", "total_sum", "observed"],
@@ -233,6 +235,7 @@ class SLA(models.Model):
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
+        db_table = "alerts_sla"
         ordering = ["team", "customer", "name"]
         verbose_name = "SLA"
         constraints = [models.UniqueConstraint(fields=["team", "name"], name="sla_unique_team_name")]

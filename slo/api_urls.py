@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from alerts.slo import api
+from slo import api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("slos", api.SLOViewSet, basename="api-slo")

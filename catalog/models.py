@@ -30,6 +30,7 @@ class Service(models.Model):
     )
 
     class Meta:
+        db_table = "alerts_service"  # the table kept its name when services moved out of alerts
         ordering = ["team", "name"]
         constraints = [models.UniqueConstraint(fields=["team", "slug"], name="service_unique_team_slug")]
 

@@ -10,12 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from alerts.slo import reports
-from alerts.slo.selectors import slas_for_teams, slo_history, slos_for_teams, statuses
-from alerts.slo.windows import month_of, previous_month
 from core.teams.selectors import team_ids_for_user
 from core.timeparse import ParamError
 from core.timeparse import month as parse_month
+from slo import reports
+from slo.selectors import slas_for_teams, slo_history, slos_for_teams, statuses
+from slo.windows import month_of, previous_month
 
 
 def budget_order(status) -> float:

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from alerts.models import SLO, SLOHour
 from metrics.matchers import matches_all
 from metrics.promql.data import SeriesData, register_source
+from slo.models import SLO, SLOHour
 
 BURN_WINDOWS = {"5m": 5, "30m": 30, "1h": 60, "2h": 120, "6h": 360, "1d": 1440, "3d": 4320}
 BUDGET_MINUTES = {"7d": 7 * 1440, "28d": 28 * 1440, "30d": 30 * 1440, "month": 30 * 1440}

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from alerts.models import SLOHour
-from tests.alerts.slo_factories import slo
+from slo.models import SLOHour
+from tests.slo.slo_factories import slo
 
 pytestmark = pytest.mark.usefixtures("storage_clean")
 HOUR = 1_790_000_000 // 3600 * 3600

@@ -10,9 +10,9 @@ from datetime import timedelta as td
 import numpy as np
 from django.db import connection
 
-from alerts.models import SLA, SLO
 from metrics import storage
 from metrics.models import Series
+from slo.models import SLA, SLO
 
 
 def series(team, metric: str, **labels) -> Series:

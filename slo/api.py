@@ -10,14 +10,14 @@ from rest_framework.response import Response
 
 from alerts.api.serializers import MatchersField, ModelCleanMixin
 from alerts.api.views import TeamOwnedViewSet
-from alerts.models import SLA, SLO, Service
-from alerts.models.slo import DEFINITION_FIELDS
-from alerts.slo import reports
-from alerts.slo.calculations import Status
-from alerts.slo.selectors import slo_history, statuses
-from alerts.slo.services import slo_save
-from alerts.slo.views import budget_order
+from catalog.models import Service
 from core.timeparse import month as parse_month
+from slo import reports
+from slo.calculations import Status
+from slo.models import DEFINITION_FIELDS, SLA, SLO
+from slo.selectors import slo_history, statuses
+from slo.services import slo_save
+from slo.views import budget_order
 
 
 def status_data(status: Status) -> dict:

@@ -14,14 +14,14 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.models import SLA, SLOHour
-from alerts.slo import calculations as calc
-from alerts.slo import recording
-from alerts.slo.selectors import settled_end, slo_minutes
-from alerts.slo.windows import month_bounds, month_of, previous_month
 from core.csvexport import csv_text
 from core.pdf import ReportPDF, Series
 from core.reports import UpdateClaim, report_email, report_send
+from slo import calculations as calc
+from slo import recording
+from slo.models import SLA, SLOHour
+from slo.selectors import settled_end, slo_minutes
+from slo.windows import month_bounds, month_of, previous_month
 
 
 @dataclass

@@ -12,9 +12,9 @@ import pytest
 import time_machine
 from django.test import Client
 
-from alerts.slo.services import slos_evaluate
-from tests.alerts.slo_factories import cumulative, minutes_between, series, sla, slo, write_minutes
-from tests.alerts.test_slo_status import NOW, burning_counters
+from slo.services import slos_evaluate
+from tests.slo.slo_factories import cumulative, minutes_between, series, sla, slo, write_minutes
+from tests.slo.test_status import NOW, burning_counters
 
 pytestmark = pytest.mark.usefixtures("storage_clean", "_frozen")
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from alerts.slo.services import slos_evaluate
-from tests.alerts.slo_factories import slo
+from slo.services import slos_evaluate
+from tests.slo.slo_factories import slo
 
 
 def test_an_evaluation_publishes_the_team_slo_statuses(
     team, other_team, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr("alerts.slo.events.publish", lambda team_id, event: sent.append((team_id, event)))
+    monkeypatch.setattr("slo.events.publish", lambda team_id, event: sent.append((team_id, event)))
     ours = slo(team)
     slo(other_team, name="theirs")
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,4 +1,4 @@
-"""Admin for SLOs and SLAs (imported by alerts/admin.py). Saves go through alerts.slo.services."""
+"""Admin for SLOs and SLAs (imported by alerts/admin.py). Saves go through slo.services."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from alerts.admin_forms import MatchersFormField
-from alerts.models import SLA, SLO
-from alerts.slo.services import slo_save
 from core.admin_widgets import Column, RowsField
 from core.teams.admin_scoping import TeamScopedAdmin, TeamScopedInline
+from slo.models import SLA, SLO
+from slo.services import slo_save
 
 CREDIT_COLUMNS = [
     Column("below", "Attainment below (%)", number=True, min=0, max=100, placeholder="99.9"),

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from alerts.models import SLA, SLO
+from slo.models import SLA, SLO
 from tests.alerts.factories import service
-from tests.alerts.slo_factories import sla, slo
+from tests.slo.slo_factories import sla, slo
 
 NOW = datetime(2026, 3, 10, 12, 1, tzinfo=UTC)
 pytestmark = pytest.mark.usefixtures("storage_clean", "_frozen")

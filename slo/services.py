@@ -11,14 +11,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import SLO, Alert, SLOHour
+from alerts.models import Alert
 from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.alerts import Signal, alert_raise, alert_resolve, fingerprint_for
-from alerts.slo import calculations as calc
-from alerts.slo import recording
-from alerts.slo.events import slo_statuses_publish
-from alerts.slo.selectors import settled_end, statuses
-from alerts.slo.windows import window_length_s
+from slo import calculations as calc
+from slo import recording
+from slo.events import slo_statuses_publish
+from slo.models import SLO, SLOHour
+from slo.selectors import settled_end, statuses
+from slo.windows import window_length_s
 
 HISTORY_CHECK_DAYS = 35
 
