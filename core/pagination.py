@@ -45,6 +45,9 @@ def cursor_decode(raw: str) -> tuple[datetime, int]:
         raise ValidationError({"cursor": "not a cursor from this list's next_cursor"}) from None
 
 
+MAX_OFFSET = 1_000_000_000
+
+
 class KeysetPagination(LimitOffsetPagination):
     """For querysets ordered by (`time_field` descending, id descending), e.g. alerts by last_seen."""
 
@@ -54,6 +57,8 @@ class KeysetPagination(LimitOffsetPagination):
     def paginate_queryset(self, queryset: QuerySet, request, view=None):
         self.request = request
         self.limit = self.get_limit(request)
+        if self.limit is not None and self.limit > MAX_OFFSET:
+            raise ValidationError({"limit": f"must be at most {MAX_OFFSET}"})
         raw_cursor = request.query_params.get(self.cursor_query_param)
         self.use_cursor = raw_cursor is not None
         page_qs = queryset
@@ -64,6 +69,8 @@ class KeysetPagination(LimitOffsetPagination):
             self.offset = 0
         else:
             self.offset = self.get_offset(request)
+            if self.offset > MAX_OFFSET:  # PostgreSQL's OFFSET is a bigint; nobody pages this deep
+                raise ValidationError({"offset": f"must be at most {MAX_OFFSET}; use cursor to page deep"})
         rows = list(page_qs[self.offset : self.offset + self.limit + 1])
         self.has_more = len(rows) > self.limit
         rows = rows[: self.limit]

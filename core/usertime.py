@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from core.teams.models import Profile
@@ -16,8 +17,11 @@ class UserTimezoneMiddleware:
     def __call__(self, request):
         name = "UTC"
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            name = Profile.objects.filter(user=user).values_list("timezone", flat=True).first() or "UTC"
+        try:
+            if user is not None and user.is_authenticated:
+                name = Profile.objects.filter(user=user).values_list("timezone", flat=True).first() or "UTC"
+        except DatabaseError:  # the database is away: the view answers 503 (core/unavailable.py), in UTC
+            name = "UTC"
         try:
             timezone.activate(zoneinfo.ZoneInfo(name))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
