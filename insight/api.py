@@ -13,10 +13,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.api.intake import IntakeView, _invalid, _rate_limited
+from alerts.api.intake import IntakeView, invalid_event, pagerduty_start
 from alerts.models import Incident, Integration
 from alerts.services.intake import PayloadError
-from alerts.services.integrations import integration_authenticate
 from catalog.models import Service
 from core.teams.auth import request_team_ids, scope_required, write_team
 from core.timeparse import instant, integer
@@ -236,23 +235,12 @@ class PagerDutyChangeView(IntakeView):
     permission_classes = [AllowAny]
 
     def post(self, request):
-        try:
-            body = self.body(request)
-        except PayloadError as exc:
-            return _invalid(exc.errors)
-        routing_key = body.get("routing_key") if isinstance(body, dict) else None
-        if not isinstance(routing_key, str) or not routing_key:
-            return _invalid(["'routing_key' is missing or blank"])
-        integration = integration_authenticate(key=routing_key, kind=self.kind)
-        if integration is None:
-            return _invalid(["'routing_key' is not a known HiveOps PagerDuty integration key"])
-        wait = _rate_limited(integration)  # the same per-integration budget as alert events
-        if wait is not None:
-            response = Response({"status": "throttle exceeded", "message": "Retry later."}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+        started = pagerduty_start(self, request)  # the same per-integration budget as alert events
+        if isinstance(started, Response):
+            return started
+        body, integration = started
         try:
             pagerduty_change_enqueue(integration=integration, body=body)
         except PayloadError as exc:
-            return _invalid(exc.errors)
+            return invalid_event(exc.errors)
         return Response({"status": "success", "message": "Change event processed"}, status=status.HTTP_202_ACCEPTED)

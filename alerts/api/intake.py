@@ -103,8 +103,36 @@ def _rate_limited(integration: Integration) -> int | None:
     return None
 
 
-def _invalid(errors: list[str]) -> Response:
+def invalid_event(errors: list[str]) -> Response:
+    """PagerDuty's answer to an event it cannot take (Events API v2 and Change Events alike)."""
     return Response({"status": "invalid event", "message": "Event object is invalid", "errors": errors}, status=400)
+
+
+def pagerduty_start(view: IntakeView, request) -> tuple[dict, Integration] | Response:
+    """The PagerDuty intakes' common start (alert events here, change events in insight): the body,
+    the routing key's integration and its per-integration rate limit, or the answer that refuses it."""
+    try:
+        body = view.body(request)
+    except PayloadError as exc:
+        return invalid_event(exc.errors)
+    routing_key = body.get("routing_key") if isinstance(body, dict) else None
+    if not isinstance(routing_key, str) or not routing_key:
+        return invalid_event(["'routing_key' is missing or blank"])
+    integration = integration_authenticate(key=routing_key, kind=Integration.Kind.PAGERDUTY)
+    if integration is None:
+        return invalid_event(["'routing_key' is not a known HiveOps PagerDuty integration key"])
+    wait = _rate_limited(integration)
+    if wait is not None:
+        response = Response(
+            {
+                "status": "throttle exceeded",
+                "message": "Requests for this service are arriving too quickly. Please retry later.",
+            },
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    return body, integration
 
 
 @extend_schema(tags=["integrations"], request=dict, responses={202: dict, 400: dict, 429: dict})
@@ -114,31 +142,14 @@ class PagerDutyEnqueueView(IntakeView):
     kind = Integration.Kind.PAGERDUTY
 
     def post(self, request):
-        try:
-            body = self.body(request)
-        except PayloadError as exc:
-            return _invalid(exc.errors)
-        routing_key = body.get("routing_key") if isinstance(body, dict) else None
-        if not isinstance(routing_key, str) or not routing_key:
-            return _invalid(["'routing_key' is missing or blank"])
-        integration = integration_authenticate(key=routing_key, kind=self.kind)
-        if integration is None:
-            return _invalid(["'routing_key' is not a known HiveOps PagerDuty integration key"])
-        wait = _rate_limited(integration)
-        if wait is not None:
-            response = Response(
-                {
-                    "status": "throttle exceeded",
-                    "message": "Requests for this service are arriving too quickly. Please retry later.",
-                },
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
-            response["Retry-After"] = str(wait)
-            return response
+        started = pagerduty_start(self, request)
+        if isinstance(started, Response):
+            return started
+        body, integration = started
         try:
             event = pagerduty_enqueue(integration=integration, body=body)
         except PayloadError as exc:
-            return _invalid(exc.errors)
+            return invalid_event(exc.errors)
         return Response(
             {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
             status=status.HTTP_202_ACCEPTED,
