@@ -10,7 +10,7 @@ their dedup) stay apart from a webhook integration's."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +20,7 @@ from alerts.models.alerts import OPEN_STATUSES
 from alerts.services.intake import IntakeResult, PayloadError, alertmanager_receive
 from alerts.services.integrations import integration_create
 from alerts.services.muting import silence_create, silence_expire
+from core.timeparse import ParamError, rfc3339
 from metrics.matchers import MatcherError, validate
 
 INTEGRATION_NAME = "Alertmanager API"
@@ -44,12 +45,9 @@ def parse_time(value: object, field: str) -> datetime | None:
     if not isinstance(value, str):
         raise PayloadError([f"{field}: must be an RFC 3339 time"])
     try:
-        parsed = datetime.fromisoformat(value[:64].replace("Z", "+00:00"))
-    except ValueError:
-        raise PayloadError([f"{field}: {value[:40]!r} is not an RFC 3339 time"]) from None
-    if parsed.tzinfo is None:
-        raise PayloadError([f"{field}: needs a time zone"])
-    return parsed
+        return datetime.fromtimestamp(rfc3339(value, field), UTC)  # the one time parser (core/timeparse.py)
+    except ParamError as exc:
+        raise PayloadError([f"{exc.field}: {exc.message}"]) from None
 
 
 def amapi_alerts_receive(*, team, alerts: object, now: datetime | None = None) -> IntakeResult:
