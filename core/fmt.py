@@ -122,7 +122,13 @@ def money(value, currency: str = "USD") -> str:
 
 @register.filter
 def when(value) -> str:
-    """An aware datetime in the active (the user's) time zone: "2 Dec 2026, 19:30"."""
+    """An aware datetime (or an RFC 3339 string of one) in the active (the user's) time zone:
+    "2 Dec 2026, 19:30"."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
     if not isinstance(value, datetime):
         return DASH if value in (None, "") else str(value)
     local = timezone.localtime(value) if timezone.is_aware(value) else value
