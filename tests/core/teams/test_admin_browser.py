@@ -35,7 +35,7 @@ PHONE = {"width": 390, "height": 844}
 ADD_PAGES = {
     "rule": "/admin/alerts/alertrule/add/",
     "channel": "/admin/paging/notificationchannel/add/",
-    "slo": "/admin/slo/add/",
+    "slo": "/admin/slo/slo/add/",
     "sla": "/admin/slo/sla/add/",
     "rotation": "/admin/paging/oncallrotation/add/",
     "policy": "/admin/paging/escalationpolicy/add/",
