@@ -39,6 +39,19 @@ def _no_pool_in_celery(**kwargs) -> None:
     use_own_connection(settings.DATABASES, conn_max_age=settings.CELERY_DB_CONN_MAX_AGE)
 
 
+def lower_priority(increment: int) -> int:
+    """Raise this process's nice value by `increment` (children forked later inherit it); returns
+    the new nice value. A process can lower its priority without privileges, never raise it back."""
+    return os.nice(increment) if increment > 0 else os.nice(0)
+
+
+@worker_init.connect  # in the parent, so every prefork child inherits it
+def _worker_priority(**kwargs) -> None:
+    from django.conf import settings
+
+    lower_priority(settings.CELERY_WORKER_NICE)
+
+
 @task_prerun.connect
 @task_postrun.connect
 def _close_old_connections(**kwargs) -> None:

@@ -271,6 +271,10 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # Celery workers and beat use no pool (hive_ops/celery.py): one connection per process, kept this long.
 CELERY_DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 300)
+# Celery workers lower their CPU priority by this much (nice) when they start: on a shared machine
+# the web processes (sample acceptance, acknowledgements) come first and detection lags, bounded
+# and visible in /metrics (docs/deployment.md, "Worker priority"). 0 keeps the inherited priority.
+CELERY_WORKER_NICE = env_int("HIVEOPS_WORKER_NICE", 10)
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "metrics-refresh-rollups": {"task": "metrics.tasks.refresh_rollups", "schedule": 30.0},

@@ -57,6 +57,16 @@ def start_worker(env: dict, queue: str) -> subprocess.Popen:
     )
 
 
+def nice_value(pid: int) -> int:
+    """The nice value of a process, from /proc/<pid>/stat (field 19)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+
+def children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def kill(worker: subprocess.Popen) -> None:
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
@@ -98,6 +108,10 @@ def test_killing_the_worker_mid_escalation_loses_and_repeats_nothing(team, http_
         while len(http_peer.received) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(http_peer.received) >= 2, "the worker did not deliver the first levels"
+        # The worker and its prefork children run below the web processes' priority (and page anyway).
+        lowered = min(19, os.nice(0) + settings.CELERY_WORKER_NICE)
+        assert settings.CELERY_WORKER_NICE == 10
+        assert [nice_value(pid) for pid in [worker.pid, *children(worker.pid)]] == [lowered] * 3
         kill(worker)  # mid-escalation: later steps sit in Redis as ETA tasks of a dead worker
         time.sleep(2 * WAIT.total_seconds())
         worker = start_worker(env, queue)
