@@ -55,7 +55,7 @@ PROFILE_ETA, PROFILE_STEP = 0.1, 0.5
 LIK_SHORT = 8
 LIK_ALPHA = 0.005
 WARMUP = 100
-FIRE = 0.5
+FIRE = 0.6
 REST = 100
 REST_DAMP = 0.4
 ESCALATE = 0.1
@@ -80,6 +80,11 @@ HIST_DECAY = 0.99965
 TAIL_LO, TAIL_HI = 2.0, 3.3  # -log10 tail frequency: 1 % scores 0, ~0.05 % scores 1
 W_CONTEXT = 0.6
 DIRECT = 1.0
+# Range: a value beyond the range seen so far by more than RANGE_MARGIN of its width (once the
+# detector has seen RANGE_AFTER points) scores at least RANGE_SCORE; 0 turns it off.
+RANGE_MARGIN = 0.08
+RANGE_SCORE = 0.8
+RANGE_AFTER = FIRST_TRAIN
 LIK_FLOOR = 0.02
 _FEEDBACK_KEYS = ("*", *KINDS)
 
@@ -210,7 +215,9 @@ class Detector:
             resid = (x - med) / scale_w
         z_level = self.lvl + LEVEL_ALPHA * (resid - self.lvl)
 
-        # Context novelty (as in CAD OSE): has this sequence of value levels been seen?
+        # Range (before the point widens it), then context novelty (as in CAD OSE): has this
+        # sequence of value levels been seen?
+        outside = self._outside(x)
         novel = self._novelty(x)
 
         u_forest = u_svm = 0.0
@@ -218,6 +225,8 @@ class Detector:
             u_forest, u_svm = self.models.lookup(x, x - prev_mean)
 
         kind = self._kind(x, z_ewma, fence, z_level, z_var, z_trend, z_seas, max(u_forest, u_svm))
+        if kind is None and outside:
+            kind = "spike" if outside > 0 else "drop"
         f = self.factors[0]
         if kind is not None:
             f *= self.factors[1 + KINDS.index(kind)]
@@ -237,7 +246,9 @@ class Detector:
         comps["context"] = c = novel / f if n >= WARMUP else 0.0
         raw = 1.0 - keep * (1.0 - W_CONTEXT * c)
         comps["likelihood"] = likelihood = self._likelihood(raw)
-        score = self._rest(max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP))
+        comps["range"] = 1.0 if outside else 0.0
+        surprise = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
+        score = self._rest(max(surprise, RANGE_SCORE / f) if outside else surprise)
 
         if p_med == p_med:
             expected, half = p_med, 3.0 * p_scale
@@ -438,6 +449,16 @@ class Detector:
             hist[k] *= scale
         self.total *= scale
         self.inc = 1.0
+
+    def _outside(self, x: float) -> int:
+        """1 (above) or -1 (below) when x is beyond the range seen so far by more than
+        RANGE_MARGIN of its width, else 0."""
+        if RANGE_MARGIN <= 0.0 or self.n < RANGE_AFTER:
+            return 0
+        margin = RANGE_MARGIN * (self.hi - self.lo)
+        if margin <= 0.0:
+            return 0
+        return 1 if x > self.hi + margin else -1 if x < self.lo - margin else 0
 
     def _novelty(self, x: float) -> float:
         """Contextual novelty of x (context.py), then x joins the history and the learned range."""
