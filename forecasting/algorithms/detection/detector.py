@@ -16,6 +16,9 @@ learns from it. Sub-detectors (each a score in [0, 1], reported in `Score.compon
 - ``context``: contextual novelty (context.py, in the spirit of CAD OSE): the share of the point's
   contexts (its value level after the sets of levels of the last few points) never seen before;
   not calibrated by rarity (a context is novel once), weighted W_CONTEXT.
+- ``range``: 1 when the value lies beyond the range seen so far (all of the series' history) by more
+  than RANGE_MARGIN of that range's width, once RANGE_AFTER points have been seen; such a point
+  scores at least RANGE_SCORE (divided by the feedback factor), whatever the other components say.
 
 Calibration: a deviation only counts when it is rare *for this series*. Each component keeps a
 decayed log2 histogram of its past deviations; its score is the -log10 frequency of deviations at
@@ -25,10 +28,10 @@ Ensemble: a noisy-OR of the component scores (ewma, iqr and seasonal, which see 
 count once, by the strongest) gives the raw surprise; the final score is the larger
 of (a) the anomaly likelihood of the recent mean raw surprise against its long-run distribution
 (as in Numenta's approach), on a log scale so that 0.5 is a 1e-5 tail, and (b) the raw surprise of
-the point itself. After a score reaches FIRE the detector rests for REST points (scores damped by
-REST_DAMP) so one anomaly makes one alert, not a burst; only evidence ESCALATE stronger than the
-alert fires again while resting, and an episode that goes on (scores still >= FIRE) keeps it
-resting for at least EXTEND more points.
+the point itself, raised to RANGE_SCORE for a range anomaly. After a score reaches FIRE the
+detector rests for REST points (scores damped by REST_DAMP) so one anomaly makes one alert, not a
+burst; only evidence ESCALATE stronger than the alert fires again while resting, and an episode
+that goes on (scores still >= FIRE) keeps it resting for at least EXTEND more points.
 
 Feedback: `Detector(desensitise=f)` and `suppress(kind, f)` (kind=None: every kind) make the series
 less sensitive: deviations of that kind are divided by f (>= 1) and count as f² times more common
