@@ -100,6 +100,21 @@ def test_the_range_waits_for_range_after_points_and_can_be_turned_off(monkeypatc
     assert stream(ts, values)[350].components["range"] == 0.0
 
 
+@pytest.mark.parametrize("escalates", [True, False])
+def test_a_range_anomaly_during_a_rest_is_damped_only_when_ranges_do_not_escalate(monkeypatch, escalates):
+    monkeypatch.setattr(detector, "RANGE_ESCALATES", escalates)
+    ts, values = flat_noise()
+    values[1000] = 40.0  # an alert: the detector rests for the next REST points
+    values[1020] = 60.0  # breaks the range again (now 9-40) while resting
+    scores = stream(ts, values)
+    assert scores[1000].score >= detector.RANGE_SCORE
+    assert scores[1020].components["range"] == 1.0
+    if escalates:
+        assert scores[1020].score >= detector.RANGE_SCORE
+    else:
+        assert scores[1020].score < detector.FIRE
+
+
 def test_confidence_grows_while_learning():
     ts, values = seasonal_series(n=400)
     scores = stream(ts, values)

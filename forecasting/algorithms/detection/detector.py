@@ -18,7 +18,8 @@ learns from it. Sub-detectors (each a score in [0, 1], reported in `Score.compon
   not calibrated by rarity (a context is novel once), weighted W_CONTEXT.
 - ``range``: 1 when the value lies beyond the range seen so far (all of the series' history) by more
   than RANGE_MARGIN of that range's width, once RANGE_AFTER points have been seen; such a point
-  scores at least RANGE_SCORE (divided by the feedback factor), whatever the other components say.
+  scores at least RANGE_SCORE (divided by the feedback factor), whatever the other components say,
+  and is not damped by a rest (RANGE_ESCALATES).
 
 Calibration: a deviation only counts when it is rare *for this series*. Each component keeps a
 decayed log2 histogram of its past deviations; its score is the -log10 frequency of deviations at
@@ -85,9 +86,10 @@ W_CONTEXT = 0.6
 DIRECT = 1.0
 # Range: a value beyond the range seen so far by more than RANGE_MARGIN of its width (once the
 # detector has seen RANGE_AFTER points) scores at least RANGE_SCORE; 0 turns it off.
-RANGE_MARGIN = 0.08
+RANGE_MARGIN = 0.05
 RANGE_SCORE = 0.8
 RANGE_AFTER = FIRST_TRAIN
+RANGE_ESCALATES = True  # a range anomaly is never damped by a rest (it starts a new one)
 LIK_FLOOR = 0.02
 _FEEDBACK_KEYS = ("*", *KINDS)
 
@@ -251,7 +253,7 @@ class Detector:
         comps["likelihood"] = likelihood = self._likelihood(raw)
         comps["range"] = 1.0 if outside else 0.0
         surprise = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
-        score = self._rest(max(surprise, RANGE_SCORE / f) if outside else surprise)
+        score = self._rest(max(surprise, RANGE_SCORE / f) if outside else surprise, outside != 0)
 
         if p_med == p_med:
             expected, half = p_med, 3.0 * p_scale
@@ -363,10 +365,11 @@ class Detector:
         self.lik_var = (1.0 - LIK_ALPHA) * (self.lik_var + LIK_ALPHA * d * d)
         return math.log(max(tail, 1e-10)) / _LOG_TINY
 
-    def _rest(self, score: float) -> float:
+    def _rest(self, score: float, outside: bool) -> float:
         """One episode, one alert: after a score reaches FIRE, damp the next REST points unless
-        the evidence is ESCALATE stronger; an episode that goes on keeps the detector resting."""
-        if self.rest > 0 and score < self.rest_level + ESCALATE:
+        the evidence is ESCALATE stronger or the value breaks the range seen so far
+        (RANGE_ESCALATES); an episode that goes on keeps the detector resting."""
+        if self.rest > 0 and score < self.rest_level + ESCALATE and not (outside and RANGE_ESCALATES):
             self.rest = max(self.rest - 1, EXTEND if score >= FIRE else 0)
             return score * REST_DAMP
         if score >= FIRE:
