@@ -33,10 +33,18 @@ VARIANTS: dict[str, dict[str, object]] = {
     "likelihood-only": {"DIRECT": 0.0},
     "damp0.2": {"REST_DAMP": 0.2},
     "likelihood16": {"LIK_SHORT": 16},
+    "range0.08": {"RANGE_MARGIN": 0.08},
+    "range0.1": {"RANGE_MARGIN": 0.1},
+    "range-off": {"RANGE_MARGIN": 0.0},
+    "range-rests": {"RANGE_ESCALATES": False},
+    "extend0": {"EXTEND": 0},
+    "fire0.5": {"FIRE": 0.5},
 }
 # What `nab_run --cv` tries unless --variants says otherwise: the grid that keeps a full-corpus run
-# under 30 minutes on two shared cores (direct0.7 is the only one any fold has preferred so far).
-DEFAULT_CV = ("production", "rest50", "rest200", "context0.3", "tail-high", "direct0.7")
+# under 30 minutes on two shared cores: the range margin, the episode extension and the firing
+# level and whether a range anomaly escalates through a rest (the constants the range component
+# brought in), against range-off (the detector without it).
+DEFAULT_CV = ("production", "range0.08", "range0.1", "range-off", "range-rests", "extend0", "fire0.5")
 _TUNABLES = sorted({name for settings in VARIANTS.values() for name in settings})
 PRODUCTION = {name: getattr(detector, name) for name in _TUNABLES}
 

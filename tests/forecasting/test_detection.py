@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecasting.algorithms.detection import KINDS, Detector, Score, train_models
+from forecasting.algorithms.detection import KINDS, Detector, Score, detector, train_models
 from forecasting.algorithms.detection.detector import WINDOW
 
 STEP = 300  # 5-minute samples
@@ -68,6 +68,51 @@ def test_components_explain_the_score():
     assert all(0.0 <= c <= 1.0 for c in result.components.values())
     assert result.components["ewma"] > 0.5
     assert result.components["seasonal"] > 0.5
+
+
+def flat_noise(n: int = 1500, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return START + STEP * np.arange(n, dtype=float), 10 + rng.uniform(-1, 1, n)
+
+
+def test_a_value_beyond_the_range_seen_so_far_scores_at_least_the_range_score(monkeypatch):
+    monkeypatch.setattr(detector, "REST", 0)  # no resting after an earlier alert: the score as it is
+    ts, values = flat_noise()
+    values[1200] = 11.3  # 15 % of the range (2) above the highest value so far
+    values[1300] = 8.95  # ≈ 2 % below the lowest: inside the 5 % margin, not a range anomaly
+    scores = stream(ts, values)
+    assert scores[1200].components["range"] == 1.0
+    assert scores[1200].score >= detector.RANGE_SCORE
+    assert scores[1200].kind is not None
+    assert scores[1300].components["range"] == 0.0
+    inside = [s.components["range"] for s in scores[detector.RANGE_AFTER : 1200]]
+    assert max(inside) == 0.0
+
+
+def test_the_range_waits_for_range_after_points_and_can_be_turned_off(monkeypatch):
+    ts, values = flat_noise(n=400)
+    values[150] = 30.0  # before RANGE_AFTER: the range is still being learned
+    values[350] = 60.0
+    scores = stream(ts, values)
+    assert scores[150].components["range"] == 0.0
+    assert scores[350].components["range"] == 1.0
+    monkeypatch.setattr(detector, "RANGE_MARGIN", 0.0)
+    assert stream(ts, values)[350].components["range"] == 0.0
+
+
+@pytest.mark.parametrize("escalates", [True, False])
+def test_a_range_anomaly_during_a_rest_is_damped_only_when_ranges_do_not_escalate(monkeypatch, escalates):
+    monkeypatch.setattr(detector, "RANGE_ESCALATES", escalates)
+    ts, values = flat_noise()
+    values[1000] = 40.0  # an alert: the detector rests for the next REST points
+    values[1020] = 60.0  # breaks the range again (now 9-40) while resting
+    scores = stream(ts, values)
+    assert scores[1000].score >= detector.RANGE_SCORE
+    assert scores[1020].components["range"] == 1.0
+    if escalates:
+        assert scores[1020].score >= detector.RANGE_SCORE
+    else:
+        assert scores[1020].score < detector.FIRE
 
 
 def test_confidence_grows_while_learning():

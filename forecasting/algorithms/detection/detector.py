@@ -16,6 +16,10 @@ learns from it. Sub-detectors (each a score in [0, 1], reported in `Score.compon
 - ``context``: contextual novelty (context.py, in the spirit of CAD OSE): the share of the point's
   contexts (its value level after the sets of levels of the last few points) never seen before;
   not calibrated by rarity (a context is novel once), weighted W_CONTEXT.
+- ``range``: 1 when the value lies beyond the range seen so far (all of the series' history) by more
+  than RANGE_MARGIN of that range's width, once RANGE_AFTER points have been seen; such a point
+  scores at least RANGE_SCORE (divided by the feedback factor), whatever the other components say,
+  and is not damped by a rest (RANGE_ESCALATES).
 
 Calibration: a deviation only counts when it is rare *for this series*. Each component keeps a
 decayed log2 histogram of its past deviations; its score is the -log10 frequency of deviations at
@@ -25,10 +29,10 @@ Ensemble: a noisy-OR of the component scores (ewma, iqr and seasonal, which see 
 count once, by the strongest) gives the raw surprise; the final score is the larger
 of (a) the anomaly likelihood of the recent mean raw surprise against its long-run distribution
 (as in Numenta's approach), on a log scale so that 0.5 is a 1e-5 tail, and (b) the raw surprise of
-the point itself. After a score reaches FIRE the detector rests for REST points (scores damped by
-REST_DAMP) so one anomaly makes one alert, not a burst; only evidence ESCALATE stronger than the
-alert fires again while resting, and an episode that goes on (scores still >= FIRE) keeps it
-resting for at least EXTEND more points.
+the point itself, raised to RANGE_SCORE for a range anomaly. After a score reaches FIRE the
+detector rests for REST points (scores damped by REST_DAMP) so one anomaly makes one alert, not a
+burst; only evidence ESCALATE stronger than the alert fires again while resting, and an episode
+that goes on (scores still >= FIRE) keeps it resting for at least EXTEND more points.
 
 Feedback: `Detector(desensitise=f)` and `suppress(kind, f)` (kind=None: every kind) make the series
 less sensitive: deviations of that kind are divided by f (>= 1) and count as f² times more common
@@ -55,7 +59,7 @@ PROFILE_ETA, PROFILE_STEP = 0.1, 0.5
 LIK_SHORT = 8
 LIK_ALPHA = 0.005
 WARMUP = 100
-FIRE = 0.5
+FIRE = 0.6
 REST = 100
 REST_DAMP = 0.4
 ESCALATE = 0.1
@@ -80,6 +84,12 @@ HIST_DECAY = 0.99965
 TAIL_LO, TAIL_HI = 2.0, 3.3  # -log10 tail frequency: 1 % scores 0, ~0.05 % scores 1
 W_CONTEXT = 0.6
 DIRECT = 1.0
+# Range: a value beyond the range seen so far by more than RANGE_MARGIN of its width (once the
+# detector has seen RANGE_AFTER points) scores at least RANGE_SCORE; 0 turns it off.
+RANGE_MARGIN = 0.05
+RANGE_SCORE = 0.8
+RANGE_AFTER = FIRST_TRAIN
+RANGE_ESCALATES = True  # a range anomaly is never damped by a rest (it starts a new one)
 LIK_FLOOR = 0.02
 _FEEDBACK_KEYS = ("*", *KINDS)
 
@@ -210,7 +220,9 @@ class Detector:
             resid = (x - med) / scale_w
         z_level = self.lvl + LEVEL_ALPHA * (resid - self.lvl)
 
-        # Context novelty (as in CAD OSE): has this sequence of value levels been seen?
+        # Range (before the point widens it), then context novelty (as in CAD OSE): has this
+        # sequence of value levels been seen?
+        outside = self._outside(x)
         novel = self._novelty(x)
 
         u_forest = u_svm = 0.0
@@ -218,6 +230,8 @@ class Detector:
             u_forest, u_svm = self.models.lookup(x, x - prev_mean)
 
         kind = self._kind(x, z_ewma, fence, z_level, z_var, z_trend, z_seas, max(u_forest, u_svm))
+        if kind is None and outside:
+            kind = "spike" if outside > 0 else "drop"
         f = self.factors[0]
         if kind is not None:
             f *= self.factors[1 + KINDS.index(kind)]
@@ -237,7 +251,9 @@ class Detector:
         comps["context"] = c = novel / f if n >= WARMUP else 0.0
         raw = 1.0 - keep * (1.0 - W_CONTEXT * c)
         comps["likelihood"] = likelihood = self._likelihood(raw)
-        score = self._rest(max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP))
+        comps["range"] = 1.0 if outside else 0.0
+        surprise = max(likelihood, DIRECT * raw) * min(1.0, n / WARMUP)
+        score = self._rest(max(surprise, RANGE_SCORE / f) if outside else surprise, outside != 0)
 
         if p_med == p_med:
             expected, half = p_med, 3.0 * p_scale
@@ -349,10 +365,11 @@ class Detector:
         self.lik_var = (1.0 - LIK_ALPHA) * (self.lik_var + LIK_ALPHA * d * d)
         return math.log(max(tail, 1e-10)) / _LOG_TINY
 
-    def _rest(self, score: float) -> float:
+    def _rest(self, score: float, outside: bool) -> float:
         """One episode, one alert: after a score reaches FIRE, damp the next REST points unless
-        the evidence is ESCALATE stronger; an episode that goes on keeps the detector resting."""
-        if self.rest > 0 and score < self.rest_level + ESCALATE:
+        the evidence is ESCALATE stronger or the value breaks the range seen so far
+        (RANGE_ESCALATES); an episode that goes on keeps the detector resting."""
+        if self.rest > 0 and score < self.rest_level + ESCALATE and not (outside and RANGE_ESCALATES):
             self.rest = max(self.rest - 1, EXTEND if score >= FIRE else 0)
             return score * REST_DAMP
         if score >= FIRE:
@@ -438,6 +455,16 @@ class Detector:
             hist[k] *= scale
         self.total *= scale
         self.inc = 1.0
+
+    def _outside(self, x: float) -> int:
+        """1 (above) or -1 (below) when x is beyond the range seen so far by more than
+        RANGE_MARGIN of its width, else 0."""
+        if RANGE_MARGIN <= 0.0 or self.n < RANGE_AFTER:
+            return 0
+        margin = RANGE_MARGIN * (self.hi - self.lo)
+        if margin <= 0.0:
+            return 0
+        return 1 if x > self.hi + margin else -1 if x < self.lo - margin else 0
 
     def _novelty(self, x: float) -> float:
         """Contextual novelty of x (context.py), then x joins the history and the learned range."""
