@@ -13,8 +13,7 @@ from capacity.analysis.types import DAY
 
 FINE_DAYS = 90.0
 COARSE_POINTS = 1500
-DAILY_HARMONICS = 4  # a business-hours plateau needs more than a sine
-WEEKEND_HARMONICS = 2
+WEEKEND_STEP_H = 2  # the weekend's own profile, one value every 2 hours
 RHO_CAP = 0.8
 
 
@@ -33,23 +32,61 @@ def seasonal_terms(t_days: np.ndarray) -> tuple[bool, bool | str]:
 
 
 def seasonal_columns(epoch_days: np.ndarray, daily: bool, weekly: bool | str) -> list[np.ndarray]:
-    """Fourier terms of the hour of day; with `weekly`, a weekend level, the weekend's own daily
-    shape and a weekly sine (calendar days in UTC, so the weekend is where it really is)."""
-    cols: list[np.ndarray] = []
-    if not daily:
-        return cols
-    angle = 2 * np.pi * epoch_days
-    for k in range(1, DAILY_HARMONICS + 1):
-        cols.extend([np.sin(k * angle), np.cos(k * angle)])
+    """The hour-of-day profile as a piecewise-linear curve through one value per hour (hat
+    functions centred on each hour's middle, where the hourly means sit; the last one left out,
+    the level carries it), so a business day's plateau and ramps, or a rotation's drop, are
+    followed without the overshoot of a few sines that put peaks too high and crossings days
+    early. With `weekly`, the weekend's departure from that profile (every WEEKEND_STEP_H hours,
+    calendar days in UTC so the weekend is where it really is), and from two weeks a weekly sine."""
+    cols = hats(epoch_days, 24)[:-1] if daily else []
     if weekly:
         weekend = (np.mod(np.floor(epoch_days) + 3, 7) >= 5).astype(float)
-        cols.append(weekend)
-        for k in range(1, WEEKEND_HARMONICS + 1):
-            cols.extend([weekend * np.sin(k * angle), weekend * np.cos(k * angle)])
+        cols.extend(weekend * h for h in hats(epoch_days, 24 // WEEKEND_STEP_H))
         if weekly == "sine":
             week = 2 * np.pi * epoch_days / 7
             cols.extend([np.sin(week), np.cos(week)])
     return cols
+
+
+def hats(epoch_days: np.ndarray, knots: int) -> list[np.ndarray]:
+    """`knots` periodic hat functions over the day, the k-th peaking at the middle of the k-th
+    part of the day and falling to zero at its neighbours' middles (they sum to one)."""
+    u = np.mod(epoch_days, 1.0) * knots - 0.5
+    lower = np.floor(u)
+    share = u - lower
+    lower = np.mod(lower, knots).astype(int)
+    upper = np.mod(lower + 1, knots)
+    out = np.zeros((knots, len(epoch_days)))
+    index = np.arange(len(epoch_days))
+    out[lower, index] = 1.0 - share
+    out[upper, index] += share
+    return list(out)
+
+
+def seasonal_that_pays(
+    base: np.ndarray, epoch_days: np.ndarray, y: np.ndarray, daily: bool, weekly: bool | str
+) -> tuple[bool, bool | str]:
+    """The richest of no cycle, a daily one and a daily one with weekend terms whose AIC (sample
+    size discounted for autocorrelation, as the model weights do) is lowest: a profile of 23 or
+    more values fitted to noise only adds variance, and weekend terms over the last days of a
+    short segment trade off against its growth rate."""
+    options: list[tuple[bool, bool | str]] = [(False, False)]
+    if daily:
+        options.append((True, False))
+    if weekly:
+        options.extend([(False, weekly), (True, weekly)])
+    if len(options) == 1:
+        return options[0]
+    fits = []  # the richest last: its residuals give the effective sample size
+    for d, w in options:
+        x = np.column_stack([base, *seasonal_columns(epoch_days, d, w)])
+        q, _ = np.linalg.qr(x)
+        r = y - q @ (q.T @ y)
+        fits.append((float(r @ r), x.shape[1], r))
+    n = effective_n(fits[-1][2])
+    floor = 1e-12 * max(1.0, float(np.mean(y**2)))
+    aic = [n * math.log(sse / len(y) + floor) + 2 * k for sse, k, _ in fits]
+    return options[int(np.argmin(aic))]
 
 
 def block_indices(n: int, samples: int, block: int, rng: np.random.Generator) -> np.ndarray:
