@@ -48,7 +48,7 @@ from capacity.analysis.regression import (
 from capacity.analysis.types import DAY, Change, Fit, Settings
 
 MIN_POINTS = 8
-SAMPLES = 200
+SAMPLES = 100
 BLOCK_S = DAY
 HINGE_KNOTS = 3  # the best knots kept as candidates
 MIN_SAWTOOTH_DAYS = 2.0

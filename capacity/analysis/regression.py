@@ -15,6 +15,7 @@ FINE_DAYS = 90.0
 COARSE_POINTS = 1500
 WEEKEND_STEP_H = 2  # the weekend's own profile, one value every 2 hours
 RHO_CAP = 0.8
+BLOCK_POINTS = 24
 
 
 def seasonal_terms(t_days: np.ndarray) -> tuple[bool, bool | str]:
@@ -66,27 +67,36 @@ def hats(epoch_days: np.ndarray, knots: int) -> list[np.ndarray]:
 def seasonal_that_pays(
     base: np.ndarray, epoch_days: np.ndarray, y: np.ndarray, daily: bool, weekly: bool | str
 ) -> tuple[bool, bool | str]:
-    """The richest of no cycle, a daily one and a daily one with weekend terms whose AIC (sample
-    size discounted for autocorrelation, as the model weights do) is lowest: a profile of 23 or
-    more values fitted to noise only adds variance, and weekend terms over the last days of a
-    short segment trade off against its growth rate."""
-    options: list[tuple[bool, bool | str]] = [(False, False)]
-    if daily:
-        options.append((True, False))
-    if weekly:
-        options.extend([(False, weekly), (True, weekly)])
-    if len(options) == 1:
-        return options[0]
-    fits = []  # the richest last: its residuals give the effective sample size
-    for d, w in options:
-        x = np.column_stack([base, *seasonal_columns(epoch_days, d, w)])
-        q, _ = np.linalg.qr(x)
-        r = y - q @ (q.T @ y)
-        fits.append((float(r @ r), x.shape[1], r))
-    n = effective_n(fits[-1][2])
-    floor = 1e-12 * max(1.0, float(np.mean(y**2)))
-    aic = [n * math.log(sse / len(y) + floor) + 2 * k for sse, k, _ in fits]
-    return options[int(np.argmin(aic))]
+    """The one of no cycle, a daily one, weekend terms and both whose AIC (sample size
+    discounted for autocorrelation, as the model weights do) is lowest: a profile of 23 or more
+    values fitted to noise only adds variance, and weekend terms over the last days of a short
+    segment trade off against its growth rate. Nested designs share a QR: the squared error of
+    each leading block of columns is what is left of y's after its part of Qᵀy."""
+    if not daily and not weekly:
+        return False, False
+    day = seasonal_columns(epoch_days, True, False) if daily else []
+    week = seasonal_columns(epoch_days, False, weekly) if weekly else []
+    total = float(y @ y)
+    sse: dict[tuple[bool, bool | str], float] = {}
+    orders = [(day, week, (True, False), (True, weekly))]
+    if week:
+        orders.append((week, day, (False, weekly), (True, weekly)))
+    for first, second, first_key, both_key in orders:
+        x = np.column_stack([base, *first, *second])
+        r = np.linalg.qr(np.column_stack([x, y]), mode="r")  # its last column holds Qᵀy
+        qty = r[: x.shape[1], -1]
+        explained = np.cumsum(qty**2)
+        k = base.shape[1]
+        sse[(False, False)] = total - float(explained[k - 1])
+        sse[first_key] = total - float(explained[k + len(first) - 1])
+        if second:
+            sse[both_key] = total - float(explained[-1])
+    beta = np.linalg.lstsq(r[: x.shape[1], : x.shape[1]], qty, rcond=None)[0]
+    n = effective_n(y - x @ beta)  # residuals of the richest design (the last one)
+    width = {(False, False): 0, (True, False): len(day), (False, weekly): len(week)}
+    width[(True, weekly)] = len(day) + len(week)
+    floor = 1e-12 * max(1.0, total / len(y))
+    return min(sse, key=lambda o: n * math.log(max(sse[o], 0.0) / len(y) + floor) + 2 * width[o])
 
 
 def block_indices(n: int, samples: int, block: int, rng: np.random.Generator) -> np.ndarray:
@@ -125,7 +135,15 @@ def effective_n(residuals: np.ndarray) -> float:
     r = residuals - residuals.mean()
     # Capped: residuals that wander for days mean a model that does not fit, not one observation.
     rho = float(np.clip(np.dot(r[1:], r[:-1]) / max(np.dot(r, r), 1e-300), 0.0, RHO_CAP))
-    return n * (1 - rho) / (1 + rho)
+    n_eff = n * (1 - rho) / (1 + rho)
+    # Wander over days is dependence too, and one lag does not see it: the spread of the means
+    # of consecutive BLOCK_POINTS (a day of hours) against what independent points would give.
+    blocks = n // BLOCK_POINTS
+    if blocks >= 4:
+        means = r[: blocks * BLOCK_POINTS].reshape(blocks, BLOCK_POINTS).mean(axis=1)
+        inflation = BLOCK_POINTS * float(np.var(means)) / max(float(np.var(r)), 1e-300)
+        n_eff = min(n_eff, n / max(1.0, inflation))
+    return n_eff
 
 
 def pseudo_inverse(x: np.ndarray) -> np.ndarray:
