@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import resource
 import sys
 import time
 from pathlib import Path
@@ -169,6 +170,13 @@ def load_fleet(count: int, days: int) -> list:
     return list(Resource.objects.filter(team=team, series__in=series).select_related("series"))
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """(this process, its finished children): user + system CPU seconds."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def fleet(count: int, days: int, database_url: str, processes: int) -> dict:
     from django.conf import settings
     from django.utils import timezone
@@ -196,9 +204,10 @@ def fleet(count: int, days: int, database_url: str, processes: int) -> dict:
 
     dbname = database_url.rsplit("/", 1)[-1]
     with CpuMeter(server_pid=None, dbname=dbname) as meter:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         done, failed = analyses_refresh(resources=resources, now=now, progress=progress, processes=processes)
         analyse_s = time.perf_counter() - started
+        own_cpu, pool_cpu = (after - before for after, before in zip(cpu_seconds(), cpu, strict=True))
     bar.close()
     return {
         "fleet_resources": len(resources),
@@ -212,6 +221,12 @@ def fleet(count: int, days: int, database_url: str, processes: int) -> dict:
         # with the count (the history read included).
         "fleet_seconds_per_10k": round(analyse_s * 10_000 / max(1, len(resources)), 1),
         "goal2_met": analyse_s * 10_000 / max(1, len(resources)) <= 120 and failed == 0,
+        # CPU seconds of this process (reads, writes) and of the pool's processes (the maths),
+        # whatever the machine's load; on two free cores the run takes about the larger of
+        # (own + pool) / 2 and own.
+        "fleet_cpu_seconds_own": round(own_cpu, 2),
+        "fleet_cpu_seconds_pool": round(pool_cpu, 2),
+        "fleet_cpu_ms_per_resource": round(1000 * (own_cpu + pool_cpu) / max(1, len(resources)), 2),
         "baseline_read_seconds": round(read_s, 2),
         "analysis_vs_read": round(analyse_s / read_s, 2) if read_s else None,
         "ms_per_resource": round(1000 * analyse_s / max(1, len(resources)), 1),
