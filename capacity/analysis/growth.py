@@ -145,6 +145,8 @@ def one_off_changes(ts, y, *, limit: float) -> list[tuple[int, Change]]:
     """Changes in the series less its daily profile: the window detector's, and the sharp
     two-point ones it misses between close resets, in time order (one per WINDOW points)."""
     rest = y - daily_profile(ts, y)
+    if len(y) > 2 and np.var(np.diff(rest)) > 0.9 * np.var(np.diff(y)):
+        rest = y  # the profile does not smooth the hour-to-hour moves (no cycle, or a wrap bent it)
     found = sorted(change_points(ts, rest, limit=limit) + sharp_changes(ts, rest, limit=limit), key=lambda f: f[0])
     out: list[tuple[int, Change]] = []
     for index, change in found:
