@@ -99,3 +99,17 @@ def test_day_long_wander_lowers_the_effective_sample_size():
     wander = white + np.repeat(rng.normal(0, 1.0, 20), 24)
     assert effective_n(white) > 0.5 * len(white)  # the block estimate is itself noisy
     assert effective_n(wander) < 0.2 * len(wander)
+
+
+def test_a_wrapping_counter_is_not_a_step_every_day():
+    """Around a wrap the week-long running mean is far off for days; a profile bent by that put
+    a step at the wrap's hour into every day (25 changes, a fit on the last day). The profile is
+    left out when it does not smooth the hour-to-hour moves."""
+    case = make_case("counter_wrap", 27003)
+    ts = mid_bucket(case.ts, end=case.now)
+    found = one_off_changes(ts, case.values, limit=100.0)
+    assert 1 <= len(found) <= 3
+    assert any(c.kind == "reset" and c.size < -50 for _, c in found)  # the wraps are seen
+    fit = calc.fit_growth(ts, case.values, now=case.now, days=90, limit=100.0, seed=case.seed)
+    ex = calc.exhaustion(fit, limit=100.0, horizon_days=90)
+    assert abs(ex.p50 - case.truth_s) <= 0.1 * case.truth_s
