@@ -9,18 +9,21 @@ p10–p90 contains the truth (goal: both ≥ 0.8). Baseline in the same run, on 
 Netdata-style "last hour" linear extrapolation and a plain least-squares line over the whole
 history (no change points, no seasonality); we report their within-10 % share too.
 
-Fleet (bench database `hiveops_bench`): `--resources` (1,000) series with 60 days of 1-hour
+Fleet (bench database `hiveops_bench`): `--resources` (1,000) series with `--days` (35) of 1-hour
 rollups written directly into `metrics_rollup_1h` (loading them through ingest would take an
 hour of rollup refresh; the analysis only reads rollups), one resource each; then
 `capacity.services.analyses_refresh` over all of them, timed, with a tqdm bar. Baseline in the
 same run: reading the same history without analysing it (`history_many`), so
-`analysis_vs_read` says how much the maths adds to the database read. Goal: ≤ 120 s.
+`analysis_vs_read` says how much the maths adds to the database read. `--processes` (2) forked
+processes do the maths. Goal: 10,000 resources ≤ 120 s (`fleet_seconds_per_10k`, scaled from
+the fleet measured: the chunks are independent).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import resource
 import sys
 import time
 from pathlib import Path
@@ -167,7 +170,14 @@ def load_fleet(count: int, days: int) -> list:
     return list(Resource.objects.filter(team=team, series__in=series).select_related("series"))
 
 
-def fleet(count: int, days: int, database_url: str) -> dict:
+def cpu_seconds() -> tuple[float, float]:
+    """(this process, its finished children): user + system CPU seconds."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def fleet(count: int, days: int, database_url: str, processes: int) -> dict:
     from django.conf import settings
     from django.utils import timezone
     from tqdm import tqdm
@@ -194,9 +204,10 @@ def fleet(count: int, days: int, database_url: str) -> dict:
 
     dbname = database_url.rsplit("/", 1)[-1]
     with CpuMeter(server_pid=None, dbname=dbname) as meter:
-        started = time.perf_counter()
-        done, failed = analyses_refresh(resources=resources, now=now, progress=progress)
+        started, cpu = time.perf_counter(), cpu_seconds()
+        done, failed = analyses_refresh(resources=resources, now=now, progress=progress, processes=processes)
         analyse_s = time.perf_counter() - started
+        own_cpu, pool_cpu = (after - before for after, before in zip(cpu_seconds(), cpu, strict=True))
     bar.close()
     return {
         "fleet_resources": len(resources),
@@ -204,8 +215,18 @@ def fleet(count: int, days: int, database_url: str) -> dict:
         "fleet_points": points,
         "fleet_analysed": done,
         "fleet_failed": failed,
+        "fleet_processes": processes,
         "fleet_seconds": round(analyse_s, 2),
-        "goal2_met": analyse_s <= 120 and failed == 0,
+        # Goal 2 is 10,000 resources in 120 s: the chunks are independent, so the time scales
+        # with the count (the history read included).
+        "fleet_seconds_per_10k": round(analyse_s * 10_000 / max(1, len(resources)), 1),
+        "goal2_met": analyse_s * 10_000 / max(1, len(resources)) <= 120 and failed == 0,
+        # CPU seconds of this process (reads, writes) and of the pool's processes (the maths),
+        # whatever the machine's load; on two free cores the run takes about the larger of
+        # (own + pool) / 2 and own.
+        "fleet_cpu_seconds_own": round(own_cpu, 2),
+        "fleet_cpu_seconds_pool": round(pool_cpu, 2),
+        "fleet_cpu_ms_per_resource": round(1000 * (own_cpu + pool_cpu) / max(1, len(resources)), 2),
         "baseline_read_seconds": round(read_s, 2),
         "analysis_vs_read": round(analyse_s / read_s, 2) if read_s else None,
         "ms_per_resource": round(1000 * analyse_s / max(1, len(resources)), 1),
@@ -220,7 +241,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100, help="calibration cases per growth kind (default 100)")
     parser.add_argument("--seed", type=int, default=1000, help="calibration seed (tuning used 1-4)")
     parser.add_argument("--resources", type=int, default=1000)
-    parser.add_argument("--days", type=int, default=60, help="hourly history per resource (default 60)")
+    parser.add_argument("--days", type=int, default=35, help="hourly history per resource (default 35, what is read)")
+    parser.add_argument("--processes", type=int, default=2, help="processes for the fleet's maths (default 2)")
     parser.add_argument("--skip-fleet", action="store_true", help="calibration only (no database)")
     args = parser.parse_args()
     stop_on_signals()
@@ -229,7 +251,7 @@ def main() -> None:
         check_isolation(args.database_url, 8100)
         ensure_database(args.database_url)
         setup_django(args.database_url)
-        result.update(fleet(args.resources, args.days, args.database_url))
+        result.update(fleet(args.resources, args.days, args.database_url, args.processes))
     emit(result, args.json)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import F, QuerySet
 
+from capacity.analysis.growth import MAX_FIT_DAYS
 from capacity.analysis.history import mid_bucket
 from capacity.models import Analysis, AnalysisRun, Resource, Scenario
 from forecasting.selectors import latest_forecast
@@ -69,7 +70,8 @@ def history_many(*, series_ids: list[int], end: datetime, days: float) -> dict[i
 
 
 def history_days() -> float:
-    return float(settings.HIVEOPS_CAPACITY_HISTORY_DAYS)
+    """Days of hourly history to read: the setting, never more than the fit uses."""
+    return float(min(settings.HIVEOPS_CAPACITY_HISTORY_DAYS, MAX_FIT_DAYS))
 
 
 def engine_forecast(*, resource: Resource):

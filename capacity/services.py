@@ -4,14 +4,19 @@ fleet analyses with progress, and compare scenarios. The maths is in calculation
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
 from functools import partial
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
@@ -22,7 +27,7 @@ from capacity.selectors import history_days, history_many
 from core.queue import enqueue
 
 logger = logging.getLogger(__name__)
-CHUNK = 200
+CHUNK = 100
 BAND_POINTS = 240
 P95_DAYS = 14
 
@@ -139,25 +144,72 @@ STORED = [f.name for f in Analysis._meta.concrete_fields if f.name != "resource"
 
 
 def analyses_refresh(
-    *, resources: Iterable[Resource], now: datetime | None = None, progress: Callable[[int, int], None] | None = None
+    *,
+    resources: Iterable[Resource],
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    processes: int | None = None,
 ) -> tuple[int, int]:
     """Analyse resources in chunks (one history query per chunk) and store the results.
-    `progress(done, failed)` is called after each chunk. Returns (analysed, failed)."""
+    With `processes` > 1 (default HIVEOPS_CAPACITY_PROCESSES) and more than one chunk, the
+    chunks' maths runs in that many forked processes while this one reads the next chunks and
+    stores the finished ones. `progress(done, failed)` is called after each chunk. Returns
+    (analysed, failed)."""
     now = now or timezone.now()
     resources = [r for r in resources if r.enabled]
+    chunks = [resources[i : i + CHUNK] for i in range(0, len(resources), CHUNK)]
+    processes = settings.HIVEOPS_CAPACITY_PROCESSES if processes is None else processes
     done = failed = 0
-    for i in range(0, len(resources), CHUNK):
-        chunk = resources[i : i + CHUNK]
-        data = history_many(series_ids=[r.series_id for r in chunk if r.series_id], end=now, days=history_days())
-        rows = []
-        with one_blas_thread():
-            rows = [analysed(resource, data, now) for resource in chunk]
-        done += sum(row.status != Analysis.Status.FAILED for row in rows)
-        failed += sum(row.status == Analysis.Status.FAILED for row in rows)
-        Analysis.objects.bulk_create(rows, update_conflicts=True, unique_fields=["resource"], update_fields=STORED)
-        if progress is not None:
-            progress(done, failed)
+    pending: deque[Future] = deque()
+    with fleet_pool(processes if len(chunks) > 1 else 1) as pool:
+        for index, chunk in enumerate(chunks):
+            data = history_many(series_ids=[r.series_id for r in chunk if r.series_id], end=now, days=history_days())
+            pending.append(chunk_submit(pool, chunk, data, now))
+            while pending and (len(pending) > max(1, processes) or index == len(chunks) - 1):
+                ok, bad = analyses_store(pending.popleft().result())
+                done, failed = done + ok, failed + bad
+                if progress is not None:
+                    progress(done, failed)
     return done, failed
+
+
+def analyses_store(rows: list[Analysis]) -> tuple[int, int]:
+    """Write a chunk's analyses (one upsert); returns (analysed, failed)."""
+    Analysis.objects.bulk_create(rows, update_conflicts=True, unique_fields=["resource"], update_fields=STORED)
+    bad = sum(row.status == Analysis.Status.FAILED for row in rows)
+    return len(rows) - bad, bad
+
+
+def chunk_analysed(chunk: list[Resource], data: dict, now: datetime) -> list[Analysis]:
+    """A chunk's analyses (unsaved): pure maths, run in a pool process or in this one."""
+    with one_blas_thread():
+        return [analysed(resource, data, now) for resource in chunk]
+
+
+def chunk_submit(pool: ProcessPoolExecutor | None, chunk: list[Resource], data: dict, now: datetime) -> Future:
+    if pool is not None:
+        try:
+            return pool.submit(chunk_analysed, chunk, data, now)
+        except (OSError, AssertionError, BrokenExecutor):  # e.g. "daemonic processes are not allowed to have children"
+            logger.warning("capacity: the process pool refused work, analysing in this process", exc_info=True)
+    future: Future = Future()
+    future.set_result(chunk_analysed(chunk, data, now))
+    return future
+
+
+@contextmanager
+def fleet_pool(processes: int):
+    """Forked processes for the maths (they inherit the loaded app and never touch the database:
+    reads and writes stay here), or None for one process. Where a process may not start
+    children (a daemonic worker process), `chunk_submit` runs the chunk here instead."""
+    if processes <= 1 or multiprocessing.current_process().daemon:
+        yield None
+        return
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def analysis_fresh(*, resource: Resource, now: datetime | None = None) -> Analysis:

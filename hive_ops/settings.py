@@ -397,9 +397,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HiveOps <hiveops@localhost>"
 HIVEOPS_BI_CURRENCY = env_str("HIVEOPS_BI_CURRENCY", "EUR")
 HIVEOPS_EXECUTIVE_REPORT_EMAILS = env_list("HIVEOPS_EXECUTIVE_REPORT_EMAILS", [])
 
-# Capacity planning: hourly history analysed per resource, and when the weekly digest goes out
-# (weekday 0 = Monday, hour in UTC).
-HIVEOPS_CAPACITY_HISTORY_DAYS = env_int("HIVEOPS_CAPACITY_HISTORY_DAYS", 60)
+# Capacity planning: hourly history read per resource (the fit uses at most the last 35 days, so
+# more is never read), processes sharing the hourly fleet analysis, and when the weekly digest
+# goes out (weekday 0 = Monday, hour in UTC).
+HIVEOPS_CAPACITY_HISTORY_DAYS = env_int("HIVEOPS_CAPACITY_HISTORY_DAYS", 35)
+HIVEOPS_CAPACITY_PROCESSES = env_int("HIVEOPS_CAPACITY_PROCESSES", 2)
 HIVEOPS_CAPACITY_DIGEST_WEEKDAY = env_int("HIVEOPS_CAPACITY_DIGEST_WEEKDAY", 0)
 HIVEOPS_CAPACITY_DIGEST_HOUR = env_int("HIVEOPS_CAPACITY_DIGEST_HOUR", 8)
 

@@ -13,8 +13,8 @@ from capacity.analysis.types import DAY, HOUR, Change
 JUMP_SIGMAS = 6.0
 WINDOW = 6  # points on each side of a candidate change
 MIN_JUMP = 0.05  # a change must move the level by at least 5 % of the limit
-ALONE_DAYS = 5.0  # a segment this long is fitted on its own
-POOL_SEGMENTS = 3
+ALONE_DAYS = 10.0  # a segment this long is fitted on its own (Settings.alone_days)
+POOL_SEGMENTS = 5
 # Periodic resets: gaps between resets agree within this share of their median (a missed reset
 # counts as a gap of two periods); two resets only count when they are a day or a week apart.
 PERIOD_TOLERANCE = 0.1
@@ -54,13 +54,27 @@ def daily_profile(ts: np.ndarray, y: np.ndarray) -> np.ndarray:
     lo, hi = np.maximum(0, i - half), np.minimum(n, i + half + 1)
     departure = y - (c[hi] - c[lo]) / (hi - lo)
     key = hour_key(ts)
-    # A mean per hour of the week-part after clipping each departure to 3 robust deviations
-    # (a median per key was a fifth of a fit's time).
-    bound = 3 * max(robust_sd(departure), 1e-9)
-    clipped = np.clip(departure, -bound, bound)
+    # A mean per hour of the week-part after clipping each departure to 3 robust deviations of
+    # its distance from its hour's median. Clipping around one bound for all hours flattened a
+    # business day's plateau (the spread of all departures is the night's noise, not the day's
+    # height); clipping around each hour's mean let a counter's wrap pull the means.
     counts = np.bincount(key, minlength=48)
+    middle = key_medians(key, departure, counts)[key]
+    bound = 3 * max(robust_sd(departure - middle), 1e-9)
+    clipped = middle + np.clip(departure - middle, -bound, bound)
     means = np.bincount(key, weights=clipped, minlength=48) / np.maximum(counts, 1)
     return np.where(counts[key] >= 2, means[key], 0.0)
+
+
+def key_medians(key: np.ndarray, values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The (lower) median of the values of each key, from one sort (a median per key in a loop
+    was a fifth of a fit's time); 0 for a key without values."""
+    ordered = values[np.lexsort((values, key))]
+    starts = np.cumsum(counts) - counts
+    out = np.zeros(len(counts))
+    has = counts > 0
+    out[has] = ordered[starts[has] + (counts[has] - 1) // 2]
+    return out
 
 
 def hour_key(ts: np.ndarray) -> np.ndarray:
@@ -179,14 +193,16 @@ def periodic_resets(ts: np.ndarray, found: list[tuple[int, Change]]) -> float | 
     return period
 
 
-def segments_for_fit(n: int, ts: np.ndarray, cuts: list[int]) -> tuple[int, list[int]]:
+def segments_for_fit(
+    n: int, ts: np.ndarray, cuts: list[int], *, alone_days: float = ALONE_DAYS
+) -> tuple[int, list[int]]:
     """(first index used, segment starts inside it): the last segment, pooled with earlier ones
-    while it is shorter than ALONE_DAYS."""
+    (each its own level, one growth rate) while it is shorter than `alone_days`."""
     starts = [0, *cuts]
     chosen = [starts[-1]]
     for start in reversed(starts[:-1]):
         span = (ts[-1] - ts[chosen[0]]) / DAY
-        if span >= ALONE_DAYS or len(chosen) >= POOL_SEGMENTS:
+        if span >= alone_days or len(chosen) >= POOL_SEGMENTS:
             break
         chosen.insert(0, start)
     # A pooled segment too short to say anything is dropped (a blip between two changes).

@@ -13,12 +13,11 @@ from capacity.analysis.types import DAY, Exhaustion, Fit
 def crossing_times(times: np.ndarray, paths: np.ndarray, threshold: float) -> np.ndarray:
     """Seconds from times[0] to each path's first value ≥ threshold (linear between grid points;
     inf when it never gets there)."""
-    over = paths >= threshold
-    hit = over.any(axis=1)
-    first = np.argmax(over, axis=1)
     out = np.full(len(paths), np.inf)
-    rows = np.flatnonzero(hit)
-    i = first[rows]
+    rows = np.flatnonzero(paths.max(axis=1) >= threshold)  # most paths of most resources never get there
+    if not len(rows):
+        return out
+    i = np.argmax(paths[rows] >= threshold, axis=1)
     at_start = i == 0
     out[rows[at_start]] = 0.0
     rows, i = rows[~at_start], i[~at_start]
@@ -48,11 +47,13 @@ def exhaustion(
     threshold = limit * limit_scale
     if fit.level >= threshold and limit_scale == 1.0 and factor is None:
         return Exhaustion(0.0, 0.0, 0.0, 1.0, horizon_s, now=True)
-    keep = fit.times <= fit.times[0] + horizon_s + 1
-    paths = fit.paths[:, keep] * (factor[keep] if factor is not None else 1.0)
+    end = int(np.searchsorted(fit.times, fit.times[0] + horizon_s + 1, side="right"))
+    paths = fit.paths[:, :end] if factor is None else fit.paths[:, :end] * factor[:end]  # a view, or a copy
     if fit.level * (factor[0] if factor is not None else 1.0) >= threshold:
         return Exhaustion(0.0, 0.0, 0.0, 1.0, horizon_s, now=True)
-    cross = crossing_times(fit.times[keep], paths, threshold)
+    cross = crossing_times(fit.times[:end], paths, threshold)
+    if fit.lead is not None:
+        cross = np.maximum(0.0, cross - fit.lead)
 
     def q(p: float) -> float | None:
         value = quantile(cross, p)

@@ -42,12 +42,13 @@ from capacity.analysis.regression import (
     future_grid,
     seasonal_columns,
     seasonal_terms,
+    seasonal_that_pays,
     weighted_fit,
 )
 from capacity.analysis.types import DAY, Change, Fit, Settings
 
 MIN_POINTS = 8
-SAMPLES = 200
+SAMPLES = 100
 BLOCK_S = DAY
 HINGE_KNOTS = 3  # the best knots kept as candidates
 MIN_SAWTOOTH_DAYS = 2.0
@@ -144,6 +145,8 @@ def one_off_changes(ts, y, *, limit: float) -> list[tuple[int, Change]]:
     """Changes in the series less its daily profile: the window detector's, and the sharp
     two-point ones it misses between close resets, in time order (one per WINDOW points)."""
     rest = y - daily_profile(ts, y)
+    if len(y) > 2 and np.var(np.diff(rest)) > 0.9 * np.var(np.diff(y)):
+        rest = y  # the profile does not smooth the hour-to-hour moves (no cycle, or a wrap bent it)
     found = sorted(change_points(ts, rest, limit=limit) + sharp_changes(ts, rest, limit=limit), key=lambda f: f[0])
     out: list[tuple[int, Change]] = []
     for index, change in found:
@@ -157,12 +160,13 @@ def one_off_changes(ts, y, *, limit: float) -> list[tuple[int, Change]]:
 
 def trend_frame(ts, y, found, now: float, grid: np.ndarray, settings: Settings) -> Frame:
     """The last segment (pooled with earlier ones while short): linear, exponential and hinges."""
-    first, starts = segments_for_fit(len(y), ts, [i for i, _ in found])
+    first, starts = segments_for_fit(len(y), ts, [i for i, _ in found], alone_days=settings.alone_days)
     t, yk = ts[first:], y[first:]
     segment = np.searchsorted(np.asarray(starts), np.arange(first, len(y)), side="right") - 1
     t_days, g_days = (t - now) / DAY, (grid - now) / DAY
-    daily, weekly = seasonal_terms(t_days)
     count = len(starts)
+    base = np.column_stack([(segment == j).astype(float) for j in range(count)] + [t_days])
+    daily, weekly = seasonal_that_pays(base, t / DAY, yk, *seasonal_terms(t_days))
     x = np.column_stack(
         [(segment == j).astype(float) for j in range(count)] + [t_days] + seasonal_columns(t / DAY, daily, weekly)
     )
@@ -180,7 +184,7 @@ def trend_frame(ts, y, found, now: float, grid: np.ndarray, settings: Settings) 
         candidates.append(Candidate("exponential", x, xf, True, PRIOR["exponential"] * (1 - hp), slope))
     last_start = float(ts[starts[-1]])
     candidates += hinges(x, xf, yk, t_days, g_days, (last_start - now) / DAY, slope, hp)
-    return Frame(t, yk, grid, candidates, last_start, count, seasonal=daily)
+    return Frame(t, yk, grid, candidates, last_start, count, seasonal=bool(daily or weekly))
 
 
 def hinges(x, xf, y, t_days, g_days, start_days: float, slope, prior: float) -> list[Candidate]:
@@ -274,7 +278,8 @@ def bootstrap(frame: Frame, fitted, weights, *, samples: int, seed: int, inflate
     counts[int(np.argmax(weights))] += samples - counts.sum()
     spacing = float(np.median(np.diff(frame.t))) if len(frame.t) > 1 else 3600.0
     block = round(BLOCK_S / max(spacing, 1.0))
-    paths = []
+    paths = np.empty((samples, len(frame.grid)))
+    row = 0
     for candidate, model, count in zip(frame.candidates, fitted, counts, strict=True):
         if count <= 0:
             continue
@@ -283,14 +288,17 @@ def bootstrap(frame: Frame, fitted, weights, *, samples: int, seed: int, inflate
         draws = model.yhat + residuals[block_indices(len(frame.y), count, block, rng)]
         betas = model.refit(draws)
         middle = np.median(betas, axis=0)
-        path = (middle + inflate * (betas - middle)) @ candidate.xf.T
-        path = np.exp(np.minimum(path, 700)) if model.log else path
+        out = paths[row : row + count]
+        np.matmul(middle + inflate * (betas - middle), candidate.xf.T, out=out)
+        if model.log:
+            np.exp(np.minimum(out, 700, out=out), out=out)
         # The last hours pin today's level: a path keeps its own growth and cycle, not its own
         # idea of where the series is now (a day-long residual block would shift it whole).
         now = candidate.xf[0] @ model.beta
         now = math.exp(min(now, 700)) if model.log else now
-        paths.append(path - path[:, :1] + now)
-    return np.vstack(paths)
+        out += now - out[:, :1]
+        row += count
+    return paths
 
 
 def fit_growth(
@@ -328,7 +336,10 @@ def fit_growth(
     fitted = without_outliers(frame, fitted)
     weights = model_weights(frame, fitted)
     paths = bootstrap(frame, fitted, weights, samples=samples, seed=seed, inflate=settings.inflate)
-    return assemble(frame, fitted, weights, paths, ts, y, found)
+    fit = assemble(frame, fitted, weights, paths, ts, y, found)
+    spacing = float(np.median(np.diff(ts)))
+    fit.lead = np.random.default_rng([seed, 1]).uniform(0.0, spacing, len(paths))
+    return fit
 
 
 def assemble(frame: Frame, fitted, weights, paths, ts, y, found: list[tuple[int, Change]]) -> Fit:

@@ -39,11 +39,15 @@ def round_up(value: float, step: float) -> float:
 def forecast_peak(fit: Fit, *, capacity: float, window_days: float, factor=None, scale: float = 1.0):
     """(p10, p50, p90) over the bootstrap of the highest utilization within the window, and when
     the median path peaks."""
-    keep = fit.times <= fit.times[0] + window_days * DAY + 1
-    paths = fit.paths[:, keep] * (factor[keep] if factor is not None else 1.0) / (capacity * scale)
-    peaks = paths.max(axis=1)
-    mean = fit.mean[keep] * (factor[keep] if factor is not None else 1.0)
-    at = float(fit.times[keep][int(np.argmax(mean))])
+    end = int(np.searchsorted(fit.times, fit.times[0] + window_days * DAY + 1, side="right"))
+    paths = fit.paths[:, :end]  # a view: the grid is in time order
+    if factor is None:
+        peaks = paths.max(axis=1) / (capacity * scale)
+        mean = fit.mean[:end]
+    else:
+        peaks = (paths * factor[:end]).max(axis=1) / (capacity * scale)
+        mean = fit.mean[:end] * factor[:end]
+    at = float(fit.times[int(np.argmax(mean))])
     return quantile(peaks, 0.1), quantile(peaks, 0.5), quantile(peaks, 0.9), at
 
 

@@ -21,10 +21,12 @@ class Change:
 @dataclass(frozen=True)
 class Settings:
     """The constants chosen by cross-validation across shapes (bench/capacity_eval.py): how much
-    the bootstrap spread is widened, and the prior weight of a growth-rate change (hinge)."""
+    the bootstrap spread is widened, the prior weight of a growth-rate change (hinge), and how
+    long the data since the last change must be to be fitted without the segments before it."""
 
     inflate: float = 3.0
     hinge_prior: float = 0.1
+    alone_days: float = 10.0
     min_history_days: float = 4.0
 
 
@@ -49,6 +51,9 @@ class Fit:
     period_days: float | None = None  # periodic resets (rotation, compaction): their period
     rate_change_at: float | None = None  # the most likely growth-rate change (unix seconds)
     notes: list[str] = field(default_factory=list)  # why the range is as wide as it is
+    # Per path, how much earlier than its hourly means the curve may have got there: a mean
+    # reaches a level up to a bucket after the curve it averages did (at the top of a ramp).
+    lead: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

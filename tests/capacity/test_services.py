@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from capacity import services
 from capacity.models import Analysis, AnalysisRun, Resource
@@ -103,3 +104,34 @@ def test_scenarios_side_by_side(storage_clean, team):
 def test_disabled_resources_are_skipped(storage_clean, team):
     off = resource(team, hourly_series(team), enabled=False)
     assert services.analyses_refresh(resources=Resource.objects.filter(pk=off.pk)) == (0, 0)
+
+
+def test_two_processes_store_what_one_does(storage_clean, team, monkeypatch):
+    """The fleet's maths in two forked processes (chunks read and stored here) gives the same
+    analyses as one process, and progress still counts every chunk."""
+    disks = [
+        resource(team, hourly_series(team, labels={"host": f"db{i}"}, per_day=1 + i, seed=i), name=f"disk {i}")
+        for i in range(3)
+    ]
+    monkeypatch.setattr(services, "CHUNK", 1)
+    seen, now = [], timezone.now()
+    assert services.analyses_refresh(resources=disks, now=now, processes=1) == (3, 0)
+    one = {a.resource_id: (a.tte_p10_s, a.tte_p50_s, a.tte_p90_s, a.model) for a in Analysis.objects.all()}
+    Analysis.objects.all().delete()
+    counted = services.analyses_refresh(resources=disks, now=now, processes=2, progress=lambda d, _: seen.append(d))
+    assert counted == (3, 0)
+    two = {a.resource_id: (a.tte_p10_s, a.tte_p50_s, a.tte_p90_s, a.model) for a in Analysis.objects.all()}
+    assert two == one
+    assert len({v[1] for v in two.values()}) == 3  # three different resources, three answers
+    assert seen == [1, 2, 3]
+
+
+def test_a_worker_process_that_may_not_fork_analyses_in_place(storage_clean, team, monkeypatch):
+    """A Celery prefork child is daemonic and may not start processes: the fleet runs in it."""
+    disk = resource(team, hourly_series(team))
+    other = resource(team, hourly_series(team, labels={"host": "db2"}), name="disk 2")
+    monkeypatch.setattr(services, "CHUNK", 1)
+    monkeypatch.setattr(services.multiprocessing.current_process(), "daemon", True, raising=False)
+    with services.fleet_pool(2) as pool:
+        assert pool is None
+    assert services.analyses_refresh(resources=[disk, other], processes=2) == (2, 0)
