@@ -14,6 +14,29 @@ from core.teams.models import Team
 from metrics import matchers as label_matchers
 from metrics.models import Series
 
+# A rule's fields in the order the admin form and the API show them: what it watches and when it
+# fires (CONDITION_FIELDS), then what the alert it raises says (OUTCOME_FIELDS).
+CONDITION_FIELDS = [
+    "metric",
+    "matchers",
+    "aggregation",
+    "window",
+    "comparator",
+    "critical_threshold",
+    "warning_threshold",
+    "recovery_threshold",
+    "for_duration",
+    "absence_after",
+]
+OUTCOME_FIELDS = [
+    "severity",
+    "warning_severity",
+    "labels",
+    "summary_template",
+    "description_template",
+    "runbook_url",
+]
+
 
 class AlertRule(models.Model):
     """A condition evaluated per matching series. `kind` names an evaluator in the registry
