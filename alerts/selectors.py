@@ -70,6 +70,18 @@ def incident_members(*, incident_ids: set[int], by: str) -> list[tuple[int, int 
     return list(pairs.distinct())
 
 
+def incidents_opened_since(*, incident: Incident, since: datetime, limit: int) -> list[Incident]:
+    """The incident's team's other incidents opened since `since`, newest first, with their
+    service and resolver."""
+    qs = Incident.objects.filter(team_id=incident.team_id, opened_at__gte=since).exclude(id=incident.id)
+    return list(qs.select_related("service", "resolved_by").order_by("-opened_at")[:limit])
+
+
+def incident_alert_labels(*, incident_ids: list[int]) -> list[tuple[int, dict, str]]:
+    """(incident id, labels, summary) of every alert in these incidents."""
+    return list(Alert.objects.filter(incident_id__in=incident_ids).values_list("incident_id", "labels", "summary"))
+
+
 def open_forecast_alerts(*, team_ids: list[int], limit: int = 20) -> list[Alert]:
     """Open, unmuted alerts raised by `forecast_breach` rules (predicted breaches), newest first."""
     qs = Alert.objects.filter(team_id__in=team_ids, status__in=OPEN_STATUSES, muted="", rule__kind="forecast_breach")

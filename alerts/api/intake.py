@@ -135,11 +135,16 @@ def pagerduty_start(view: IntakeView, request) -> tuple[dict, Integration] | Res
     return body, integration
 
 
-@extend_schema(tags=["integrations"], request=dict, responses={202: dict, 400: dict, 429: dict})
-class PagerDutyEnqueueView(IntakeView):
-    """PagerDuty Events API v2: `routing_key` is the integration key."""
+class PagerDutyIntakeView(IntakeView):
+    """The PagerDuty intakes (alert events here, change events in insight) take the routing key
+    of a PagerDuty integration; see pagerduty_start."""
 
     kind = Integration.Kind.PAGERDUTY
+
+
+@extend_schema(tags=["integrations"], request=dict, responses={202: dict, 400: dict, 429: dict})
+class PagerDutyEnqueueView(PagerDutyIntakeView):
+    """PagerDuty Events API v2: `routing_key` is the integration key."""
 
     def post(self, request):
         started = pagerduty_start(self, request)
