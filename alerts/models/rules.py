@@ -14,13 +14,10 @@ from core.teams.models import Team
 from metrics import matchers as label_matchers
 from metrics.models import Series
 
-# A rule's fields in the order the admin form and the API show them: what it watches and when it
-# fires (CONDITION_FIELDS), then what the alert it raises says (OUTCOME_FIELDS).
-CONDITION_FIELDS = [
-    "metric",
-    "matchers",
-    "aggregation",
-    "window",
+# A rule's fields in the order the admin and the API show them: what it watches (WATCH_FIELDS) and
+# when it fires (FIRE_FIELDS), then what the alert it raises says (OUTCOME_FIELDS).
+WATCH_FIELDS = ["metric", "matchers", "aggregation", "window"]
+FIRE_FIELDS = [
     "comparator",
     "critical_threshold",
     "warning_threshold",
@@ -28,6 +25,7 @@ CONDITION_FIELDS = [
     "for_duration",
     "absence_after",
 ]
+CONDITION_FIELDS = [*WATCH_FIELDS, *FIRE_FIELDS]
 OUTCOME_FIELDS = [
     "severity",
     "warning_severity",
