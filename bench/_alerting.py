@@ -18,7 +18,6 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 from _common import (
@@ -32,6 +31,7 @@ from _common import (
     check_isolation,
     cpu_seconds,
     log,
+    processes,
     use_redis,
 )
 
@@ -82,17 +82,7 @@ def db_sessions(conninfo: str, dbname: str) -> int:
 
 def process_group_pids(pgid: int) -> list[int]:
     """Pids whose process group is `pgid` (a process started with start_new_session and its children)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            pids.append(int(entry.name))
-    return pids
+    return [pid for pid, fields in processes() if int(fields[2]) == pgid]
 
 
 def process_group_cpu(pgid: int) -> dict[int, float]:

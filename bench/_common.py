@@ -331,9 +331,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its children (a launcher and its daphne workers)."""
-    total = cpu_seconds(pid)
+def processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/<pid>/stat after the command: state, parent, group, …) of every
+    process still there when read."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -341,9 +341,12 @@ def tree_cpu_seconds(pid: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid:
-            total += cpu_seconds(int(entry.name))
-    return total
+        yield int(entry.name), fields
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (a launcher and its daphne workers)."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child, fields in processes() if int(fields[1]) == pid)
 
 
 def machine_busy_seconds() -> float:
