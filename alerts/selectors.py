@@ -77,6 +77,11 @@ def incidents_opened_since(*, incident: Incident, since: datetime, limit: int) -
     return list(qs.select_related("service", "resolved_by").order_by("-opened_at")[:limit])
 
 
+def incident_alerts(*, incident: Incident, limit: int = 200) -> list[Alert]:
+    """The incident's alerts, first seen first, with their series."""
+    return list(incident.alerts.select_related("series").order_by("first_seen", "id")[:limit])
+
+
 def incident_alert_labels(*, incident_ids: list[int]) -> list[tuple[int, dict, str]]:
     """(incident id, labels, summary) of every alert in these incidents."""
     return list(Alert.objects.filter(incident_id__in=incident_ids).values_list("incident_id", "labels", "summary"))

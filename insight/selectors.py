@@ -15,7 +15,7 @@ import numpy as np
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.selectors import incident_alert_labels, incidents_opened_since
+from alerts.selectors import incident_alert_labels, incident_alerts, incidents_opened_since
 from forecasting.selectors import scores_window
 from insight import algorithms as alg
 from insight.models import ChangeEvent
@@ -232,7 +232,7 @@ def _series_dict(series: Series) -> dict:
 def incident_target(incident: Incident) -> tuple[Series | None, datetime]:
     """The series of the incident's first alert that has one, and when the incident started (the
     earliest alert's fired or first-seen time, else the incident's opening)."""
-    alerts = list(incident.alerts.select_related("series").order_by("first_seen", "id")[:200])
+    alerts = incident_alerts(incident=incident)
     starts = [a.fired_at or a.first_seen for a in alerts] + [incident.opened_at]
     first = min(starts)
     target = next((a.series for a in alerts if a.series_id), None)
