@@ -17,6 +17,7 @@ from alerts.models import (
     MaintenanceWindow,
     Silence,
 )
+from alerts.models.rules import FIRE_FIELDS, OUTCOME_FIELDS, WATCH_FIELDS
 from alerts.services.integrations import integration_create
 from alerts.services.muting import muting_refresh_team
 from alerts.services.rules import rule_backtest
@@ -49,35 +50,15 @@ class AlertRuleAdmin(TeamScopedAdmin):
     actions = [backtest_rules]
     fieldsets = [
         (None, {"fields": ["team", "service", "name", "kind", "enabled"]}),
-        ("What to watch", {"fields": ["metric", "matchers", "aggregation", "window"]}),
+        ("What to watch", {"fields": WATCH_FIELDS}),
         (
             "When to fire",
             {
-                "fields": [
-                    "comparator",
-                    "critical_threshold",
-                    "warning_threshold",
-                    "recovery_threshold",
-                    "for_duration",
-                    "absence_after",
-                    *[f"params__{setting.key}" for setting in RULE_SETTINGS],
-                ],
+                "fields": [*FIRE_FIELDS, *[f"params__{setting.key}" for setting in RULE_SETTINGS]],
                 "description": "Only the settings of the chosen kind are shown.",
             },
         ),
-        (
-            "The alert",
-            {
-                "fields": [
-                    "severity",
-                    "warning_severity",
-                    "labels",
-                    "summary_template",
-                    "description_template",
-                    "runbook_url",
-                ]
-            },
-        ),
+        ("The alert", {"fields": OUTCOME_FIELDS}),
     ]
 
 

@@ -7,6 +7,7 @@ from django.contrib import admin
 
 from alerts.evaluators import registry
 from alerts.models import AlertRule, Severity
+from alerts.models.rules import CONDITION_FIELDS, OUTCOME_FIELDS
 from core.admin_widgets import CheckboxListField, KeyValueField, KindSetting, KindSettingsMixin
 from core.teams.admin_scoping import TeamScopedInline
 from metrics import matchers as label_matchers
@@ -143,22 +144,8 @@ class AlertRuleForm(KindSettingsMixin, forms.ModelForm):
             "name",
             "kind",
             "enabled",
-            "metric",
-            "matchers",
-            "aggregation",
-            "window",
-            "comparator",
-            "critical_threshold",
-            "warning_threshold",
-            "recovery_threshold",
-            "for_duration",
-            "absence_after",
-            "severity",
-            "warning_severity",
-            "labels",
-            "summary_template",
-            "description_template",
-            "runbook_url",
+            *CONDITION_FIELDS,
+            *OUTCOME_FIELDS,
         ]
         help_texts = RULE_HELP
 

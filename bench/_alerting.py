@@ -11,24 +11,28 @@ Isolation, stricter than _common.check_isolation because other benchmarks run on
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 from _common import (
     HOST,
     ROOT,
-    add_common_arguments,
+    Child,
+    Start,
+    bench_parser,
+    bench_start,
     celery_queue_key,
     check_isolation,
     cpu_seconds,
-    django_env,
     log,
+    processes,
+    use_redis,
 )
 
 DEFAULT_DATABASE_URL = "postgres://hiveops:hiveops@127.0.0.1:5432/hiveops_alertbench"
@@ -39,15 +43,18 @@ FORBIDDEN_PORTS = {8000, 8100}
 WORKER_STOP_TIMEOUT_S = 20
 
 
-def add_alert_arguments(parser) -> None:
-    """The _common arguments with this benchmark's defaults, plus --redis-url."""
-    add_common_arguments(parser)
-    parser.set_defaults(database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
-    parser.add_argument(
-        "--redis-url",
-        default=DEFAULT_REDIS_URL,
-        help="Redis (cache, channel layer and Celery broker) of the server and worker (default %(default)s)",
-    )
+def alert_parser(doc: str | None, *, web: bool = False) -> argparse.ArgumentParser:
+    """bench_parser with the alert benchmarks' database, port and Redis (the cache, channel layer
+    and Celery broker of their server and worker)."""
+    return bench_parser(doc, web=web, redis_url=DEFAULT_REDIS_URL, database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
+
+
+def alert_start(args: argparse.Namespace) -> Start:
+    """The alert benchmarks' start: their stricter isolation, their Redis for every process
+    started from here, then bench_start."""
+    check_alert_isolation(args.database_url, args.port, args.redis_url)
+    use_redis(args.redis_url)
+    return bench_start(args.database_url)
 
 
 def check_alert_isolation(database_url: str, port: int, redis_url: str) -> None:
@@ -64,12 +71,6 @@ def check_alert_isolation(database_url: str, port: int, redis_url: str) -> None:
         raise SystemExit("refusing Redis database 0 (shared with the development server): use /13")
 
 
-def use_redis(redis_url: str) -> None:
-    """Make every process started from here (server, worker, manage.py) use this Redis database."""
-    os.environ["REDIS_URL"] = redis_url
-    os.environ["CELERY_BROKER_URL"] = redis_url
-
-
 def db_sessions(conninfo: str, dbname: str) -> int:
     """Sessions ever opened on the database (pg_stat_database.sessions, PostgreSQL 14+), this probe included."""
     import psycopg
@@ -81,17 +82,7 @@ def db_sessions(conninfo: str, dbname: str) -> int:
 
 def process_group_pids(pgid: int) -> list[int]:
     """Pids whose process group is `pgid` (a process started with start_new_session and its children)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            pids.append(int(entry.name))
-    return pids
+    return [pid for pid, fields in processes() if int(fields[2]) == pgid]
 
 
 def process_group_cpu(pgid: int) -> dict[int, float]:
@@ -121,45 +112,29 @@ def stop_process_group(proc: subprocess.Popen, timeout: float, what: str) -> Non
     log(f"{what} pid {proc.pid} stopped")
 
 
-class Worker:
+class Worker(Child):
     """A Celery worker (`celery -A hive_ops worker`) against the bench database and Redis database."""
 
     def __init__(self, database_url: str, *, concurrency: int = 2, debug: bool = False, tag: str = "alertbench"):
-        self.database_url = database_url
+        super().__init__(database_url, debug=debug, log_name=f"bench-celery-{tag}.log")
         self.concurrency = concurrency
-        self.debug = debug
         self.tag = tag
-        self.proc: subprocess.Popen | None = None
-        self.log_path = ROOT / ".run" / f"bench-celery-{tag}.log"
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_file = self.log_path.open("wb")
-        command = [
-            str(CELERY),
-            "-A",
-            "hive_ops",
-            "worker",
-            "--concurrency",
-            str(self.concurrency),
-            "--loglevel",
-            "WARNING",
-            "-n",
-            f"{self.tag}-{os.getpid()}@%h",
-        ]
-        self.proc = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=django_env(self.database_url, debug=self.debug),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.spawn(
+            [
+                str(CELERY),
+                "-A",
+                "hive_ops",
+                "worker",
+                "--concurrency",
+                str(self.concurrency),
+                "--loglevel",
+                "WARNING",
+                "-n",
+                f"{self.tag}-{os.getpid()}@%h",
+            ]
         )
-        log_file.close()
         log(f"celery worker pid {self.proc.pid} started (log {self.log_path})")
 
     def check_alive(self) -> None:

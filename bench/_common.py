@@ -11,6 +11,7 @@ Isolation rules every script follows:
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import json
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -50,6 +52,23 @@ def add_common_arguments(parser) -> None:
         help="run the server with DEBUG=true (the settings default); by default the bench server runs "
         "with DEBUG=false, as in production",
     )
+
+
+def bench_parser(
+    doc: str | None, *, web: bool = False, redis_url: str | None = None, **defaults
+) -> argparse.ArgumentParser:
+    """The parser every script starts from: its docstring as the help, the common arguments (with
+    this script's `defaults`, e.g. database_url=, port=), the web-tier ones when `web`, and
+    --redis-url when the script has a Redis database of its own (`redis_url`, its default)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_arguments(parser)
+    if web:
+        add_web_arguments(parser)
+    if defaults:
+        parser.set_defaults(**defaults)
+    if redis_url is not None:
+        parser.add_argument("--redis-url", default=redis_url, help="Redis database of the bench (default %(default)s)")
+    return parser
 
 
 def add_web_arguments(parser) -> None:
@@ -85,6 +104,10 @@ def check_named_isolation(database_url: str, port: int, redis_url: str, *, datab
         raise SystemExit(f"refusing to use a non-local Redis host {redis.hostname!r}")
     if redis.path.strip("/") in ("", "0"):
         raise SystemExit(f"refusing Redis database 0 (shared with the development server): use /{redis_db}")
+
+
+def database_name(database_url: str) -> str:
+    return urlparse(database_url).path.lstrip("/")
 
 
 def psycopg_conninfo(database_url: str, dbname: str | None = None) -> str:
@@ -159,6 +182,29 @@ def create_token(database_url: str, *, team: str, name: str, scopes: str = "inge
     return out.split()[-1]
 
 
+@dataclass(frozen=True)
+class Start:
+    """What a script's main() holds after the common start."""
+
+    conninfo: str  # of the bench database, for psycopg
+    dbname: str
+    started: float  # time.perf_counter() at the start, for the run's total time
+    run: str  # a hex millisecond stamp naming this run's tokens and rows
+
+
+def bench_start(database_url: str, *, django: bool = True, debug: bool = False) -> Start:
+    """The start every script shares after its isolation check: SIGTERM and SIGHUP end it through
+    its `finally` blocks, the bench database is made and migrated, and (unless `django` is False)
+    Django is set up in this process."""
+    stop_on_signals()
+    started = time.perf_counter()
+    ensure_database(database_url)
+    if django:
+        setup_django(database_url, debug=debug)
+    run = f"{int(time.time() * 1000):x}"
+    return Start(psycopg_conninfo(database_url), database_name(database_url), started, run)
+
+
 def port_open(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
@@ -175,42 +221,52 @@ def http_get(port: int, path: str, headers: dict[str, str] | None = None, timeou
         conn.close()
 
 
-class Server:
-    """daphne serving hive_ops.asgi:application on 127.0.0.1:<port> against the bench database:
-    `processes` daphne processes sharing the port through core/webserver.py (as the Procfile
-    runs it), or one plain daphne when processes is 0."""
+class Child:
+    """A process of the project (server, worker) that a script starts against the bench database,
+    in a session of its own (so it is stopped by its group id), its output in .run/<log_name>."""
 
-    def __init__(self, database_url: str, port: int, *, debug: bool = False, processes: int = 0) -> None:
+    def __init__(self, database_url: str, *, debug: bool, log_name: str) -> None:
         self.database_url = database_url
-        self.port = port
         self.debug = debug
-        self.processes = processes
         self.proc: subprocess.Popen | None = None
-        self.log_path = ROOT / ".run" / f"bench-daphne-{port}.log"
+        self.log_path = ROOT / ".run" / log_name
 
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
+    def spawn(self, command: list[str]) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log_file:
+            self.proc = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=django_env(self.database_url, debug=self.debug),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+
+class Server(Child):
+    """daphne serving hive_ops.asgi:application on 127.0.0.1:<port> against the bench database:
+    `processes` daphne processes sharing the port through core/webserver.py (as the Procfile
+    runs it), or one plain daphne when processes is 0."""
+
+    def __init__(self, database_url: str, port: int, *, debug: bool = False, processes: int = 0) -> None:
+        super().__init__(database_url, debug=debug, log_name=f"bench-daphne-{port}.log")
+        self.port = port
+        self.processes = processes
+
     def start(self) -> None:
         if port_open(self.port):
             raise SystemExit(f"port {self.port} is already in use; stop that server or pass --port")
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_file = self.log_path.open("wb")
         if self.processes > 0:
             command = [str(PYTHON), "-m", "core.webserver", "--host", HOST, "--port", str(self.port)]
             command += ["--processes", str(self.processes)]
         else:
             command = [str(DAPHNE), "-b", HOST, "-p", str(self.port), "hive_ops.asgi:application"]
-        self.proc = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=django_env(self.database_url, debug=self.debug),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log_file.close()
+        self.spawn(command)
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -275,9 +331,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its children (a launcher and its daphne workers)."""
-    total = cpu_seconds(pid)
+def processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/<pid>/stat after the command: state, parent, group, …) of every
+    process still there when read."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -285,9 +341,12 @@ def tree_cpu_seconds(pid: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid:
-            total += cpu_seconds(int(entry.name))
-    return total
+        yield int(entry.name), fields
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (a launcher and its daphne workers)."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child, fields in processes() if int(fields[1]) == pid)
 
 
 def machine_busy_seconds() -> float:
@@ -356,6 +415,12 @@ class CpuMeter:
             "other_cpu_pct": max(0, pct(machine - ours)),
             "cpus": os.cpu_count(),
         }
+
+
+def use_redis(redis_url: str) -> None:
+    """Make every process started from here (server, worker, manage.py) use this Redis database."""
+    os.environ["REDIS_URL"] = redis_url
+    os.environ["CELERY_BROKER_URL"] = redis_url
 
 
 def stop_on_signals() -> None:

@@ -41,7 +41,6 @@ What it does (database hiveops_alertbench, server on 127.0.0.1:8200, Redis datab
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import threading
@@ -53,23 +52,18 @@ import psycopg
 from _alerting import (
     CeleryQueue,
     Client,
-    add_alert_arguments,
-    check_alert_isolation,
+    alert_parser,
+    alert_start,
     process_group_cpu,
-    use_redis,
     worker_running,
 )
 from _common import (
     CpuMeter,
     create_token,
     emit,
-    ensure_database,
     log,
     percentile,
-    psycopg_conninfo,
     server_running,
-    setup_django,
-    stop_on_signals,
 )
 from tqdm import tqdm
 
@@ -365,8 +359,7 @@ def summary(values: list[float], prefix: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_alert_arguments(parser)
+    parser = alert_parser(__doc__)
     parser.add_argument("--alerts", type=int, default=50, help="timed iterations (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed iterations first (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each alert (failure after)")
@@ -395,16 +388,9 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=900, help="upper bound of the background traffic")
     parser.add_argument("--keep", action="store_true", help="keep the alerts, series and samples afterwards")
     args = parser.parse_args()
-    check_alert_isolation(args.database_url, args.port, args.redis_url)
-    use_redis(args.redis_url)
-    stop_on_signals()
-    run_started = time.perf_counter()
-    conninfo = psycopg_conninfo(args.database_url)
-    dbname = args.database_url.rsplit("/", 1)[1]
-    ensure_database(args.database_url)
-    run = f"r{int(time.time() * 1000):x}"
+    start = alert_start(args)
+    conninfo, dbname, run = start.conninfo, start.dbname, f"r{start.run}"
     token = create_token(args.database_url, team=TEAM, name=f"bench alert latency {run}", scopes="ingest,read")
-    setup_django(args.database_url, debug=False)
     team_id, rule_id = setup_rule()
     cleanup(conninfo, team_id, keep_tokens=True)  # leftovers of an interrupted run
     queue = CeleryQueue(args.redis_url, args.database_url)
@@ -513,7 +499,7 @@ def main() -> None:
         "goal_p95_ms": GOAL_P95_MS,
         "meets_goal": bool(latency_p95 is not None and latency_p95 * 1000 <= GOAL_P95_MS and len(ok) == args.alerts),
         "wall_s": round(wall, 1),
-        "total_s": round(time.perf_counter() - run_started, 1),
+        "total_s": round(time.perf_counter() - start.started, 1),
     }
     for error in prober.errors[:5]:
         log(f"error: {error}")

@@ -33,7 +33,6 @@ What it does (database hiveops_alertbench, server on 127.0.0.1:8200, Redis datab
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import re
@@ -45,20 +44,15 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import orjson
 import psycopg
-from _alerting import Client, add_alert_arguments, check_alert_isolation, db_sessions, use_redis
+from _alerting import Client, alert_parser, alert_start, db_sessions
 from _common import (
     ROOT,
     CpuMeter,
-    add_web_arguments,
     create_token,
     emit,
-    ensure_database,
     log,
     percentile,
-    psycopg_conninfo,
     server_running,
-    setup_django,
-    stop_on_signals,
 )
 from tqdm import tqdm
 
@@ -406,9 +400,7 @@ def inprocess(paths: dict[str, str], token: str, repeats: int, explain_path) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_alert_arguments(parser)
-    add_web_arguments(parser)
+    parser = alert_parser(__doc__, web=True)
     parser.add_argument("--open", type=int, default=10_000, help="open alerts (default %(default)s)")
     parser.add_argument("--resolved", type=int, default=100_000, help="resolved alerts (default %(default)s)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per query (default %(default)s)")
@@ -417,16 +409,9 @@ def main() -> None:
     parser.add_argument("--q", default="checkout-0042", help="search term of the q query (default %(default)s)")
     parser.add_argument("--reload", action="store_true", help="delete and reload the alerts even if loaded")
     args = parser.parse_args()
-    check_alert_isolation(args.database_url, args.port, args.redis_url)
-    use_redis(args.redis_url)
-    stop_on_signals()
-    run_started = time.perf_counter()
-    conninfo = psycopg_conninfo(args.database_url)
-    dbname = args.database_url.rsplit("/", 1)[1]
-    ensure_database(args.database_url)
-    run = f"{int(time.time() * 1000):x}"
-    token = create_token(args.database_url, team=TEAM, name=f"bench alert list {run}", scopes="read")
-    setup_django(args.database_url, debug=False)
+    start = alert_start(args)
+    conninfo, dbname = start.conninfo, start.dbname
+    token = create_token(args.database_url, team=TEAM, name=f"bench alert list {start.run}", scopes="read")
     team_id, services, user_id = prepare_team()
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -489,7 +474,7 @@ def main() -> None:
         "debug": args.debug,
         "goal_p95_ms": GOAL_P95_MS,
         "meets_goal": worst * 1000 <= GOAL_P95_MS,
-        "total_s": round(time.perf_counter() - run_started, 1),
+        "total_s": round(time.perf_counter() - start.started, 1),
     }
     emit(result, args.json)
 

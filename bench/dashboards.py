@@ -24,15 +24,13 @@ Redis database 0; no server is started: the views run in this process):
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 from datetime import UTC, datetime
 
 import psycopg
-from _common import add_common_arguments, check_isolation, emit, ensure_database, log, percentile, psycopg_conninfo
-from _common import setup_django as _setup_django
+from _common import bench_parser, bench_start, check_isolation, database_name, emit, log, percentile, use_redis
 from _storage import analyze, rollups_delete, rollups_from_stage, rollups_stage
 
 TEAM = "dashbench"
@@ -220,10 +218,7 @@ def measure(user_id: int, rounds: int, warmup: int) -> dict[str, dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser)
-    parser.set_defaults(database_url=DEFAULT_DATABASE_URL)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis of this process (default %(default)s)")
+    parser = bench_parser(__doc__, redis_url=DEFAULT_REDIS_URL, database_url=DEFAULT_DATABASE_URL)
     parser.add_argument("--open", type=int, default=10_000, help="open alerts (default %(default)s)")
     parser.add_argument("--resolved", type=int, default=90_000, help="resolved alerts (default %(default)s)")
     parser.add_argument("--series", type=int, default=10_000, help="series (default %(default)s)")
@@ -234,17 +229,14 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="reload the data set even if loaded")
     args = parser.parse_args()
     check_isolation(args.database_url, args.port)
-    name = args.database_url.rsplit("/", 1)[1]
+    name = database_name(args.database_url)
     if name.startswith("test_hiveops") or name in ("hiveops_bench", "hiveops_alertbench"):
         raise SystemExit(f"refusing to use database {name!r}: use hiveops_dashbench")
     if args.redis_url.rstrip("/").endswith("/0"):
         raise SystemExit("refusing Redis database 0 (shared with the development server)")
-    os.environ["REDIS_URL"] = args.redis_url
-    os.environ["CELERY_BROKER_URL"] = args.redis_url
-    run_started = time.perf_counter()
-    conninfo = psycopg_conninfo(args.database_url)
-    ensure_database(args.database_url)
-    _setup_django(args.database_url, debug=False)
+    use_redis(args.redis_url)
+    start = bench_start(args.database_url)
+    conninfo = start.conninfo
     team_id, services, user_id = prepare()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         have = loaded(conn, team_id)
@@ -288,7 +280,7 @@ def main() -> None:
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "goal_p95_ms": GOAL_P95_MS,
         "meets_goal": worst <= GOAL_P95_MS,
-        "total_s": round(time.perf_counter() - run_started, 1),
+        "total_s": round(time.perf_counter() - start.started, 1),
     }
     emit(result, args.json)
 

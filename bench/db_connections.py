@@ -33,15 +33,15 @@ from collections import Counter
 import psycopg
 from _common import (
     HOST,
-    add_common_arguments,
+    bench_parser,
+    bench_start,
     check_named_isolation,
     emit,
-    ensure_database,
     log,
     percentile,
     psycopg_conninfo,
     server_running,
-    setup_django,
+    use_redis,
 )
 
 DEFAULT_DATABASE_URL = "postgres://hiveops:hiveops@127.0.0.1:5432/hiveops_connbench"
@@ -53,10 +53,7 @@ PATHS = ("/console/", "/api/v1/alerts", "/api/v1/series", "/")
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser)
-    parser.set_defaults(database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis of the bench (default %(default)s)")
+    parser = bench_parser(__doc__, redis_url=DEFAULT_REDIS_URL, database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
     parser.add_argument("--clients", type=int, default=200, help="concurrent clients (default %(default)s)")
     parser.add_argument("--requests", type=int, default=4, help="requests per client (default %(default)s)")
     parser.add_argument("--pool-size", type=int, default=10, help="DB_POOL_MAX_SIZE of the server (default 10)")
@@ -188,16 +185,9 @@ def after_burst(args: argparse.Namespace, burst: Burst) -> dict[str, int]:
 def main() -> None:
     args = parse_args()
     check_named_isolation(args.database_url, args.port, args.redis_url, database="hiveops_connbench", redis_db=8)
-    os.environ.update(
-        {
-            "REDIS_URL": args.redis_url,
-            "CELERY_BROKER_URL": args.redis_url,
-            "DB_POOL_MAX_SIZE": str(args.pool_size),
-            "PGAPPNAME": APP_NAME,
-        }
-    )
-    ensure_database(args.database_url)
-    setup_django(args.database_url, debug=args.debug)
+    use_redis(args.redis_url)
+    os.environ.update({"DB_POOL_MAX_SIZE": str(args.pool_size), "PGAPPNAME": APP_NAME})
+    bench_start(args.database_url, debug=args.debug)
     token, cookie = prepare(args.redis_url)
     with server_running(args.database_url, args.port, debug=args.debug):
         burst = Burst(args, token, cookie)

@@ -18,7 +18,6 @@ bytes/s, and the CPU split (other people's load skews absolute numbers; see benc
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import os
 import sys
@@ -32,14 +31,13 @@ import psycopg
 from _common import (
     HOST,
     CpuMeter,
+    bench_parser,
+    bench_start,
     check_isolation,
     create_token,
     emit,
-    ensure_database,
     log,
-    psycopg_conninfo,
     server_running,
-    stop_on_signals,
 )
 from psycopg import sql
 
@@ -198,10 +196,7 @@ def verify_parquet(path: Path, expected_rows: int, start: datetime, series: int,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print one JSON line on stdout (progress on stderr)")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser = bench_parser(__doc__)
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--samples-per-series", type=int, default=10_000)
     parser.add_argument("--formats", default="parquet", help="comma-separated: parquet,csv,json")
@@ -217,9 +212,7 @@ def main() -> None:
     parser.add_argument("--keep-files", action="store_true", help="keep the downloaded files in .run/")
     args = parser.parse_args()
     check_isolation(args.database_url, args.port)
-    stop_on_signals()
-    ensure_database(args.database_url)
-    conninfo = psycopg_conninfo(args.database_url)
+    conninfo = bench_start(args.database_url, django=False).conninfo
     token = create_token(args.database_url, team=TEAM, name="bench-export", scopes="read")
     start, end, _ = load(conninfo, series=args.series, per_series=args.samples_per_series, reload=args.reload)
     if args.load_only:

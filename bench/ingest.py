@@ -33,7 +33,6 @@ phase (percent of one core): when it is high, someone else's work is depressing 
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import os
 import queue
@@ -49,18 +48,15 @@ from _alerting import Worker
 from _common import (
     HOST,
     CpuMeter,
-    add_common_arguments,
-    add_web_arguments,
+    bench_parser,
+    bench_start,
     check_isolation,
     create_token,
     emit,
-    ensure_database,
     http_get,
     log,
     percentile,
-    psycopg_conninfo,
     server_running,
-    stop_on_signals,
     tree_cpu_seconds,
 )
 from psycopg import sql
@@ -372,9 +368,7 @@ def cleanup(conninfo: str, run: str, plan: Plan) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser)
-    add_web_arguments(parser)
+    parser = bench_parser(__doc__, web=True)
     parser.add_argument("--samples", type=int, default=2_000_000, help="samples to send (default %(default)s)")
     parser.add_argument("--series", type=int, default=1_000, help="distinct series (default %(default)s)")
     parser.add_argument("--batch", type=int, default=10_000, help="points per request (default %(default)s)")
@@ -397,13 +391,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     check_isolation(args.database_url, args.port)
-    stop_on_signals()
-    conninfo = psycopg_conninfo(args.database_url)
-    dbname = args.database_url.rsplit("/", 1)[1]
-    run_started = time.perf_counter()
-    ensure_database(args.database_url)
-
-    run = f"{int(time.time() * 1000):x}"
+    start = bench_start(args.database_url, django=False)
+    conninfo, dbname, run = start.conninfo, start.dbname, start.run
     plan = Plan(
         samples=args.samples, series=args.series, batch=args.batch, run=run, series_per_batch=args.series_per_batch
     )
@@ -477,7 +466,7 @@ def main() -> None:
         "debug": args.debug,
         "targets": {"ratio": TARGET_RATIO, "samples_per_s": TARGET_SAMPLES_PER_S},
         "meets_targets": bool(ratio and ratio >= TARGET_RATIO and samples_per_s >= TARGET_SAMPLES_PER_S),
-        "total_s": round(time.perf_counter() - run_started, 1),
+        "total_s": round(time.perf_counter() - start.started, 1),
     }
     for error in sender.errors[:5]:
         log(f"error: {error}")

@@ -20,7 +20,6 @@ The run's series, samples and dirty-hour rows are deleted afterwards unless --ke
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import os
 import random
@@ -34,15 +33,13 @@ import psycopg
 from _common import (
     HOST,
     CpuMeter,
-    add_common_arguments,
+    bench_parser,
+    bench_start,
     check_isolation,
     create_token,
     emit,
-    ensure_database,
     log,
-    psycopg_conninfo,
     server_running,
-    stop_on_signals,
 )
 from tqdm import tqdm
 
@@ -200,8 +197,7 @@ def cleanup(conninfo: str, run: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser)
+    parser = bench_parser(__doc__)
     parser.add_argument("--series", type=int, default=100_000, help="distinct series (default %(default)s)")
     parser.add_argument("--requests", type=int, default=200, help="requests per pass (default %(default)s)")
     parser.add_argument("--clients", type=int, default=4, help="parallel HTTP clients (default %(default)s)")
@@ -213,13 +209,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     check_isolation(args.database_url, args.port)
-    stop_on_signals()
-    run_started = time.perf_counter()
-    conninfo = psycopg_conninfo(args.database_url)
-    dbname = args.database_url.rsplit("/", 1)[1]
-    ensure_database(args.database_url)
-
-    run = f"{int(time.time() * 1000):x}"
+    start = bench_start(args.database_url, django=False)
+    conninfo, dbname, run = start.conninfo, start.dbname, start.run
     now = int(time.time()) // 60 * 60 - 600
     passes = [build_bodies(run=run, series=args.series, requests=args.requests, seed=args.seed, ts=now)]
     if args.passes == 2:
@@ -288,7 +279,7 @@ def main() -> None:
         **meter.report(),
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "debug": args.debug,
-        "total_s": round(time.perf_counter() - run_started, 1),
+        "total_s": round(time.perf_counter() - start.started, 1),
     }
     emit(result, args.json)
 

@@ -34,7 +34,6 @@ PostgreSQL sessions opened on the bench database per HTTP request (pg_stat_datab
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import os
 import random
@@ -49,18 +48,14 @@ import psycopg
 from _common import (
     HOST,
     CpuMeter,
-    add_common_arguments,
-    add_web_arguments,
+    bench_parser,
+    bench_start,
     check_isolation,
     create_token,
     emit,
-    ensure_database,
     log,
     percentile,
-    psycopg_conninfo,
     server_running,
-    setup_django,
-    stop_on_signals,
 )
 from psycopg import sql
 from tqdm import tqdm
@@ -381,9 +376,7 @@ def time_inprocess(ds: Dataset, queries: list[dict]) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser)
-    add_web_arguments(parser)
+    parser = bench_parser(__doc__, web=True)
     parser.add_argument("--series", type=int, default=1000, help="series stored (default %(default)s)")
     parser.add_argument("--days", type=int, default=30, help="days of 1-minute samples (default %(default)s)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests of each kind (default %(default)s)")
@@ -394,14 +387,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     check_isolation(args.database_url, args.port)
-    stop_on_signals()
     if args.days > 30:
         log("note: retention is 30 days of raw data; older days only survive because no maintenance runs here")
-    run_started = time.perf_counter()
-    conninfo = psycopg_conninfo(args.database_url)
-    dbname = args.database_url.rsplit("/", 1)[1]
-    ensure_database(args.database_url)
-    setup_django(args.database_url, debug=args.debug)
+    start = bench_start(args.database_url, debug=args.debug)
+    conninfo, dbname = start.conninfo, start.dbname
 
     from django.db import connection, transaction
 
@@ -488,7 +477,7 @@ def main() -> None:
         "meets_targets": (
             not errors and p95["range"] * 1000 <= TARGET_RANGE_P95_MS and p95["raw"] * 1000 <= TARGET_RAW_P95_MS
         ),
-        "total_s": round(time.perf_counter() - run_started, 1),
+        "total_s": round(time.perf_counter() - start.started, 1),
     }
     emit(result, args.json)
 

@@ -48,17 +48,17 @@ from _common import (
     PYTHON,
     ROOT,
     CpuMeter,
-    add_common_arguments,
+    bench_parser,
+    bench_start,
     celery_queue_key,
     check_named_isolation,
+    database_name,
     emit,
-    ensure_database,
     log,
     percentile,
     psycopg_conninfo,
     server_running,
-    setup_django,
-    stop_on_signals,
+    use_redis,
 )
 from memory import rss_mb
 
@@ -77,10 +77,7 @@ RATE_LIMIT_ENV = {
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser)
-    parser.set_defaults(database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis database (default %(default)s)")
+    parser = bench_parser(__doc__, redis_url=DEFAULT_REDIS_URL, database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
     parser.add_argument("--minutes", type=float, default=30, help="soak duration (default %(default)s)")
     parser.add_argument("--warmup-minutes", type=float, help="excluded from the growth (default: minutes / 6)")
     parser.add_argument("--window-minutes", type=float, help="RSS window compared (default: minutes / 10)")
@@ -102,11 +99,11 @@ def check_soak_isolation(args: argparse.Namespace) -> None:
 # --- set-up ------------------------------------------------------------------------------------
 
 
-def recreate_database(database_url: str) -> None:
-    name = urlparse(database_url).path.lstrip("/")
+def drop_database(database_url: str) -> None:
+    """Each soak starts from an empty database (bench_start makes and migrates it again)."""
+    name = database_name(database_url)
     with psycopg.connect(psycopg_conninfo(database_url, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    ensure_database(database_url)
 
 
 def prepare(args: argparse.Namespace) -> tuple[str, str]:
@@ -370,16 +367,15 @@ def queue_length(redis_url: str, database_url: str) -> int:
 def main() -> None:
     args = parse_args()
     check_soak_isolation(args)
-    stop_on_signals()
     minutes = args.minutes
     warmup_s = 60 * (args.warmup_minutes if args.warmup_minutes is not None else minutes / 6)
     window_s = 60 * (args.window_minutes if args.window_minutes is not None else minutes / 10)
     total_s = 60 * minutes
-    os.environ.update({"REDIS_URL": args.redis_url, "CELERY_BROKER_URL": args.redis_url, **RATE_LIMIT_ENV})
-    recreate_database(args.database_url)
-    setup_django(args.database_url, debug=args.debug)
+    use_redis(args.redis_url)
+    os.environ.update(RATE_LIMIT_ENV)
+    drop_database(args.database_url)
+    dbname = bench_start(args.database_url, debug=args.debug).dbname
     token, cookie = prepare(args)
-    dbname = urlparse(args.database_url).path.lstrip("/")
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(server_running(args.database_url, args.port, debug=args.debug))
         worker = stack.enter_context(celery(args, "worker", "--concurrency", "2", "--without-gossip"))

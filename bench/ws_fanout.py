@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import resource
 import select
 import subprocess
@@ -47,15 +46,14 @@ import orjson
 from _common import (
     PYTHON,
     CpuMeter,
-    add_common_arguments,
+    bench_parser,
+    bench_start,
     check_named_isolation,
     emit,
-    ensure_database,
     log,
     percentile,
     server_running,
-    setup_django,
-    stop_on_signals,
+    use_redis,
 )
 
 DEFAULT_DATABASE_URL = "postgres://hiveops:hiveops@127.0.0.1:5432/hiveops_wsbench"
@@ -67,10 +65,7 @@ CONNECT_CONCURRENCY = 50
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser)
-    parser.set_defaults(database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis database (default %(default)s)")
+    parser = bench_parser(__doc__, redis_url=DEFAULT_REDIS_URL, database_url=DEFAULT_DATABASE_URL, port=DEFAULT_PORT)
     parser.add_argument("--clients", type=int, default=1000, help="WebSocket connections (default %(default)s)")
     parser.add_argument("--events", type=int, default=100, help="events per burst (default %(default)s)")
     parser.add_argument("--bursts", type=int, default=3, help="bursts (default %(default)s)")
@@ -287,15 +282,11 @@ def main() -> None:
         run_worker(args)
         return
     check_ws_isolation(args)
-    stop_on_signals()
-    os.environ["REDIS_URL"] = args.redis_url
-    os.environ["CELERY_BROKER_URL"] = args.redis_url
-    ensure_database(args.database_url)
-    setup_django(args.database_url, debug=args.debug)
+    use_redis(args.redis_url)
+    dbname = bench_start(args.database_url, debug=args.debug).dbname
     team_id, cookie = prepare(args)
     query = "since=" + ("" if args.no_batch else "&batch=1")
     url = f"ws://127.0.0.1:{args.port}/ws/live/?{query}"
-    dbname = urlparse(args.database_url).path.lstrip("/")
 
     with server_running(args.database_url, args.port, debug=args.debug) as server:
         log("baseline: 1 client")

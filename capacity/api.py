@@ -19,7 +19,7 @@ from capacity.schemas import AnalysisSchema, LiveAnalysisSchema
 from capacity.selectors import fleet, fleet_summary, latest_run, resources_for_teams, scenarios_for_teams
 from capacity.views import chart_data
 from catalog.models import Service
-from core.api import ModelCleanMixin
+from core.api import ModelCleanMixin, TeamOwnedSerializer
 from core.teams.auth import TOKEN_SCOPE, request_team_ids, scope_required, write_team
 from core.teams.models import ApiToken
 from metrics.models import Series
@@ -73,7 +73,9 @@ def analysis_data(a: Analysis | None) -> dict | None:
     }
 
 
-class ResourceSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class ResourceSerializer(TeamOwnedSerializer):
+    team_choices = ("series", "service")
+    unique_in_team = ("name",)
     id = serializers.UUIDField(source="uid", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     series = serializers.SlugRelatedField(slug_field="uid", queryset=Series.objects.none(), allow_null=False)
@@ -111,28 +113,13 @@ class ResourceSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "analysis",
         ]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        team = self.context.get("team")
-        if team is not None:
-            self.fields["series"].queryset = Series.objects.filter(team=team)
-            self.fields["service"].queryset = Service.objects.filter(team=team)
-
-    def validate_name(self, value):
-        team = self.context.get("team")
-        taken = Resource.objects.filter(team=team, name=value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if team is not None and taken.exists():
-            raise serializers.ValidationError("your team already has a resource with this name")
-        return value
-
     @extend_schema_field(AnalysisSchema(allow_null=True))
     def get_analysis(self, instance) -> dict | None:
         return analysis_data(getattr(instance, "analysis", None))
 
 
-class ScenarioSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class ScenarioSerializer(TeamOwnedSerializer):
+    unique_in_team = ("name",)
     id = serializers.UUIDField(source="uid", read_only=True)
 
     class Meta:
@@ -147,15 +134,6 @@ class ScenarioSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "event_multiplier",
             "added_allocation",
         ]
-
-    def validate_name(self, value):
-        team = self.context.get("team")
-        taken = Scenario.objects.filter(team=team, name=value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if team is not None and taken.exists():
-            raise serializers.ValidationError("your team already has a scenario with this name")
-        return value
 
 
 class AdHocScenarioSerializer(ModelCleanMixin, serializers.ModelSerializer):

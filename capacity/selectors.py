@@ -31,6 +31,16 @@ def fleet(*, team_ids: list[int]) -> list[Resource]:
     return list(resources_for_teams(team_ids=team_ids).order_by(F("analysis__risk").desc(nulls_last=True), "name"))
 
 
+def rightsizing(*, team_ids: list[int]) -> list[tuple[Resource, Analysis]]:
+    """The teams' resources whose latest analysis recommends scaling, most at risk first."""
+    out = []
+    for resource in fleet(team_ids=team_ids):
+        analysis = getattr(resource, "analysis", None)
+        if analysis is not None and analysis.status == Analysis.Status.OK and analysis.action.startswith("scale_"):
+            out.append((resource, analysis))
+    return out
+
+
 def scenarios_for_teams(*, team_ids: list[int]) -> QuerySet[Scenario]:
     return Scenario.objects.filter(team_id__in=team_ids)
 

@@ -1,6 +1,9 @@
-"""Project-wide API glue: the DRF exception handler, and JSON 404s for URLs under /api/."""
+"""Project-wide API glue: the DRF exception handler, JSON 404s for URLs under /api/, and the one
+base for serializers of team-owned models."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
@@ -52,3 +55,38 @@ class ModelCleanMixin:
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return attrs
+
+
+class TeamOwnedSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    """A model that belongs to one team, over the API. With the team in the context
+    (`context["team"]`, set by the view):
+    - the related fields named in `team_choices` offer that team's rows only (a nested serializer
+      gets the context of its parent, so this happens when the fields are built, not in __init__);
+    - the fields named in `unique_in_team` refuse a value another row of the team holds, as a 400
+      naming the field rather than an IntegrityError (500) on save. `noun` names the object in that
+      message ("a resource" by default, from the model's verbose name).
+    Without a team (a read, a nested list), the fields stay as declared."""
+
+    team_choices: tuple[str, ...] = ()
+    unique_in_team: tuple[str, ...] = ()
+    noun: str = ""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        team = self.context.get("team")
+        if team is None:
+            return fields
+        for name in self.team_choices:
+            relation = getattr(fields[name], "child_relation", fields[name])
+            relation.queryset = relation.queryset.model.objects.filter(team=team)
+        for name in self.unique_in_team:
+            fields[name].validators.append(partial(self.refuse_taken, team, name))
+        return fields
+
+    def refuse_taken(self, team, name: str, value) -> None:
+        taken = self.Meta.model.objects.filter(team=team, **{name: value})
+        if self.instance is not None and getattr(self.instance, "pk", None) is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            noun = self.noun or f"a {self.Meta.model._meta.verbose_name}"
+            raise serializers.ValidationError(f"your team already has {noun} with this {name}")

@@ -1,10 +1,13 @@
-"""Rate limits per token (or user) and per team, counted in Redis in fixed one-minute windows.
+"""Rate limits, counted in Redis in fixed one-minute windows: the one check (`count`) behind every
+limit of the project.
 
-Ingest and the API both check two counters: the caller's and its team's. Over the limit the
-answer is 429 with Retry-After (the seconds left in the window): Prometheus remote_write and
-the PagerDuty-style clients back off on it. Limits fail open: when Redis is down or slow the
-request goes through (ingest must keep working without Redis) and Redis is left alone for a few
-seconds before it is tried again."""
+Ingest and the API check two counters (`check`): the caller's (token or user) and its team's.
+PagerDuty intake counts events per integration, delivery counts messages per person-facing
+channel (storm control). Over the limit the answer is 429 with Retry-After (the seconds left in
+the window): Prometheus remote_write and the PagerDuty-style clients back off on it. Limits fail
+open: when Redis is down or slow the request goes through (ingest must keep working without
+Redis; the verdict then says `counted=False`) and Redis is left alone for a few seconds before
+it is tried again."""
 
 from __future__ import annotations
 
@@ -34,36 +37,53 @@ class Verdict:
     allowed: bool
     retry_after: int = 0
     which: str = ""
+    counted: bool = True  # False: Redis was away, nothing was counted (allowed by failing open)
 
 
-def check(*, kind: str, caller: str, team_id: int | None, now: float | None = None) -> Verdict:
-    """Count one request of `kind` (ingest or api) for the caller and its team."""
+@dataclass(frozen=True)
+class Counter:
+    which: str  # named in the verdict: caller, team, integration, channel …
+    name: str  # the counter's key, without the window
+    per_minute: int  # 0 is no limit
+
+
+def count(counters: list[Counter], *, now: float | None = None) -> Verdict:
+    """Count one event on each counter in the current minute's window; refused by the first
+    counter over its limit, with the seconds left in the window."""
     global _broken_until
-    limits = settings.HIVEOPS_RATE_LIMITS.get(kind)
-    if not limits or time.monotonic() < _broken_until:
+    counters = [c for c in counters if c.per_minute > 0]
+    if not counters:
         return Verdict(True)
+    if time.monotonic() < _broken_until:
+        return Verdict(True, counted=False)
     now = time.time() if now is None else now
     window = int(now // WINDOW_S)
-    keys = [("caller", fastredis.key(f"rl:{kind}:c:{caller}:{window}"), limits["caller"])]
-    if team_id is not None:
-        keys.append(("team", fastredis.key(f"rl:{kind}:t:{team_id}:{window}"), limits["team"]))
-    keys = [k for k in keys if k[2] > 0]  # a limit of 0 is no limit
-    if not keys:
-        return Verdict(True)
     try:
         pipe = client().pipeline(transaction=False)
-        for _, key, _ in keys:
+        for counter in counters:
+            key = fastredis.key(f"rl:{counter.name}:{window}")
             pipe.incr(key)
             pipe.expire(key, 2 * WINDOW_S)
         counts = pipe.execute()[::2]
     except (redis.RedisError, OSError):
         _broken_until = time.monotonic() + BREAK_S
         logger.warning("rate limits skipped: Redis unavailable", exc_info=True)
-        return Verdict(True)
-    for (which, _, limit), count in zip(keys, counts, strict=True):
-        if count > limit:
-            return Verdict(False, retry_after=max(1, int(WINDOW_S - now % WINDOW_S + 0.999)), which=which)
+        return Verdict(True, counted=False)
+    for counter, seen in zip(counters, counts, strict=True):
+        if seen > counter.per_minute:
+            return Verdict(False, retry_after=max(1, int(WINDOW_S - now % WINDOW_S + 0.999)), which=counter.which)
     return Verdict(True)
+
+
+def check(*, kind: str, caller: str, team_id: int | None, now: float | None = None) -> Verdict:
+    """Count one request of `kind` (ingest or api) for the caller and its team."""
+    limits = settings.HIVEOPS_RATE_LIMITS.get(kind)
+    if not limits:
+        return Verdict(True)
+    counters = [Counter("caller", f"{kind}:c:{caller}", limits["caller"])]
+    if team_id is not None:
+        counters.append(Counter("team", f"{kind}:t:{team_id}", limits["team"]))
+    return count(counters, now=now)
 
 
 def caller_key(request) -> tuple[str, int | None]:

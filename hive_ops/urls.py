@@ -18,9 +18,9 @@ from metrics import export_views, otlp_api
 from metrics import views as metrics_views
 from paging import pages as paging_pages
 from paging import views as paging_views
-from paging.quality import api as quality_api
-from paging.quality import views as quality_views
 from recommendations import urls as recommendations_urls
+from recommendations.quality import api as quality_api
+from recommendations.quality import views as quality_views
 
 urlpatterns = [
     path("", metrics_views.home, name="home"),

@@ -13,10 +13,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.api.intake import IntakeView, invalid_event, pagerduty_start
-from alerts.models import Incident, Integration
+from alerts.api.intake import PagerDutyIntakeView, invalid_event, pagerduty_start
+from alerts.selectors import incidents_for_teams
 from alerts.services.intake import PayloadError
-from catalog.models import Service
+from catalog.selectors import service_by_slug
 from core.teams.auth import request_team_ids, scope_required, write_team
 from core.timeparse import instant, integer
 from insight import selectors
@@ -52,7 +52,7 @@ class IncidentRelatedView(APIView):
 
     def get(self, request, uid):
         team_ids = request_team_ids(request, "read")
-        incident = Incident.objects.filter(team_id__in=team_ids, uid=uid).first()
+        incident = incidents_for_teams(team_ids=team_ids).filter(uid=uid).first()
         if incident is None:
             raise NotFound("no such incident in your teams")
         limit = integer(request.query_params.get("limit"), "limit", default=8, low=1, high=50)
@@ -205,7 +205,7 @@ class ChangeListView(APIView):
         data = body.validated_data
         service = None
         if data.get("service"):
-            service = Service.objects.filter(team=team, slug=data["service"]).first()
+            service = service_by_slug(team_id=team.id, slug=data["service"])
             if service is None:
                 raise ValidationError({"service": f"team {team.slug} has no service {data['service']!r}"})
         errors: list[str] = []
@@ -228,10 +228,9 @@ class ChangeListView(APIView):
 
 
 @extend_schema(tags=["integrations"], request=dict, responses={202: dict, 400: dict, 429: dict})
-class PagerDutyChangeView(IntakeView):
+class PagerDutyChangeView(PagerDutyIntakeView):
     """PagerDuty Change Events API: `routing_key` is a HiveOps PagerDuty integration key."""
 
-    kind = Integration.Kind.PAGERDUTY
     permission_classes = [AllowAny]
 
     def post(self, request):

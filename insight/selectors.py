@@ -9,17 +9,21 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import timedelta as td
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.models import Alert, Incident
+from alerts.selectors import incident_alert_labels, incident_alerts, incidents_opened_since
 from forecasting.selectors import scores_window
 from insight import algorithms as alg
 from insight.models import ChangeEvent
-from metrics.models import Series
 from metrics.selectors import buckets_many, samples_window, series_for_teams
+
+if TYPE_CHECKING:
+    from alerts.models import Incident
+    from metrics.models import Series
 
 STEP_S = 60
 RAW_MAX_SPAN = td(hours=25)  # longer windows read the 1-minute rollups (see docs/insight.md)
@@ -228,7 +232,7 @@ def _series_dict(series: Series) -> dict:
 def incident_target(incident: Incident) -> tuple[Series | None, datetime]:
     """The series of the incident's first alert that has one, and when the incident started (the
     earliest alert's fired or first-seen time, else the incident's opening)."""
-    alerts = list(incident.alerts.select_related("series").order_by("first_seen", "id")[:200])
+    alerts = incident_alerts(incident=incident)
     starts = [a.fired_at or a.first_seen for a in alerts] + [incident.opened_at]
     first = min(starts)
     target = next((a.series for a in alerts if a.series_id), None)
@@ -282,8 +286,7 @@ def changes_for_teams(*, team_ids: list[int]):
 def _alert_sets(incident_ids: list[int]) -> dict[int, tuple[set[str], set[str]]]:
     """Per incident: its alert names and its label pairs (k=v, without per-alert keys)."""
     sets: dict[int, tuple[set[str], set[str]]] = {i: (set(), set()) for i in incident_ids}
-    rows = Alert.objects.filter(incident_id__in=incident_ids).values_list("incident_id", "labels", "summary")
-    for incident_id, labels, summary in rows:
+    for incident_id, labels, summary in incident_alert_labels(incident_ids=incident_ids):
         names, pairs = sets[incident_id]
         names.add(str(labels.get("alertname") or summary))
         pairs.update(f"{k}={v}" for k, v in labels.items() if k not in VOLATILE_LABELS)
@@ -297,12 +300,8 @@ def jaccard(a: set, b: set) -> float:
 def similar_incidents(*, incident: Incident, limit: int = 5) -> list[dict]:
     """Past incidents of the team like this one: score = 0.4·same service + 0.3·Jaccard of alert
     names + 0.3·Jaccard of label pairs; at least 0.25 to be listed; with how they were resolved."""
-    pool = list(
-        Incident.objects.filter(team_id=incident.team_id, opened_at__gte=incident.opened_at - SIMILAR_HORIZON)
-        .exclude(id=incident.id)
-        .select_related("service", "resolved_by")
-        .order_by("-opened_at")[:SIMILAR_POOL]
-    )
+    since = incident.opened_at - SIMILAR_HORIZON
+    pool = incidents_opened_since(incident=incident, since=since, limit=SIMILAR_POOL)
     sets = _alert_sets([incident.id] + [p.id for p in pool])
     names, pairs = sets[incident.id]
     scored = []

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from alerts.models import Integration
 from alerts.services.intake import PayloadError
-from catalog.models import Service
+from catalog.selectors import service_by_slug
 from core.timeparse import ParamError, rfc3339
 from insight.models import ChangeEvent
+
+if TYPE_CHECKING:
+    from alerts.models import Integration
+    from catalog.models import Service
 
 MAX_SUMMARY = 1024
 MAX_LINKS = 20
@@ -82,7 +86,7 @@ def _validate_pagerduty_change(body: object, integration: Integration) -> Change
         raise PayloadError(errors)
     service = integration.service
     if service is None and isinstance(details.get("service"), str):
-        service = Service.objects.filter(team_id=integration.team_id, slug=details["service"]).first()
+        service = service_by_slug(team_id=integration.team_id, slug=details["service"])
     return ChangeInput(summary=summary.strip(), at=at, source=source, service=service, links=links, details=details)
 
 

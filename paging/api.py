@@ -14,10 +14,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.api.serializers import MatchersField, ModelCleanMixin
+from alerts.api.serializers import MatchersField
 from alerts.api.views import ScopedMixin, TeamOwnedViewSet
 from alerts.selectors import incidents_for_teams
 from catalog.models import Service
+from core.api import TeamOwnedSerializer
 from core.teams.auth import request_team_ids, scope_required
 from core.teams.models import Team
 from core.timeparse import instant
@@ -34,14 +35,18 @@ from paging.selectors import coverage_gaps, on_call_at, paging_status, paging_ti
 User = get_user_model()
 
 
-class LevelSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class LevelSerializer(TeamOwnedSerializer):
+    """A level of a policy: users, teams, channels and rotations of the policy's own team only
+    (none without a team)."""
+
+    team_choices = ("channels", "rotation")
     users = serializers.SlugRelatedField(slug_field="username", many=True, queryset=User.objects.all(), required=False)
     teams = serializers.SlugRelatedField(slug_field="slug", many=True, queryset=Team.objects.all(), required=False)
     channels = serializers.SlugRelatedField(
-        slug_field="uid", many=True, queryset=NotificationChannel.objects.all(), required=False
+        slug_field="uid", many=True, queryset=NotificationChannel.objects.none(), required=False
     )
     rotation = serializers.PrimaryKeyRelatedField(
-        queryset=OnCallRotation.objects.all(), allow_null=True, required=False
+        queryset=OnCallRotation.objects.none(), allow_null=True, required=False
     )
 
     class Meta:
@@ -63,13 +68,10 @@ class LevelSerializer(ModelCleanMixin, serializers.ModelSerializer):
         ]
 
     def get_fields(self):
-        """Users, teams, channels and rotations of the policy's own team only (none without a team)."""
         fields = super().get_fields()
         team_id = getattr(self.context.get("team"), "pk", 0)  # 0: no team, nothing qualifies
         fields["users"].child_relation.queryset = User.objects.filter(memberships__team_id=team_id)
         fields["teams"].child_relation.queryset = Team.objects.filter(pk=team_id)
-        fields["channels"].child_relation.queryset = NotificationChannel.objects.filter(team_id=team_id)
-        fields["rotation"].queryset = OnCallRotation.objects.filter(team_id=team_id)
         return fields
 
     def validate(self, attrs):
@@ -78,7 +80,7 @@ class LevelSerializer(ModelCleanMixin, serializers.ModelSerializer):
         return {**attrs, **many}
 
 
-class PolicySerializer(ModelCleanMixin, serializers.ModelSerializer):
+class PolicySerializer(TeamOwnedSerializer):
     levels = LevelSerializer(many=True)
 
     class Meta:
@@ -123,7 +125,8 @@ class PolicySerializer(ModelCleanMixin, serializers.ModelSerializer):
                 getattr(level, name).set(values)
 
 
-class RouteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class RouteSerializer(TeamOwnedSerializer):
+    team_choices = ("policy", "service")
     matchers = MatchersField(required=False)
     policy = serializers.PrimaryKeyRelatedField(queryset=EscalationPolicy.objects.none())
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none(), allow_null=True, required=False)
@@ -132,15 +135,8 @@ class RouteSerializer(ModelCleanMixin, serializers.ModelSerializer):
         model = EscalationRoute
         fields = ["id", "position", "policy", "service", "severities", "matchers", "is_default"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        team = self.context.get("team")
-        if team is not None:
-            self.fields["policy"].queryset = EscalationPolicy.objects.filter(team=team)
-            self.fields["service"].queryset = Service.objects.filter(team=team)
 
-
-class RotationSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class RotationSerializer(TeamOwnedSerializer):
     members = serializers.SerializerMethodField()
 
     class Meta:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
 
+from django.db.models import Q
+
 from alerts.models import Incident
-from paging.models import Escalation, EscalationLog, Notification, OnCallRotation
+from paging.models import Escalation, EscalationLog, EscalationPolicy, EscalationRoute, Notification, OnCallRotation
 from paging.oncall import Shift, shift_bounds, shift_index
 
 
@@ -44,6 +47,53 @@ def schedule(*, rotation: OnCallRotation, start: datetime, days: int = 14) -> li
 
 def coverage_gaps(*, rotation: OnCallRotation, start: datetime, days: int = 14) -> list[tuple[datetime, datetime]]:
     return [item for item in schedule(rotation=rotation, start=start, days=days) if isinstance(item, tuple)]
+
+
+def shift_count(rotation: OnCallRotation, start: datetime, end: datetime) -> int:
+    """Shifts of the rotation that overlap [start, end)."""
+    first = rotation.first_handoff()
+    if end <= first:
+        return 0
+    kw = {"first_handoff": first, "length": rotation.length, "custom_hours": rotation.custom_hours}
+    lo = shift_index(**kw, at=max(start, first))
+    hi = shift_index(**kw, at=end - td(microseconds=1))
+    return (hi - lo + 1) if lo is not None and hi is not None else 0
+
+
+def shifts_by_team(*, team_ids: list[int], start: datetime, end: datetime) -> dict[int, int]:
+    """Shifts of each team's staffed rotations that overlap [start, end)."""
+    out: dict[int, int] = defaultdict(int)
+    for rotation in OnCallRotation.objects.filter(team_id__in=team_ids, members__isnull=False).distinct():
+        out[rotation.team_id] += shift_count(rotation, start, end)
+    return dict(out)
+
+
+NOT_SENT = (Notification.Status.CANCELLED, Notification.Status.DIGEST_QUEUED)
+
+
+def pages_sent(*, team_ids: list[int], start: datetime, end: datetime) -> list[tuple[int, int, int | None, datetime]]:
+    """(incident id, team id, user id, when) of the pages sent in [start, end): the delivery log's
+    rows, but those cancelled or held for a digest."""
+    notes = Notification.objects.filter(incident__team_id__in=team_ids, created_at__gte=start, created_at__lt=end)
+    return list(
+        notes.exclude(status__in=NOT_SENT).values_list("incident_id", "incident__team_id", "user_id", "created_at")
+    )
+
+
+def route_coverage(*, team_ids: list[int]) -> tuple[set[int], set[int]]:
+    """The services that an escalation route names, and the teams with a catch-all route (the
+    default one, or one that matches anything)."""
+    routes = EscalationRoute.objects.filter(team_id__in=team_ids)
+    routed = set(routes.exclude(service=None).values_list("service_id", flat=True))
+    catch_all = Q(is_default=True) | Q(service=None, severities=[], matchers=[])
+    return routed, set(routes.filter(catch_all).values_list("team_id", flat=True))
+
+
+def policies_with_rotations(*, team_ids: list[int]) -> tuple[list[EscalationPolicy], dict[int, OnCallRotation]]:
+    """The policies with a level that pages a rotation (their levels prefetched), and those rotations by id."""
+    policies = EscalationPolicy.objects.filter(team_id__in=team_ids, levels__rotation__isnull=False).distinct()
+    rotation_ids = set(policies.values_list("levels__rotation", flat=True))
+    return list(policies.prefetch_related("levels")), OnCallRotation.objects.in_bulk(rotation_ids)
 
 
 # Reads for the executive dashboard (bi): tenant-scoped querysets it aggregates itself.

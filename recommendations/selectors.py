@@ -8,20 +8,16 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Incident
-from alerts.selectors import open_forecast_alerts, services_for_teams
-from capacity.models import Analysis
-from capacity.selectors import fleet
-from paging.models import EscalationPolicy, EscalationRoute, OnCallRotation
-from paging.quality.selectors import quality
-from paging.quality.suggestions import cached, noisy_rules
-from paging.selectors import coverage_gaps
+from alerts.selectors import incidents_by_id, open_forecast_alerts, services_for_teams
+from capacity.selectors import rightsizing
+from paging.selectors import coverage_gaps, policies_with_rotations, route_coverage
 from recommendations import impact
 from recommendations.models import Decision
+from recommendations.quality.selectors import quality
+from recommendations.quality.suggestions import cached, noisy_rules
 from slo.selectors import slos_for_teams, statuses
 
 KINDS = ("slo_at_risk", "forecast_breach", "coverage_gap", "unowned_service", "capacity", "noisy_rule")
@@ -53,10 +49,7 @@ class Item:
 
 def capacity_items(team_ids: list[int]) -> list[Item]:
     out = []
-    for resource in fleet(team_ids=team_ids):
-        analysis = getattr(resource, "analysis", None)
-        if analysis is None or analysis.status != Analysis.Status.OK or not analysis.action.startswith("scale_"):
-            continue
+    for resource, analysis in rightsizing(team_ids=team_ids):
         money = -analysis.monthly_cost_change
         out.append(
             Item(
@@ -113,7 +106,7 @@ def slo_items(team_ids: list[int], now: datetime) -> list[Item]:
 
 def forecast_items(team_ids: list[int]) -> list[Item]:
     alerts = open_forecast_alerts(team_ids=team_ids, limit=50)
-    incidents = Incident.objects.in_bulk({a.incident_id for a in alerts if a.incident_id})
+    incidents = incidents_by_id(ids={a.incident_id for a in alerts if a.incident_id})
     out = []
     for alert in alerts:
         incident = incidents.get(alert.incident_id)
@@ -168,13 +161,7 @@ def noisy_items(team_ids: list[int], now: datetime) -> list[Item]:
 
 
 def unowned_items(team_ids: list[int]) -> list[Item]:
-    routes = EscalationRoute.objects.filter(team_id__in=team_ids)
-    routed = set(routes.exclude(service=None).values_list("service_id", flat=True))
-    catch_all = set(
-        routes.filter(Q(is_default=True) | Q(service=None, severities=[], matchers=[])).values_list(
-            "team_id", flat=True
-        )
-    )
+    routed, catch_all = route_coverage(team_ids=team_ids)
     out = []
     for service in services_for_teams(team_ids=team_ids):
         if service.id in routed or service.team_id in catch_all:
@@ -195,9 +182,7 @@ def unowned_items(team_ids: list[int]) -> list[Item]:
 
 
 def gap_items(team_ids: list[int], now: datetime) -> list[Item]:
-    policies = EscalationPolicy.objects.filter(team_id__in=team_ids, levels__rotation__isnull=False).distinct()
-    rotation_ids = set(policies.values_list("levels__rotation", flat=True))
-    rotations = OnCallRotation.objects.in_bulk(rotation_ids)
+    policies, rotations = policies_with_rotations(team_ids=team_ids)
     gap_hours = {}
     for rotation_id, rotation in rotations.items():
         gaps = coverage_gaps(rotation=rotation, start=now, days=GAP_DAYS)
@@ -205,7 +190,7 @@ def gap_items(team_ids: list[int], now: datetime) -> list[Item]:
         if hours > 0:
             gap_hours[rotation_id] = (hours, gaps[0][0])
     out = []
-    for policy in policies.prefetch_related("levels"):
+    for policy in policies:
         for level in policy.levels.all():
             if level.rotation_id not in gap_hours:
                 continue

@@ -8,9 +8,10 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from alerts.api.serializers import MatchersField, ModelCleanMixin
+from alerts.api.serializers import MatchersField
 from alerts.api.views import TeamOwnedViewSet
 from catalog.models import Service
+from core.api import TeamOwnedSerializer
 from core.timeparse import month as parse_month
 from slo import reports
 from slo.calculations import Status
@@ -44,7 +45,10 @@ def status_data(status: Status) -> dict:
     }
 
 
-class SLOSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class SLOSerializer(TeamOwnedSerializer):
+    team_choices = ("service",)
+    unique_in_team = ("name",)
+    noun = "an SLO"
     id = serializers.UUIDField(source="uid", read_only=True)
     service = serializers.SlugRelatedField(
         slug_field="slug", queryset=Service.objects.none(), allow_null=True, required=False
@@ -84,23 +88,11 @@ class SLOSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "ticket_tier",
         ]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        team = self.context.get("team")
-        if team is not None:
-            self.fields["service"].queryset = Service.objects.filter(team=team)
 
-    def validate_name(self, value):
-        team = self.context.get("team")
-        taken = SLO.objects.filter(team=team, name=value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if team is not None and taken.exists():
-            raise serializers.ValidationError("your team already has an SLO with this name")
-        return value
-
-
-class SLASerializer(ModelCleanMixin, serializers.ModelSerializer):
+class SLASerializer(TeamOwnedSerializer):
+    team_choices = ("slo",)
+    unique_in_team = ("name",)
+    noun = "an SLA"
     id = serializers.UUIDField(source="uid", read_only=True)
     slo = serializers.SlugRelatedField(slug_field="uid", queryset=SLO.objects.none())
     stakeholders = serializers.ListField(child=serializers.EmailField(), required=False)
@@ -122,12 +114,6 @@ class SLASerializer(ModelCleanMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["last_report_month"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        team = self.context.get("team")
-        if team is not None:
-            self.fields["slo"].queryset = SLO.objects.filter(team=team)
-
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["stakeholders"] = instance.stakeholder_list()
@@ -135,15 +121,6 @@ class SLASerializer(ModelCleanMixin, serializers.ModelSerializer):
 
     def validate_stakeholders(self, value):
         return ", ".join(value)
-
-    def validate_name(self, value):
-        team = self.context.get("team")
-        taken = SLA.objects.filter(team=team, name=value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if team is not None and taken.exists():
-            raise serializers.ValidationError("your team already has an SLA with this name")
-        return value
 
 
 class SLOViewSet(TeamOwnedViewSet):

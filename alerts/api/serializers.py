@@ -5,10 +5,11 @@ from rest_framework import serializers
 
 from alerts.evaluators import registry
 from alerts.models import Alert, AlertEvent, AlertRule, Incident, IncidentEvent, Silence
+from alerts.models.rules import CONDITION_FIELDS, OUTCOME_FIELDS
 from alerts.services import snooze
 from alerts.services.muting import silence_problems
 from catalog.models import Service
-from core.api import ModelCleanMixin
+from core.api import TeamOwnedSerializer
 from metrics import matchers as label_matchers
 
 
@@ -203,7 +204,10 @@ class SplitSerializer(serializers.Serializer):
     alerts = serializers.ListField(child=serializers.UUIDField(), min_length=1)
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(TeamOwnedSerializer):
+    """One slug per team: a clash is a 400 rather than an IntegrityError (500) on save."""
+
+    unique_in_team = ("slug",)
     id = serializers.UUIDField(source="uid", read_only=True)
 
     class Meta:
@@ -219,16 +223,9 @@ class ServiceSerializer(serializers.ModelSerializer):
             "auto_resolve_timeout",
         ]
 
-    def validate_slug(self, slug: str) -> str:
-        """One slug per team: a clash is a 400 here rather than an IntegrityError (500) on save."""
-        team = self.context.get("team")
-        taken = Service.objects.filter(team=team, slug=slug).exclude(pk=getattr(self.instance, "pk", None))
-        if team is not None and taken.exists():
-            raise serializers.ValidationError(f"this team already has a service {slug!r}")
-        return slug
 
-
-class AlertRuleSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class AlertRuleSerializer(TeamOwnedSerializer):
+    team_choices = ("service",)
     id = serializers.UUIDField(source="uid", read_only=True)
     service = serializers.SlugRelatedField(
         slug_field="slug", queryset=Service.objects.none(), allow_null=True, required=False
@@ -244,34 +241,17 @@ class AlertRuleSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "kind",
             "enabled",
             "service",
-            "metric",
-            "matchers",
-            "aggregation",
-            "window",
-            "comparator",
-            "critical_threshold",
-            "warning_threshold",
-            "recovery_threshold",
-            "for_duration",
-            "absence_after",
+            *CONDITION_FIELDS,
             "params",
-            "severity",
-            "warning_severity",
-            "labels",
-            "summary_template",
-            "description_template",
-            "runbook_url",
+            *OUTCOME_FIELDS,
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = registry.choices()
-        team = self.context.get("team")
-        if team is not None:
-            self.fields["service"].queryset = Service.objects.filter(team=team)
 
 
-class SilenceSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class SilenceSerializer(TeamOwnedSerializer):
     """A silence ends at most HIVEOPS_SILENCE_MAX_DAYS after it starts; team-wide matchers need
     `confirm_team_wide: true`."""
 

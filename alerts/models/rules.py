@@ -14,6 +14,27 @@ from core.teams.models import Team
 from metrics import matchers as label_matchers
 from metrics.models import Series
 
+# A rule's fields in the order the admin and the API show them: what it watches (WATCH_FIELDS) and
+# when it fires (FIRE_FIELDS), then what the alert it raises says (OUTCOME_FIELDS).
+WATCH_FIELDS = ["metric", "matchers", "aggregation", "window"]
+FIRE_FIELDS = [
+    "comparator",
+    "critical_threshold",
+    "warning_threshold",
+    "recovery_threshold",
+    "for_duration",
+    "absence_after",
+]
+CONDITION_FIELDS = [*WATCH_FIELDS, *FIRE_FIELDS]
+OUTCOME_FIELDS = [
+    "severity",
+    "warning_severity",
+    "labels",
+    "summary_template",
+    "description_template",
+    "runbook_url",
+]
+
 
 class AlertRule(models.Model):
     """A condition evaluated per matching series. `kind` names an evaluator in the registry

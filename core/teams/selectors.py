@@ -4,7 +4,7 @@ from datetime import timedelta as td
 
 from django.utils import timezone
 
-from core.teams.models import ApiToken, Membership
+from core.teams.models import ApiToken, Membership, Profile
 from core.teams.tokens import token_hash
 
 LAST_USED_RESOLUTION = td(minutes=1)
@@ -25,6 +25,11 @@ def team_ids_for_user(*, user, min_role: str = "viewer") -> list[int]:
     if min_role != "viewer":
         memberships = memberships.filter(role__in=roles_at_least(min_role))
     return list(memberships.values_list("team_id", flat=True))
+
+
+def user_timezones(*, user_ids: set[int]) -> dict[int, str]:
+    """The time zone of each user who set one in their profile."""
+    return dict(Profile.objects.filter(user_id__in=user_ids).values_list("user_id", "timezone"))
 
 
 def role_in_team(*, user, team_id: int) -> str | None:

@@ -8,12 +8,12 @@ from datetime import datetime
 from datetime import timedelta as td
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Incident
 from alerts.services.alerts import Signal, alert_raise, fingerprint_for
+from core import ratelimit
 from core.observability import metrics as m
 from core.queue import enqueue
 from core.teams.models import Membership
@@ -49,23 +49,22 @@ STORM_KINDS = ("email", "slack", "teams")
 
 
 def _storm(notification: Notification, now: datetime) -> bool:
-    """Count this message against its target's budget for the minute, atomically (a Redis
-    counter), so parallel workers cannot overshoot; without Redis, count the log instead."""
+    """Count this message against its target's budget for the minute, atomically (the Redis
+    counter of core/ratelimit.py), so parallel workers cannot overshoot; without Redis, count the
+    log instead."""
     if notification.kind not in STORM_KINDS:
         return False
+    per_minute = settings.HIVEOPS_STORM_LIMIT_PER_MINUTE
     target = notification.channel_id or notification.target
-    key = f"storm:{notification.kind}:{target}:{int(now.timestamp() // 60)}"
-    try:
-        cache.add(key, 0, timeout=120)
-        count = cache.incr(key)
-    except Exception:  # Redis down: the delivery log is good enough for one worker
-        count = (
-            1
-            + Notification.objects.filter(
-                target=notification.target, status=Notification.Status.SENT, sent_at__gte=now - td(minutes=1)
-            ).count()
-        )
-    return count > settings.HIVEOPS_STORM_LIMIT_PER_MINUTE
+    counter = ratelimit.Counter("channel", f"storm:{notification.kind}:{target}", per_minute)
+    verdict = ratelimit.count([counter], now=now.timestamp())
+    if verdict.counted:
+        return not verdict.allowed
+    # Redis away: the delivery log is good enough for one worker
+    sent = Notification.objects.filter(
+        target=notification.target, status=Notification.Status.SENT, sent_at__gte=now - td(minutes=1)
+    )
+    return 0 < per_minute < 1 + sent.count()
 
 
 def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str:

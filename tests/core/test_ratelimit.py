@@ -78,3 +78,23 @@ def test_limits_fail_open_without_redis(settings, transactional_db, team, token_
     started = time.monotonic()
     assert [ingest(client).status_code for _ in range(3)] == [200, 200, 200]
     assert time.monotonic() - started < 5
+
+
+def test_count_refuses_past_the_limit_until_the_window_ends():
+    """The one count behind every limit: a counter's events within one minute, then the next minute anew."""
+    counter = ratelimit.Counter("integration", f"test:{uuid.uuid4().hex}", 2)
+    minute = 1_700_000_020.0  # 40 s into a window
+    verdicts = [ratelimit.count([counter], now=minute) for _ in range(3)]
+    assert [v.allowed for v in verdicts] == [True, True, False]
+    assert (verdicts[2].which, verdicts[2].retry_after) == ("integration", 20)
+    assert ratelimit.count([counter], now=minute + 20).allowed  # the next window
+
+
+def test_count_says_nothing_was_counted_without_redis(monkeypatch):
+    """Storm control falls back to its delivery log then; the others let the request through."""
+    monkeypatch.setattr(
+        ratelimit, "_client", __import__("redis").Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    )
+    verdict = ratelimit.count([ratelimit.Counter("channel", f"test:{uuid.uuid4().hex}", 1)])
+    assert (verdict.allowed, verdict.counted) == (True, False)
+    assert ratelimit.count([ratelimit.Counter("channel", "unlimited", 0)]).counted  # no limit, nothing to count

@@ -23,7 +23,7 @@ from recommendations.selectors import feed, summary
 from slo.models import SLO
 from slo.services import slos_evaluate
 from tests.alerts.factories import rule, service
-from tests.paging.quality.factories import alert, page
+from tests.recommendations.quality.factories import alert, page
 from tests.slo.slo_factories import minutes_between, series, slo, write_minutes
 
 pytestmark = pytest.mark.usefixtures("storage_clean")

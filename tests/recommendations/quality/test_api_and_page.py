@@ -11,11 +11,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.teams.services import membership_ensure
-from paging.quality import calculations as calc
-from paging.quality.selectors import Row
-from paging.quality.suggestions import compute
+from recommendations.quality import calculations as calc
+from recommendations.quality.selectors import Row
+from recommendations.quality.suggestions import compute
 from tests.alerts.factories import ingest, now_s, rule
-from tests.paging.quality.factories import alert
+from tests.recommendations.quality.factories import alert
 
 pytestmark = pytest.mark.usefixtures("storage_clean")
 

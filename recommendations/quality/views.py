@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from core.teams.selectors import team_ids_for_user
-from paging.quality.selectors import PERIODS, quality
-from paging.quality.suggestions import noisy_rules, suggestion
+from recommendations.quality.selectors import PERIODS, quality
+from recommendations.quality.suggestions import noisy_rules, suggestion
 
 
 @login_required

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.teams.auth import request_team_ids, scope_required
-from paging.quality.selectors import GROUPINGS, PERIODS, quality
+from recommendations.quality.selectors import GROUPINGS, PERIODS, quality
 
 
 def parse_choice(request, field: str, choices, default: str) -> str:

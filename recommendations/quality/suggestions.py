@@ -8,15 +8,19 @@ import copy
 import logging
 from datetime import datetime
 from datetime import timedelta as td
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from alerts.evaluators import registry
-from alerts.models import AlertRule
+from alerts.selectors import rules_by_id
 from alerts.services.rules import MAX_BACKTEST_DAYS, rule_backtest
-from paging.quality import calculations as calc
-from paging.quality.selectors import Row
+from recommendations.quality import calculations as calc
+from recommendations.quality.selectors import Row
+
+if TYPE_CHECKING:
+    from alerts.models import AlertRule
 
 logger = logging.getLogger(__name__)
 FOR_MINUTES = (5, 10, 15)
@@ -95,5 +99,5 @@ def suggestion(*, rule: AlertRule, row: Row, days: int = MAX_BACKTEST_DAYS, now:
 def noisy_rules(rows: list[Row], *, limit: int = TOP_RULES) -> list[tuple[Row, AlertRule]]:
     """The noisiest rules (rows from quality(by="rule")) with their rule objects."""
     ranked = [r for r in rows if r.id is not None and r.quality.noise > 0][:limit]
-    rules = AlertRule.objects.in_bulk([r.id for r in ranked])
+    rules = rules_by_id(ids=[r.id for r in ranked])
     return [(r, rules[r.id]) for r in ranked if r.id in rules]

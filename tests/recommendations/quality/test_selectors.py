@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 
 from core.teams.models import Profile
 from paging.models import OnCallRotation, RotationMember
-from paging.quality.selectors import quality, shift_count
+from paging.selectors import shift_count
+from recommendations.quality.selectors import quality
 from tests.alerts.factories import rule, service
-from tests.paging.quality.factories import alert, event, page
+from tests.recommendations.quality.factories import alert, event, page
 
 NOW = datetime(2026, 3, 13, 12, 0, tzinfo=UTC)  # a Friday
 TUESDAY = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from datetime import timedelta as td
 
-from paging.quality import calculations as calc
+from recommendations.quality import calculations as calc
 
 MONDAY = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, noon UTC
 
