@@ -143,3 +143,15 @@ def test_an_old_state_rebuilds_its_window_ring_when_the_component_is_on(monkeypa
     assert discord.distance(old.ring, old.inv_sds, old.head, old.n, x) == discord.distance(
         fresh.ring, fresh.inv_sds, fresh.head, fresh.n, x
     )
+
+
+def test_discord_every_computes_the_distance_on_every_kth_point_only(monkeypatch):
+    monkeypatch.setattr(detector, "DISCORD_WEIGHT", 0.5)
+    monkeypatch.setattr(detector, "DISCORD_EVERY", 2)
+    ts, values = seasonal_series(n=1200)
+    values[1000:1008] = values[1000:1008][::-1] + np.array([5.0, -5.0] * 4)
+    det = Detector()
+    scores = stream(ts, values, det)
+    assert all(s.components["discord"] == 0.0 for s in scores[1::2])
+    assert max(s.components["discord"] for s in scores[::2]) > 0.0
+    assert list(det.inv_sds) == list(discord.rebuild(det.ring, det.head, det.n))

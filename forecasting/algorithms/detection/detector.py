@@ -95,6 +95,7 @@ RANGE_AFTER = FIRST_TRAIN
 RANGE_ESCALATES = True  # a range anomaly is never damped by a rest (it starts a new one)
 # Discord (discord.py): noisy-OR weight of the shape-discord component; 0 turns it off (no cost).
 DISCORD_WEIGHT = 0.0
+DISCORD_EVERY = 1  # compute the distance every this many points (0 between; the window ring every point)
 LIK_FLOOR = 0.02
 _FEEDBACK_KEYS = ("*", *KINDS)
 
@@ -235,7 +236,7 @@ class Detector:
         # sequence of value levels been seen?
         outside = self._outside(x)
         novel = self._novelty(x)
-        shape = self._discord(x) if DISCORD_WEIGHT > 0.0 else 0.0
+        shape = self._discord(x) if DISCORD_WEIGHT > 0.0 and n % DISCORD_EVERY == 0 else 0.0
 
         u_forest = u_svm = 0.0
         if self.models is not None and n >= LAG:
