@@ -8,8 +8,10 @@ import pytest
 import time_machine
 from django.db import connection
 
+from forecasting.algorithms.detection import detector as detector_module
 from forecasting.models import Anomaly, PointScore, SeriesDetector, TeamDetection
 from forecasting.receivers import detect_on_ingest
+from forecasting.services import detector_cache
 from forecasting.services.detection import detect_series, detector_train, series_behind
 from metrics.signals import samples_ingested
 from tests.forecasting.synthetic import daily_cycle, send
@@ -128,3 +130,39 @@ def test_a_state_saved_by_an_older_detector_starts_afresh(storage_clean, team, f
     report = detect_series(series_ids=[series.id])
     assert report.points == len(ts) - 11
     assert bytes(SeriesDetector.objects.get(series=series).state).startswith(b"HD")
+
+
+def as_hd02(blob: bytes) -> bytes:
+    """A state saved with the discord component off, in the layout the detector used before it
+    (HD02: no disc_at scalar, no discord histogram)."""
+    d = detector_module
+    _, m, *scalars = d._HEAD.unpack_from(blob)
+    assert scalars[-1] != scalars[0]  # disc_at != n: no window ring in the blob
+    arrays = d.WINDOW + m + 2 * d.DAY_BINS + 2 * 168 + d.LIK_SHORT + len(d._FEEDBACK_KEYS)
+    hist_end = d._HEAD.size + 8 * (arrays + d.BINS * len(d.COMPONENTS))
+    old_head = d._HEAD_V2.pack(b"HD02", m, *scalars[:-1])
+    return old_head + blob[d._HEAD.size : hist_end - 8 * d.BINS] + blob[hist_end:]
+
+
+def test_a_state_saved_before_the_discord_component_resumes_where_it_was(storage_clean, team):
+    with time_machine.travel(NOW, tick=False):
+        series, ts, _ = history(team)
+    split = datetime.fromtimestamp(int(ts[len(ts) // 2]), UTC)
+    with time_machine.travel(split, tick=False):
+        first = detect_series(series_ids=[series.id])
+    row = SeriesDetector.objects.get(series=series)
+    assert bytes(row.state)[:4] == b"HD03"
+    row.state = as_hd02(bytes(row.state))
+    row.save(update_fields=["state"])
+    detector_cache.clear()  # a restarted worker: the stored state is all there is
+    with time_machine.travel(NOW, tick=False):
+        second = detect_series(series_ids=[series.id])
+    assert first.points + second.points == len(ts)
+    resumed = list(PointScore.objects.filter(series=series).order_by("ts").values_list("score", flat=True))
+    PointScore.objects.filter(series=series).delete()
+    SeriesDetector.objects.filter(series=series).delete()
+    detector_cache.clear()
+    with time_machine.travel(NOW, tick=False):
+        detect_series(series_ids=[series.id])
+    straight = list(PointScore.objects.filter(series=series).order_by("ts").values_list("score", flat=True))
+    np.testing.assert_allclose(resumed, straight, rtol=0, atol=1e-12)

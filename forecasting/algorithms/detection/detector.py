@@ -20,6 +20,9 @@ learns from it. Sub-detectors (each a score in [0, 1], reported in `Score.compon
   than RANGE_MARGIN of that range's width, once RANGE_AFTER points have been seen; such a point
   scores at least RANGE_SCORE (divided by the feedback factor), whatever the other components say,
   and is not damped by a rest (RANGE_ESCALATES).
+- ``discord``: (off unless DISCORD_WEIGHT > 0) the z-normalised distance of the last discord.M
+  points' shape to the nearest earlier window among the last WINDOW values (discord.py, matrix
+  profile style), rarity-ranked like the deviations above (on its 4th power, for resolution).
 
 Calibration: a deviation only counts when it is rare *for this series*. Each component keeps a
 decayed log2 histogram of its past deviations; its score is the -log10 frequency of deviations at
@@ -47,7 +50,7 @@ import struct
 from array import array
 from bisect import bisect_left, insort
 
-from forecasting.algorithms.detection import context
+from forecasting.algorithms.detection import context, discord
 from forecasting.algorithms.detection.models import LAG, ModelTables
 from forecasting.algorithms.detection.score import KINDS, Score
 
@@ -72,11 +75,11 @@ _SQRT2 = math.sqrt(2.0)
 
 # Components of the ensemble: name, noisy-OR weight, and the smallest deviation that can count
 # (z units; for the models 1 / tail probability).
-COMPONENTS = ("ewma", "iqr", "seasonal", "level", "variance", "trend", "iforest", "ocsvm")
-WEIGHTS = (0.6, 0.6, 0.8, 0.6, 0.5, 0.3, 0.5, 0.5)
+COMPONENTS = ("ewma", "iqr", "seasonal", "level", "variance", "trend", "iforest", "ocsvm", "discord")
+WEIGHTS = (0.6, 0.6, 0.8, 0.6, 0.5, 0.3, 0.5, 0.5)  # discord: DISCORD_WEIGHT
 # ewma, iqr and seasonal measure the same point deviation: only the strongest of them counts.
-GROUP = (1, 1, 1, 0, 0, 0, 0, 0)
-FLOORS = (3.0, 1.5, 3.0, 3.0, 0.7, 1.0, 7.7, 7.7)
+GROUP = (1, 1, 1, 0, 0, 0, 0, 0, 0)
+FLOORS = (3.0, 1.5, 3.0, 3.0, 0.7, 1.0, 7.7, 7.7, 1.0)
 # Each component's deviation is scored by how rarely this series has deviated as much before: a
 # decayed histogram of past deviations (BINS log2 bins per component, half-life ~2,000 points).
 BINS, BINS_PER_OCTAVE = 24, 2
@@ -90,6 +93,9 @@ RANGE_MARGIN = 0.05
 RANGE_SCORE = 0.8
 RANGE_AFTER = FIRST_TRAIN
 RANGE_ESCALATES = True  # a range anomaly is never damped by a rest (it starts a new one)
+# Discord (discord.py): noisy-OR weight of the shape-discord component; 0 turns it off (no cost).
+DISCORD_WEIGHT = 0.0
+DISCORD_EVERY = 1  # compute the distance every this many points (0 between; the window ring every point)
 LIK_FLOOR = 0.02
 _FEEDBACK_KEYS = ("*", *KINDS)
 
@@ -124,9 +130,13 @@ _SCALARS = (
     "total",
     "lvl",
     "rest_level",
+    "disc_at",
 )
 _HEAD = struct.Struct(f"<4sI{len(_SCALARS)}d")
-_MAGIC = b"HD02"
+_MAGIC = b"HD03"
+# HD02 (before the discord component): no disc_at, no discord histogram, no window ring.
+_HEAD_V2 = struct.Struct(f"<4sI{len(_SCALARS) - 1}d")
+_MAGIC_V2 = b"HD02"
 
 
 def _clip01(v: float) -> float:
@@ -148,6 +158,7 @@ class Detector:
         "factors",
         "lik_ring",
         "hist",
+        "inv_sds",
         "mem_new",
         "mem_old",
         "models",
@@ -173,6 +184,7 @@ class Detector:
         self.factors = array("d", [1.0] * len(_FEEDBACK_KEYS))
         self.hist = array("d", bytes(8 * BINS * len(COMPONENTS)))
         self.inc, self.total = 1.0, 0.0
+        self.inv_sds = array("f", bytes(4 * WINDOW))  # discord.py; current while disc_at == n
         self.mem_new = bytearray(context.memory_bytes())
         self.mem_old = bytearray(context.memory_bytes())
         self.factors[0] = max(1.0, float(desensitise))
@@ -224,6 +236,7 @@ class Detector:
         # sequence of value levels been seen?
         outside = self._outside(x)
         novel = self._novelty(x)
+        shape = self._discord(x) if DISCORD_WEIGHT > 0.0 and n % DISCORD_EVERY == 0 else 0.0
 
         u_forest = u_svm = 0.0
         if self.models is not None and n >= LAG:
@@ -246,6 +259,7 @@ class Detector:
             abs(z_trend) / f,
             1.0 / ((1.0 - u_forest) * f + 0.004),
             1.0 / ((1.0 - u_svm) * f + 0.004),
+            (shape / f) ** 4,
         )
         comps, keep = self._rarity(devs, f)
         comps["context"] = c = novel / f if n >= WARMUP else 0.0
@@ -328,6 +342,7 @@ class Detector:
         comps = {}
         keep = 1.0
         group = 0.0
+        weights = (*WEIGHTS, DISCORD_WEIGHT)
         for j, name in enumerate(COMPONENTS):
             v = devs[j] / FLOORS[j]
             c = 0.0
@@ -342,9 +357,9 @@ class Detector:
                     hist[base + b] += inc
             comps[name] = c
             if GROUP[j]:
-                group = max(group, WEIGHTS[j] * c)
+                group = max(group, weights[j] * c)
             else:
-                keep *= 1.0 - WEIGHTS[j] * c
+                keep *= 1.0 - weights[j] * c
         self.total = total + inc
         self.inc = inc / HIST_DECAY
         if self.inc > 1e12:
@@ -430,6 +445,9 @@ class Detector:
             del win[bisect_left(win, self.ring[self.head])]
         insort(win, x)
         self.ring[self.head] = x
+        if DISCORD_WEIGHT > 0.0 and self.disc_at == n:
+            discord.after_push(self.inv_sds, self.ring, self.head, n + 1)
+            self.disc_at = n + 1
         self.head = (self.head + 1) % WINDOW
         self.n = n + 1
 
@@ -485,6 +503,14 @@ class Detector:
         self.ctx = float(context.push(int(self.ctx), context.level_of(x, self.lo, self.hi)))
         return novel
 
+    def _discord(self, x: float) -> float:
+        """The discord distance of x's window (discord.py); the window ring is rebuilt from the
+        value ring when it is not current (an older state, or the component was off)."""
+        if self.disc_at != self.n:
+            self.inv_sds = discord.rebuild(self.ring, self.head, self.n)
+            self.disc_at = self.n
+        return discord.distance(self.ring, self.inv_sds, self.head, self.n, x)
+
     def _confidence(self) -> float:
         c = min(1.0, self.n / FIRST_TRAIN)
         return c if self.models is not None else 0.8 * c
@@ -506,6 +532,7 @@ class Detector:
                 self.lik_ring.tobytes(),
                 self.factors.tobytes(),
                 self.hist.tobytes(),
+                self.inv_sds.tobytes() if self.disc_at == self.n else b"",
                 self.mem_new,
                 self.mem_old,
                 blob,
@@ -514,17 +541,25 @@ class Detector:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Detector:
-        magic, m, *scalars = _HEAD.unpack_from(data)
-        if magic != _MAGIC:
+        """A detector from to_bytes(); an HD02 state (saved before the discord component) loads
+        with an empty discord histogram and its window ring rebuilt when first needed."""
+        magic = bytes(data[:4])
+        if magic not in (_MAGIC, _MAGIC_V2):
             raise ValueError("not a detector state")
+        current = magic == _MAGIC
+        head = _HEAD if current else _HEAD_V2
+        _, m, *scalars = head.unpack_from(data)
         det = cls.__new__(cls)
+        if not current:
+            scalars.append(-1.0)  # disc_at: the window ring is not current
         for name, v in zip(_SCALARS, scalars, strict=True):
             setattr(det, name, v)
         det.n, det.head = int(det.n), int(det.head)
         view = memoryview(data)
-        pos = _HEAD.size
+        pos = head.size
+        n_hist = BINS * (len(COMPONENTS) if current else len(COMPONENTS) - 1)
         parts = []
-        for count in (WINDOW, m, DAY_BINS, DAY_BINS, 168, 168, LIK_SHORT, len(_FEEDBACK_KEYS), BINS * len(COMPONENTS)):
+        for count in (WINDOW, m, DAY_BINS, DAY_BINS, 168, 168, LIK_SHORT, len(_FEEDBACK_KEYS), n_hist):
             arr = array("d")
             arr.frombytes(view[pos : pos + 8 * count])
             parts.append(arr)
@@ -540,6 +575,12 @@ class Detector:
             det.factors,
             det.hist,
         ) = parts
+        if not current:
+            det.hist.extend([0.0] * BINS)
+        det.inv_sds = array("f")
+        if det.disc_at == det.n:
+            det.inv_sds.frombytes(view[pos : pos + 4 * WINDOW])
+            pos += 4 * WINDOW
         size = context.memory_bytes()
         det.mem_new = bytearray(view[pos : pos + size])
         det.mem_old = bytearray(view[pos + size : pos + 2 * size])
