@@ -1,5 +1,5 @@
 """Capacity planning: calibration of the time to exhaustion (goal 1) and the cost of analysing a
-fleet of 1,000 resources (goal 2).
+fleet (goal 2).
 
 Calibration (no database): synthetic hourly series with a known time to exhaustion — linear,
 exponential, seasonal with trend, step change and reset (capacity/synthetic.py) — on seeds the
@@ -17,6 +17,11 @@ same run: reading the same history without analysing it (`history_many`), so
 `analysis_vs_read` says how much the maths adds to the database read. `--processes` (2) forked
 processes do the maths. Goal: 10,000 resources ≤ 120 s (`fleet_seconds_per_10k`, scaled from
 the fleet measured: the chunks are independent).
+
+`--worker` times the hourly path instead: `capacity.services.fleet_run_start` splits every enabled
+resource of the bench database into chunk tasks, and a real Celery worker (prefork, concurrency
+`--processes`, on its own queue of `--redis-url`) runs them; `worker_seconds` is from the start
+to the run's `done`, `worker_cpu_ms_per_resource` the worker processes' CPU (PostgreSQL apart).
 """
 
 from __future__ import annotations
