@@ -68,5 +68,5 @@ def test_a_real_worker_shares_the_chunks_and_counts_each_once(storage_clean, tea
     assert [c.done for c in chunks] == [CHUNK] * 4
     statuses = dict(Analysis.objects.values_list("resource_id", "status"))
     assert statuses == {r.id: "ok" if r.series_id else "no_data" for r in fleet}
-    # Two chunks were in flight at once: the second was queued before the first finished.
+    # Two chunks were queued at once (one per worker process): the second before the first finished.
     assert chunks[1].queued_at < chunks[0].finished_at
