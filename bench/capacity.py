@@ -1,5 +1,5 @@
 """Capacity planning: calibration of the time to exhaustion (goal 1) and the cost of analysing a
-fleet of 1,000 resources (goal 2).
+fleet (goal 2).
 
 Calibration (no database): synthetic hourly series with a known time to exhaustion — linear,
 exponential, seasonal with trend, step change and reset (capacity/synthetic.py) — on seeds the
@@ -17,13 +17,21 @@ same run: reading the same history without analysing it (`history_many`), so
 `analysis_vs_read` says how much the maths adds to the database read. `--processes` (2) forked
 processes do the maths. Goal: 10,000 resources ≤ 120 s (`fleet_seconds_per_10k`, scaled from
 the fleet measured: the chunks are independent).
+
+`--worker` times the hourly path instead: `capacity.services.fleet_run_start` splits every enabled
+resource of the bench database into chunk tasks, and a real Celery worker (prefork, concurrency
+`--processes`, on its own queue of `--redis-url`) runs them; `worker_seconds` is from the start
+to the run's `done`, `worker_cpu_ms_per_resource` the worker processes' CPU (PostgreSQL apart).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -46,6 +54,7 @@ from bench._storage import rollups_from_stage, rollups_stage
 from capacity import calculations as calc
 from capacity.synthetic import KINDS, cases
 
+ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400.0
 BENCH_TEAM = "bench-capacity"
 
@@ -234,6 +243,66 @@ def fleet(count: int, days: int, database_url: str, processes: int) -> dict:
     }
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_cpu_seconds(pid: int) -> float:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sum(process_cpu_seconds(p) for p in [pid, *map(int, children)])
+
+
+def fleet_via_worker(count: int, days: int, processes: int, nice: int | None) -> dict:
+    """The hourly path: `capacity.tasks.analyse_fleet`'s service splits every enabled resource of
+    the bench database into chunk tasks that a real Celery worker (prefork, `--concurrency
+    processes`, HIVEOPS_WORKER_NICE `nice` or its default) runs."""
+    from django.conf import settings
+
+    from capacity.models import AnalysisRun
+    from capacity.services import fleet_run_start
+    from hive_ops.celery import app
+
+    load_fleet(count, days)
+    AnalysisRun.objects.filter(scheduled=True).delete()  # the bench's own database: start afresh
+    queue = f"bench-capacity-{os.getpid()}"
+    app.conf.CELERY_TASK_DEFAULT_QUEUE = queue
+    env = {**os.environ, "CELERY_QUEUE": queue, "HIVEOPS_CAPACITY_HISTORY_DAYS": str(days)}
+    if nice is not None:
+        env["HIVEOPS_WORKER_NICE"] = str(nice)
+    command = [sys.executable, "-m", "celery", "-A", "hive_ops", "worker", "-Q", queue, "--concurrency"]
+    command += [str(processes), "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(5)  # the worker is up
+        cpu_before = worker_cpu_seconds(worker.pid)
+        started = time.perf_counter()
+        run = fleet_run_start(width=processes)
+        while run.status == AnalysisRun.Status.RUNNING and time.perf_counter() - started < 1800:
+            time.sleep(0.5)
+            run.refresh_from_db()
+        elapsed = time.perf_counter() - started
+        worker_cpu = worker_cpu_seconds(worker.pid) - cpu_before
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+    total = max(1, run.total)
+    return {
+        "worker_resources": run.total,  # every enabled resource (at least --resources)
+        "worker_concurrency": processes,
+        "worker_nice": settings.CELERY_WORKER_NICE if nice is None else nice,
+        "worker_chunk": settings.HIVEOPS_CAPACITY_RUN_CHUNK,
+        "worker_run_status": run.status,
+        "worker_analysed": run.done - run.failed,
+        "worker_failed": run.failed,
+        "worker_seconds": round(elapsed, 2),
+        "worker_seconds_per_10k": round(elapsed * 10_000 / total, 1),
+        "worker_cpu_ms_per_resource": round(1000 * worker_cpu / total, 2),
+        "goal2_met_via_worker": elapsed * 10_000 / total <= 120 and run.failed == 0,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON line on stdout (progress on stderr)")
@@ -244,14 +313,26 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=35, help="hourly history per resource (default 35, what is read)")
     parser.add_argument("--processes", type=int, default=2, help="processes for the fleet's maths (default 2)")
     parser.add_argument("--skip-fleet", action="store_true", help="calibration only (no database)")
+    parser.add_argument(
+        "--worker",
+        action="store_true",
+        help="time the hourly path instead: chunk tasks in a real Celery worker (--processes concurrency)",
+    )
+    parser.add_argument("--worker-nice", type=int, help="HIVEOPS_WORKER_NICE of --worker (default: its own, 10)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"), help="broker")
     args = parser.parse_args()
     stop_on_signals()
     result = {"bench": "capacity", **calibration(args.cases, args.seed)}
     if not args.skip_fleet:
         check_isolation(args.database_url, 8100)
         ensure_database(args.database_url)
+        os.environ["REDIS_URL"] = args.redis_url
+        os.environ["HIVEOPS_INSTALLATION"] = f"bench-capacity-{os.getpid()}"  # its own Redis keys
         setup_django(args.database_url)
-        result.update(fleet(args.resources, args.days, args.database_url, args.processes))
+        if args.worker:
+            result.update(fleet_via_worker(args.resources, args.days, args.processes, args.worker_nice))
+        else:
+            result.update(fleet(args.resources, args.days, args.database_url, args.processes))
     emit(result, args.json)
 
 

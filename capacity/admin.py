@@ -100,8 +100,8 @@ class ScenarioAdmin(TeamScopedAdmin):
 
 @admin.register(AnalysisRun)
 class AnalysisRunAdmin(TeamScopedAdmin):
-    list_display = ["uid", "team", "status", "done", "total", "failed", "created_at", "duration_s"]
-    list_filter = ["status"]
+    list_display = ["uid", "team", "scheduled", "status", "done", "total", "failed", "created_at", "duration_s"]
+    list_filter = ["status", "scheduled"]
     readonly_fields = [f.name for f in AnalysisRun._meta.fields]
 
     def has_add_permission(self, request) -> bool:

@@ -294,6 +294,7 @@ class AnalysisRun(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    scheduled = models.BooleanField(default=False, help_text="the hourly run over every team, split in chunk tasks")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -304,6 +305,32 @@ class AnalysisRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.uid} ({self.status} {self.done}/{self.total})"
+
+
+class AnalysisChunk(models.Model):
+    """A share of a scheduled run, analysed by one `capacity.tasks.analyse_chunk` task. Its status
+    makes counting it a one-time claim: a chunk analysed twice is stored twice, counted once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        QUEUED = "queued"
+        DONE = "done"
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    resource_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="capacity_chunk_unique_run_index")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of {self.run_id} ({self.status})"
 
 
 class DigestRun(models.Model):

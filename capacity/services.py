@@ -17,17 +17,20 @@ from functools import partial
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
 from capacity import calculations as calc
-from capacity.models import Analysis, AnalysisRun, Resource
+from capacity.models import Analysis, AnalysisChunk, AnalysisRun, Resource
 from capacity.selectors import history_days, history_many
 from core.queue import enqueue
 
 logger = logging.getLogger(__name__)
 CHUNK = 100
+FLEET_MIN_GAP = td(minutes=50)  # a scheduled run this recent means another beat already started one
+RUN_LOCK_KEY = 0x48495643  # pg_advisory_xact_lock key of starting a scheduled run ("HIVC")
 BAND_POINTS = 240
 P95_DAYS = 14
 
@@ -261,6 +264,91 @@ def run_execute(*, run: AnalysisRun) -> AnalysisRun:
     )
     run.refresh_from_db()
     return run
+
+
+def fleet_run_start(*, now: datetime | None = None, width: int | None = None) -> AnalysisRun | None:
+    """The hourly run: one scheduled AnalysisRun split into chunks of HIVEOPS_CAPACITY_RUN_CHUNK resources, each
+    analysed by a `capacity.tasks.analyse_chunk` task. `width` (default HIVEOPS_CAPACITY_PROCESSES)
+    chunks are queued at once and each finished chunk queues the next, so the worker's processes
+    share the maths and other tasks wait behind one chunk at most. None when a scheduled run
+    started less than FLEET_MIN_GAP ago (a second beat); a still-running older one is closed as
+    failed (its lost chunks are redone by this run)."""
+    now = now or timezone.now()
+    width = settings.HIVEOPS_CAPACITY_PROCESSES if width is None else width
+    ids = list(Resource.objects.filter(enabled=True).order_by("id").values_list("id", flat=True))
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
+        previous = AnalysisRun.objects.filter(scheduled=True).order_by("-created_at").first()
+        if previous is not None and previous.created_at > now - FLEET_MIN_GAP:
+            return None
+        if previous is not None and previous.status == AnalysisRun.Status.RUNNING:
+            logger.warning("capacity run %s did not finish within the hour: %s", previous.uid, previous)
+            run_close(run=previous, status=AnalysisRun.Status.FAILED, at=now)
+        run = AnalysisRun.objects.create(
+            scheduled=True, status=AnalysisRun.Status.RUNNING, total=len(ids), created_at=now, started_at=now
+        )
+        size = max(1, settings.HIVEOPS_CAPACITY_RUN_CHUNK)
+        parts = [ids[i : i + size] for i in range(0, len(ids), size)]
+        AnalysisChunk.objects.bulk_create(
+            [AnalysisChunk(run=run, index=i, resource_ids=part) for i, part in enumerate(parts)]
+        )
+        if not parts:
+            run_close(run=run, status=AnalysisRun.Status.DONE, at=now)
+        for _ in range(max(1, width)):
+            chunk_queue_next(run_id=run.id)
+    return run
+
+
+def run_close(*, run: AnalysisRun, status: str, at: datetime) -> None:
+    run.status, run.finished_at = status, at
+    run.duration_s = (at - run.started_at).total_seconds() if run.started_at else None
+    run.save(update_fields=["status", "finished_at", "duration_s"])
+
+
+def chunk_queue_next(*, run_id: int) -> AnalysisChunk | None:
+    """Queue the run's next pending chunk (after commit); None when none is left."""
+    with transaction.atomic():
+        pending = AnalysisChunk.objects.filter(run_id=run_id, status=AnalysisChunk.Status.PENDING)
+        chunk = pending.order_by("index").select_for_update(skip_locked=True).first()
+        if chunk is None:
+            return None
+        chunk.status, chunk.queued_at = AnalysisChunk.Status.QUEUED, timezone.now()
+        chunk.save(update_fields=["status", "queued_at"])
+        transaction.on_commit(partial(enqueue, "capacity.tasks.analyse_chunk", chunk.id))
+    return chunk
+
+
+def chunk_analyse(*, chunk_id: int) -> str:
+    """Analyse one chunk of a scheduled run in this process and count it once: storing is an
+    upsert, so a chunk delivered twice (a worker lost mid-chunk, acks_late) costs time, not
+    correctness. The run's last chunk closes it; every other queues the next pending one."""
+    chunk = AnalysisChunk.objects.select_related("run").filter(pk=chunk_id).first()
+    if chunk is None or chunk.status == AnalysisChunk.Status.DONE:
+        return "chunk gone or done"
+    if chunk.run.status != AnalysisRun.Status.RUNNING:
+        return f"run {chunk.run.uid} is {chunk.run.status}"
+    resources = Resource.objects.filter(pk__in=chunk.resource_ids, enabled=True).select_related("series")
+    resources = list(resources.order_by("id"))
+    done, failed = analyses_refresh(resources=resources, processes=1)
+    with transaction.atomic():
+        run = AnalysisRun.objects.select_for_update().get(pk=chunk.run_id)  # one chunk counts at a time
+        counted = (
+            AnalysisChunk.objects.filter(pk=chunk.pk)
+            .exclude(status=AnalysisChunk.Status.DONE)
+            .update(status=AnalysisChunk.Status.DONE, done=done, failed=failed, finished_at=timezone.now())
+        )
+        if not counted:
+            return f"chunk {chunk.index}: analysed again, counted before"
+        gone = len(chunk.resource_ids) - len(resources)  # deleted or disabled since the run started
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            done=F("done") + done + failed, failed=F("failed") + failed, total=F("total") - gone
+        )
+        if AnalysisChunk.objects.filter(run=run).exclude(status=AnalysisChunk.Status.DONE).exists():
+            chunk_queue_next(run_id=run.id)
+        elif run.status == AnalysisRun.Status.RUNNING:
+            run_close(run=run, status=AnalysisRun.Status.DONE, at=timezone.now())
+    return f"chunk {chunk.index}: {done} analysed, {failed} failed"
 
 
 def scenarios_compare(*, resource: Resource, scenarios: list[calc.Scenario], now: datetime | None = None) -> dict:

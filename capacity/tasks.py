@@ -5,16 +5,24 @@ from __future__ import annotations
 from celery import shared_task
 
 from capacity.digest import digests_send
-from capacity.models import AnalysisRun, Resource
-from capacity.services import run_execute
+from capacity.models import AnalysisRun
+from capacity.services import chunk_analyse, fleet_run_start, run_execute
 
 
 @shared_task(acks_late=True)
 def analyse_fleet() -> str:
-    """Hourly: analyse every enabled resource of every team."""
-    run = AnalysisRun.objects.create(total=Resource.objects.filter(enabled=True).count())
-    run = run_execute(run=run)
-    return f"{run.done} resource(s) analysed, {run.failed} failed in {run.duration_s or 0:.1f}s"
+    """Hourly: start a run over every enabled resource of every team, split in chunk tasks that
+    the worker's processes share (a prefork child may not fork a pool of its own)."""
+    run = fleet_run_start()
+    if run is None:
+        return "a scheduled run started less than 50 minutes ago"
+    return f"run {run.uid}: {run.total} resource(s) in {run.chunks.count()} chunk(s)"
+
+
+@shared_task(acks_late=True)
+def analyse_chunk(chunk_id: int) -> str:
+    """One chunk of the hourly run; safe to deliver twice (counted once)."""
+    return chunk_analyse(chunk_id=chunk_id)
 
 
 @shared_task(acks_late=True)

@@ -208,7 +208,9 @@ def buckets_many(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT series_id, array_agg(b ORDER BY b), array_agg(v ORDER BY b) FROM ("
-            f" SELECT series_id, floor(extract(epoch FROM bucket) / %s) * %s AS b, {value} AS v"
+            # float8, not numeric (what extract() gives): half the wall time and Python CPU of
+            # reading 1,000 series × 35 days of hours (capacity's fleet run), same values.
+            f" SELECT series_id, (floor(extract(epoch FROM bucket) / %s) * %s)::float8 AS b, {value} AS v"
             f" FROM {table} WHERE series_id = ANY(%s) AND bucket >= %s AND bucket < %s GROUP BY 1, 2"
             ") x WHERE v IS NOT NULL GROUP BY series_id",
             [step_s, step_s, series_ids, start, end],
