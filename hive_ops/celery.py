@@ -41,8 +41,53 @@ def _no_pool_in_celery(**kwargs) -> None:
 
 def lower_priority(increment: int) -> int:
     """Raise this process's nice value by `increment` (children forked later inherit it); returns
-    the new nice value. A process can lower its priority without privileges, never raise it back."""
-    return os.nice(increment) if increment > 0 else os.nice(0)
+    the new nice value. A process can lower its priority without privileges, never raise it back.
+
+    With Linux's autogroup scheduling (the default on desktop and many server kernels), nice only
+    orders processes of one session: a worker started in its own session (honcho, the benches,
+    `setsid`) would still get as much CPU as a web process. So when the session holds nothing but
+    this process (and the shell that started it), the session's autogroup is lowered by as much."""
+    if increment <= 0:
+        return os.nice(0)
+    value = os.nice(increment)
+    if _session_is_ours():
+        _lower_autogroup(increment)
+    return value
+
+
+def _stat_fields(pid: int | str) -> list[str]:
+    with open(f"/proc/{pid}/stat") as stat:  # after "pid (comm) ": state ppid pgrp session ...
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def _session_is_ours() -> bool:
+    """True when this process or its parent (a `sh -c` wrapper) leads the session and every
+    other process of it is one of those two."""
+    try:
+        session = os.getsid(0)
+        ours = {os.getpid(), os.getppid()}
+        if session not in ours:
+            return False
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in ours:
+                try:
+                    if int(_stat_fields(entry)[3]) == session:
+                        return False
+                except (OSError, IndexError, ValueError):
+                    continue  # gone meanwhile
+        return True
+    except OSError:
+        return False
+
+
+def _lower_autogroup(increment: int) -> None:
+    try:
+        with open("/proc/self/autogroup") as group:  # "/autogroup-85 nice 0"
+            current = int(group.read().split()[-1])
+        with open("/proc/self/autogroup", "w") as group:
+            group.write(str(min(19, current + increment)))
+    except (OSError, ValueError, IndexError):
+        pass  # no autogroup (kernel without it, or turned off): nice alone is enough
 
 
 @worker_init.connect  # in the parent, so every prefork child inherits it

@@ -112,6 +112,9 @@ def test_killing_the_worker_mid_escalation_loses_and_repeats_nothing(team, http_
         lowered = min(19, os.nice(0) + settings.CELERY_WORKER_NICE)
         assert settings.CELERY_WORKER_NICE == 10
         assert [nice_value(pid) for pid in [worker.pid, *children(worker.pid)]] == [lowered] * 3
+        if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1":
+            # its own session: nice alone would not order it against the web's sessions
+            assert Path(f"/proc/{worker.pid}/autogroup").read_text().split()[-2:] == ["nice", "10"]
         kill(worker)  # mid-escalation: later steps sit in Redis as ETA tasks of a dead worker
         time.sleep(2 * WAIT.total_seconds())
         worker = start_worker(env, queue)
