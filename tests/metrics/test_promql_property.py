@@ -216,7 +216,8 @@ def reference_binary(op, v, scalar):
     if op in "+-*/":
         left = {"+": v + scalar, "-": v - scalar, "*": v * scalar}.get(op)
         if op == "/":
-            left = v / scalar if scalar else math.copysign(math.inf, v) if v else math.nan
+            # IEEE 754 as Prometheus (Go) divides: x / -0.0 is -inf for x > 0 (the scalar may round to -0.0)
+            left = v / scalar if scalar else math.copysign(math.inf, v) * math.copysign(1.0, scalar) if v else math.nan
         return None if math.isnan(left) else left + v - v
     if op == ">":
         return v if v > scalar else None
@@ -225,3 +226,15 @@ def reference_binary(op, v, scalar):
     if op == "== bool":
         return float(v == scalar)
     return float(v != scalar)
+
+
+@pytest.mark.django_db
+def test_dividing_by_negative_zero_gives_negative_infinity_as_prometheus_does(team):
+    """Regression (hypothesis counterexample): the scalar -0.0 (a rounded tiny negative); Go's
+    float division gives 2 / -0 = -Inf, and so do HiveOps and the reference."""
+    load(team, [{"labels": {"g": "a", "i": "0"}, "points": [(T0 + 10, 2.0)]}])
+    for query in ("m / -0.0", "m / -0.0 + m - m"):
+        got = run(team, query, [T0 + 15, T0 + 75])
+        assert list(got.values()) == [[-math.inf, -math.inf]], query
+    assert reference_binary("/", 2.0, -0.0) == -math.inf
+    assert reference_binary("/", 2.0, 0.0) == math.inf
